@@ -1,0 +1,31 @@
+# Every target creates .venv when missing and installs the package with the tested constraints.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.lattice_lab-installed
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test lab bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,lab]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(VENV)/bin/lattice-lab demo
+
+# The whole suite (unit, property, doctest, notebook and widget tests) in fast mode.
+test: setup
+	LATTICE_LAB_FAST=1 LATTICE_LAB_QUIET=1 MPLBACKEND=Agg $(PY) -m pytest $(PYTEST_ARGS)
+
+lab: setup
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+bench: setup
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) lattice_lab_results .pytest_cache

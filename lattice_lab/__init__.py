@@ -1,0 +1,17 @@
+"""lattice_lab: the structure of recurrent networks and how to prune them by it.
+
+The helper package of a Jupyter-first course: posets and dependency lattices, graph spectra
+and expanders, spectral pruning, and live pruning of trained RNNs.
+
+Examples
+--------
+>>> import lattice_lab as ll
+>>> model = ll.models.build({"kind": "lstm", "input_size": 8, "hidden_size": 16, "num_classes": 10})
+>>> ll.prune(model, "magnitude", 0.5).sparsity
+0.5
+"""
+from . import metrics, models, pruning, settings, surgery
+from .pruning import PruneResult, prune
+
+__version__ = "0.1.0"
+__all__ = ["metrics", "models", "pruning", "settings", "surgery", "PruneResult", "prune", "__version__"]

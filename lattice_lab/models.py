@@ -1,0 +1,305 @@
+"""Sequence classifiers built on ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``, the IRNN, and a
+multi-layer RNN with top-down feedback.
+
+Every model is a :class:`SequenceClassifier`: a stack of recurrent layers (``model.layers``,
+one module per layer, so each layer may have its own hidden size after pruning) and a linear
+``readout`` on the top layer's final hidden state. ``build(config)`` rebuilds any model from a
+plain dict, which is what checkpoints store.
+
+Parameter names are the same for every kind, so graphs and pruning code can treat them alike:
+``layers.{k}.weight_ih_l0`` (input or bottom-up weights, gate blocks stacked along rows),
+``layers.{k}.weight_hh_l0`` (recurrent weights), ``bias_ih_l0`` / ``bias_hh_l0``, the
+``_reverse`` twins for bidirectional layers, and ``layers.{k}.weight_td_l0`` (top-down weights
+from layer k+1, feedback models only).
+
+Must not import: data, train, pruning, graphs, widgets, cli (models sit near the bottom).
+
+Examples
+--------
+>>> import torch
+>>> model = build({"kind": "lstm", "input_size": 8, "hidden_size": 16, "num_classes": 10})
+>>> model(torch.zeros(3, 8, 8)).shape
+torch.Size([3, 10])
+>>> build(model.config).config == model.config
+True
+"""
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+KINDS = ("rnn", "irnn", "lstm", "gru", "feedback")
+NONLINEARITIES = ("tanh", "relu")
+SCOPES = ("recurrent", "input", "all")
+_GATES = {"rnn": 1, "irnn": 1, "lstm": 4, "gru": 3, "feedback": 1}
+
+
+def gate_count(kind: str) -> int:
+    """Number of gate blocks stacked along the rows of a layer's weights (LSTM 4, GRU 3, else 1).
+
+    >>> gate_count("lstm"), gate_count("gru"), gate_count("rnn")
+    (4, 3, 1)
+    """
+    if kind not in _GATES:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    return _GATES[kind]
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int,)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def normalize_config(config: dict) -> dict:
+    """Validate a model config and fill in defaults; returns a new plain dict.
+
+    Keys: ``kind`` (one of :data:`KINDS`), ``input_size``, ``hidden_size`` (an int, or a list
+    with one int per layer), ``num_classes``, ``num_layers`` (default 1; at least 2 for
+    ``feedback``), ``bidirectional`` (default False; not for ``feedback``), ``nonlinearity``
+    (``"tanh"`` or ``"relu"``; ``irnn`` is always ``"relu"``).
+
+    >>> normalize_config({"kind": "gru", "input_size": 4, "hidden_size": 8, "num_classes": 2})["hidden_size"]
+    [8]
+    """
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict, got {type(config).__name__}")
+    allowed = {"kind", "input_size", "hidden_size", "num_classes", "num_layers", "bidirectional", "nonlinearity"}
+    unknown = set(config) - allowed
+    if unknown:
+        raise ValueError(f"unknown config keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+    for key in ("kind", "input_size", "hidden_size", "num_classes"):
+        if key not in config:
+            raise ValueError(f"config is missing {key!r}; required: kind, input_size, hidden_size, num_classes")
+    kind = config["kind"]
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    hidden = config["hidden_size"]
+    num_layers = config.get("num_layers", len(hidden) if isinstance(hidden, (list, tuple)) else (2 if kind == "feedback" else 1))
+    num_layers = _positive_int("num_layers", num_layers)
+    if isinstance(hidden, (list, tuple)):
+        if len(hidden) != num_layers:
+            raise ValueError(f"hidden_size has {len(hidden)} entries but num_layers is {num_layers}")
+        hidden = [_positive_int("hidden_size", h) for h in hidden]
+    else:
+        hidden = [_positive_int("hidden_size", hidden)] * num_layers
+    bidirectional = bool(config.get("bidirectional", False))
+    nonlinearity = "relu" if kind == "irnn" else config.get("nonlinearity", "tanh")
+    if nonlinearity not in NONLINEARITIES:
+        raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
+    if kind == "feedback":
+        if num_layers < 2:
+            raise ValueError("a feedback model needs num_layers >= 2 (top-down weights go from layer l+1 to layer l)")
+        if bidirectional:
+            raise ValueError("a feedback model cannot be bidirectional")
+    return {
+        "kind": kind,
+        "input_size": _positive_int("input_size", config["input_size"]),
+        "hidden_size": hidden,
+        "num_classes": _positive_int("num_classes", config["num_classes"]),
+        "num_layers": num_layers,
+        "bidirectional": bidirectional,
+        "nonlinearity": nonlinearity,
+    }
+
+
+class FeedbackLayer(nn.Module):
+    """Parameters of one layer of :class:`SequenceClassifier` of kind ``feedback``.
+
+    Layer l at step t receives layer l-1 at t (``weight_ih_l0``), itself at t-1
+    (``weight_hh_l0``) and layer l+1 at t-1 (``weight_td_l0``, absent on the top layer).
+    The recurrence itself runs in :meth:`SequenceClassifier.forward`, since layers interact.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, top_down_size: int | None):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        bound = 1.0 / math.sqrt(hidden_size)
+        self.weight_ih_l0 = nn.Parameter(torch.empty(hidden_size, input_size).uniform_(-bound, bound))
+        self.weight_hh_l0 = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-bound, bound))
+        self.bias_ih_l0 = nn.Parameter(torch.empty(hidden_size).uniform_(-bound, bound))
+        self.bias_hh_l0 = nn.Parameter(torch.empty(hidden_size).uniform_(-bound, bound))
+        if top_down_size is not None:
+            self.weight_td_l0 = nn.Parameter(torch.empty(hidden_size, top_down_size).uniform_(-bound, bound))
+
+    def forward(self) -> dict[str, torch.Tensor]:
+        """The layer's current tensors by name. Calling the module (rather than reading the
+        attributes) runs forward pre-hooks, so ``torch.nn.utils.prune`` masks are applied."""
+        names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_td_l0")
+        return {name: getattr(self, name) for name in names if hasattr(self, name)}
+
+
+_RECURRENT_MODULES = {"rnn": nn.RNN, "irnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def _make_layer(config: dict, index: int) -> nn.Module:
+    kind, hidden = config["kind"], config["hidden_size"]
+    directions = 2 if config["bidirectional"] else 1
+    input_size = config["input_size"] if index == 0 else directions * hidden[index - 1]
+    if kind == "feedback":
+        top_down = hidden[index + 1] if index + 1 < config["num_layers"] else None
+        return FeedbackLayer(input_size, hidden[index], top_down)
+    extra = {"nonlinearity": config["nonlinearity"]} if kind in ("rnn", "irnn") else {}
+    layer = _RECURRENT_MODULES[kind](input_size, hidden[index], batch_first=True,
+                                     bidirectional=config["bidirectional"], **extra)
+    if kind == "irnn":  # Le, Jaitly & Hinton (2015): identity recurrence, zero bias, small input weights
+        with torch.no_grad():
+            for name, param in layer.named_parameters():
+                if name.startswith("weight_hh"):
+                    param.copy_(torch.eye(hidden[index]))
+                elif name.startswith("weight_ih"):
+                    param.normal_(0.0, 0.001)
+                else:
+                    param.zero_()
+    return layer
+
+
+class SequenceClassifier(nn.Module):
+    """A recurrent sequence classifier: inputs ``(batch, steps, features)`` → logits ``(batch, classes)``.
+
+    Parameters
+    ----------
+    config : dict
+        See :func:`normalize_config`; kept (normalized) as ``self.config``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = SequenceClassifier({"kind": "feedback", "input_size": 3, "hidden_size": [5, 4],
+    ...                             "num_classes": 2})
+    >>> logits, states = model(torch.randn(2, 7, 3), return_states=True)
+    >>> logits.shape, [tuple(s.shape) for s in states]
+    (torch.Size([2, 2]), [(2, 7, 5), (2, 7, 4)])
+    """
+
+    def __init__(self, config: dict):
+        super().__init__()
+        self.config = normalize_config(config)
+        self.layers = nn.ModuleList(_make_layer(self.config, k) for k in range(self.config["num_layers"]))
+        directions = 2 if self.config["bidirectional"] else 1
+        self.readout = nn.Linear(directions * self.config["hidden_size"][-1], self.config["num_classes"])
+
+    @property
+    def kind(self) -> str:
+        return self.config["kind"]
+
+    def forward(self, x: torch.Tensor, return_states: bool = False):
+        """Logits from the top layer's final hidden state; with ``return_states`` also every
+        layer's hidden-state sequence (``(batch, steps, directions*hidden)``; LSTM: h, not c)."""
+        if x.dim() != 3:
+            raise ValueError(f"inputs must have shape (batch, steps, features), got {tuple(x.shape)}")
+        states = self._feedback_states(x) if self.kind == "feedback" else self._stacked_states(x)
+        top = states[-1]
+        if self.config["bidirectional"]:
+            hidden = self.config["hidden_size"][-1]
+            final = torch.cat([top[:, -1, :hidden], top[:, 0, hidden:]], dim=1)
+        else:
+            final = top[:, -1, :]
+        logits = self.readout(final)
+        return (logits, states) if return_states else logits
+
+    def _stacked_states(self, x: torch.Tensor) -> list[torch.Tensor]:
+        states = []
+        for layer in self.layers:
+            x, _ = layer(x)
+            states.append(x)
+        return states
+
+    def _feedback_states(self, x: torch.Tensor) -> list[torch.Tensor]:
+        act = torch.tanh if self.config["nonlinearity"] == "tanh" else torch.relu
+        batch, steps, _ = x.shape
+        weights = [layer() for layer in self.layers]
+        hidden = [x.new_zeros(batch, layer.hidden_size) for layer in self.layers]
+        outputs: list[list[torch.Tensor]] = [[] for _ in self.layers]
+        last = len(self.layers) - 1
+        for t in range(steps):
+            below = x[:, t, :]
+            new_hidden = []
+            for k, w in enumerate(weights):
+                pre = (below @ w["weight_ih_l0"].T + w["bias_ih_l0"]
+                       + hidden[k] @ w["weight_hh_l0"].T + w["bias_hh_l0"])
+                if k < last:
+                    pre = pre + hidden[k + 1] @ w["weight_td_l0"].T
+                below = act(pre)
+                new_hidden.append(below)
+                outputs[k].append(below)
+            hidden = new_hidden
+        return [torch.stack(seq, dim=1) for seq in outputs]
+
+
+def build(config: dict) -> SequenceClassifier:
+    """Build a fresh model from a plain config dict (see :func:`normalize_config`).
+
+    >>> build({"kind": "irnn", "input_size": 1, "hidden_size": 4, "num_classes": 10}).config["nonlinearity"]
+    'relu'
+    """
+    return SequenceClassifier(config)
+
+
+def weight_names(model: SequenceClassifier, scope: str = "recurrent") -> list[str]:
+    """Qualified names of the weight matrices in a scope, e.g. ``"layers.0.weight_hh_l0"``.
+
+    ``recurrent``: every layer's W_hh (both directions) and, in feedback models, the top-down
+    W_td — the connections between hidden units. ``input``: every layer's W_ih (the input and
+    bottom-up weights). ``all``: both. The readout is in no scope. Names stay valid after
+    ``torch.nn.utils.prune`` reparametrizes a weight (read it with :func:`get_weight`).
+
+    >>> model = build({"kind": "rnn", "input_size": 2, "hidden_size": 3, "num_classes": 2, "bidirectional": True})
+    >>> weight_names(model, "recurrent")
+    ['layers.0.weight_hh_l0', 'layers.0.weight_hh_l0_reverse']
+    """
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+    prefixes = {"recurrent": ("weight_hh", "weight_td"), "input": ("weight_ih",),
+                "all": ("weight_ih", "weight_hh", "weight_td")}[scope]
+    suffixes = ("_l0", "_l0_reverse") if model.config["bidirectional"] else ("_l0",)
+    names = []
+    for k, layer in enumerate(model.layers):
+        for prefix in prefixes:
+            for suffix in suffixes:
+                attr = prefix + suffix
+                if hasattr(layer, attr) or hasattr(layer, attr + "_orig"):
+                    names.append(f"layers.{k}.{attr}")
+    return names
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """Split a qualified tensor name into (module path, attribute)."""
+    module_path, _, attr = name.rpartition(".")
+    return module_path, attr
+
+
+def get_weight(model: nn.Module, name: str) -> torch.Tensor:
+    """The effective tensor called ``name`` (masked when pruned with ``torch.nn.utils.prune``)."""
+    module_path, attr = split_name(name)
+    module = model.get_submodule(module_path)
+    if hasattr(module, attr + "_orig"):
+        return getattr(module, attr + "_orig") * getattr(module, attr + "_mask")
+    return getattr(module, attr)
+
+
+def hidden_sizes(model: SequenceClassifier) -> list[int]:
+    """Hidden units per layer (per direction).
+
+    >>> hidden_sizes(build({"kind": "gru", "input_size": 2, "hidden_size": [6, 3], "num_classes": 2}))
+    [6, 3]
+    """
+    return list(model.config["hidden_size"])
+
+
+def clone(model: nn.Module) -> nn.Module:
+    """A deep copy, so callers' models are never modified.
+
+    Works for models pruned with ``torch.nn.utils.prune``, whose masked weights are computed
+    (non-leaf) tensors that ``copy.deepcopy`` refuses: those are copied detached, and the
+    pruning hooks recompute them at the next forward pass.
+    """
+    memo: dict[int, Any] = {}
+    for tensor in (v for module in model.modules() for v in module.__dict__.values()):
+        if isinstance(tensor, torch.Tensor) and not tensor.is_leaf:
+            memo[id(tensor)] = tensor.detach().clone()
+    return copy.deepcopy(model, memo)

@@ -1,0 +1,15 @@
+"""Pruning methods and their registry: ``prune(model, method, amount, data=None, **options)``.
+
+Importing this package registers every method module below; a new method is one new module
+that calls :func:`register` and one import line here.
+
+Examples
+--------
+>>> from lattice_lab.pruning import REGISTRY
+>>> {"random", "magnitude", "random-units", "magnitude-units"} <= set(REGISTRY)
+True
+"""
+from .base import REGISTRY, MethodSpec, PruneResult, get_method, prune, register
+from . import baselines  # noqa: F401  (registers random, magnitude, random-units, magnitude-units)
+
+__all__ = ["REGISTRY", "MethodSpec", "PruneResult", "get_method", "prune", "register"]

@@ -1,0 +1,195 @@
+"""The pruning contract and the method registry.
+
+``prune(model, method, amount, data=None, **options) -> PruneResult``: every method receives a
+private copy of the model and returns a :class:`PruneResult`; the caller's model is never
+modified. A method is a function registered with :func:`register`; the CLI, the widgets and
+``compare`` list :data:`REGISTRY`, so a new method appears everywhere once registered.
+
+Must not import: widgets, cli, compare.
+
+Examples
+--------
+>>> from lattice_lab.models import build
+>>> model = build({"kind": "lstm", "input_size": 8, "hidden_size": 16, "num_classes": 10})
+>>> result = prune(model, "magnitude", 0.5)
+>>> round(result.sparsity, 3)
+0.5
+>>> "magnitude" in REGISTRY and REGISTRY["magnitude"].level
+'weight'
+"""
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+
+from .. import metrics
+from ..models import SCOPES, SequenceClassifier, clone
+
+
+@dataclass
+class PruneResult:
+    """What a pruning method returns.
+
+    Attributes
+    ----------
+    model : the pruned copy (masks attached via ``torch.nn.utils.prune``, or physically smaller).
+    masks : 0/1 masks by qualified tensor name (empty for purely structural methods).
+    kept_units : per layer, the indices of the kept hidden units (structured methods), else None.
+    sparsity : measured fraction of the scope's dense weights that are zero or removed.
+    info : method-specific diagnostics.
+    """
+
+    model: SequenceClassifier
+    masks: dict[str, torch.Tensor] = field(default_factory=dict)
+    kept_units: list[torch.Tensor] | None = None
+    sparsity: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+    method: str = ""
+    amount: float = 0.0
+    scope: str = "recurrent"
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A registered pruning method: its function and what the UI needs to know about it."""
+
+    name: str
+    function: Callable[..., PruneResult]
+    level: str  # "weight" or "unit"
+    summary: str
+    needs_data: bool
+    kinds: tuple[str, ...]
+    options: dict[str, Any]  # option name -> default
+
+
+REGISTRY: dict[str, MethodSpec] = {}
+_RESERVED = ("model", "amount", "data", "scope", "seed")
+ALL_KINDS = ("rnn", "irnn", "lstm", "gru", "feedback")
+
+
+def register(name: str, *, level: str, summary: str, needs_data: bool = False,
+             kinds: tuple[str, ...] = ALL_KINDS) -> Callable:
+    """Decorator that adds a method to :data:`REGISTRY`.
+
+    The function is called as ``function(model, amount, *, data, scope, seed, **options)`` on a
+    private copy and returns a :class:`PruneResult` (``sparsity`` and the bookkeeping fields are
+    filled in by :func:`prune`). Its other keyword arguments, with defaults, are its options.
+    """
+    if level not in ("weight", "unit"):
+        raise ValueError(f"level must be 'weight' or 'unit', got {level!r}")
+
+    def decorator(function: Callable[..., PruneResult]) -> Callable[..., PruneResult]:
+        params = inspect.signature(function).parameters
+        missing = [p for p in _RESERVED if p not in params]
+        if missing:
+            raise TypeError(f"method {name!r} must accept {missing}")
+        options = {p.name: p.default for p in params.values()
+                   if p.name not in _RESERVED and p.kind is inspect.Parameter.KEYWORD_ONLY}
+        REGISTRY[name] = MethodSpec(name, function, level, summary, needs_data, tuple(kinds), options)
+        return function
+
+    return decorator
+
+
+def get_method(name: str) -> MethodSpec:
+    """The registered method called ``name``; a ValueError lists the registered names."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown method {name!r}; registered methods: {sorted(REGISTRY)}")
+    return REGISTRY[name]
+
+
+def check_amount(amount: float) -> float:
+    """``amount`` as a float in [0, 1); anything else is a ValueError."""
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not math.isfinite(amount) \
+            or not 0.0 <= amount < 1.0:
+        raise ValueError(f"amount must be a number in [0, 1) (the fraction removed), got {amount!r}")
+    return float(amount)
+
+
+def prune(model: SequenceClassifier, method: str, amount: float, data=None, *,
+          scope: str = "recurrent", seed: int = 0, **options) -> PruneResult:
+    """Prune a copy of ``model`` with a registered method; the input model is never modified.
+
+    Parameters
+    ----------
+    model : a :class:`~lattice_lab.models.SequenceClassifier`.
+    method : a name in :data:`REGISTRY` (``random``, ``magnitude``, ``random-units``, ...).
+    amount : fraction removed, in [0, 1): of the weights in ``scope`` for weight-level methods,
+        of the hidden units (per layer) for unit-level methods.
+    data : a dataset, for methods that need activations (``spectral``) or fine-tuning.
+    scope : ``recurrent`` (every W_hh, and W_td in feedback models), ``input`` (W_ih) or ``all``;
+        what weight-level methods prune and what ``sparsity`` is measured over.
+    seed : for every random choice a method makes.
+    **options : method options (see ``REGISTRY[method].options``).
+    """
+    spec = get_method(method)
+    amount = check_amount(amount)
+    if not isinstance(model, SequenceClassifier):
+        raise ValueError(f"unsupported model {type(model).__name__}: prune needs a lattice_lab SequenceClassifier "
+                         "(build one with lattice_lab.models.build)")
+    if model.kind not in spec.kinds:
+        raise ValueError(f"method {method!r} supports model kinds {spec.kinds}, not {model.kind!r}")
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+    unknown = set(options) - set(spec.options)
+    if unknown:
+        raise ValueError(f"method {method!r} has no option(s) {sorted(unknown)}; its options: {spec.options}")
+    if spec.needs_data and data is None:
+        raise ValueError(f"method {method!r} needs data (a dataset from lattice_lab.data.load)")
+    result = spec.function(clone(model), amount, data=data, scope=scope, seed=seed, **options)
+    result.sparsity = metrics.sparsity(result.model, model, scope)
+    result.method, result.amount, result.scope = method, amount, scope
+    return result
+
+
+def exact_lowest_mask(scores: torch.Tensor, count: int) -> torch.Tensor:
+    """A 0/1 mask (shape of ``scores``) with exactly ``count`` zeros at the lowest scores.
+
+    Ties are broken by position (stable sort), so the result is deterministic.
+
+    >>> exact_lowest_mask(torch.tensor([[3., 1.], [2., 1.]]), 2)
+    tensor([[1., 0.],
+            [1., 0.]])
+    """
+    flat = scores.flatten()
+    if not 0 <= count <= flat.numel():
+        raise ValueError(f"count must be in [0, {flat.numel()}], got {count}")
+    order = torch.sort(flat, stable=True).indices
+    mask = torch.ones_like(flat, dtype=torch.float32)
+    mask[order[:count]] = 0.0
+    return mask.view_as(scores)
+
+
+def units_to_keep(size: int, amount: float) -> int:
+    """Hidden units kept in a layer of ``size`` when removing the fraction ``amount`` (≥ 1).
+
+    >>> units_to_keep(128, 0.5), units_to_keep(128, 0.625), units_to_keep(3, 0.99)
+    (64, 48, 1)
+    """
+    return max(1, int(round(size * (1.0 - amount))))
+
+
+def masks_from_scores(scores: dict[str, torch.Tensor], amount: float, *, per_layer: bool = False) -> dict[str, torch.Tensor]:
+    """Masks removing exactly ``round(amount * total)`` entries with the lowest scores.
+
+    Global ranking across all tensors by default; ``per_layer`` removes ``round(amount * numel)``
+    from each tensor instead. Every weight-level method reduces to scores plus this function.
+
+    >>> m = masks_from_scores({"a": torch.tensor([1., 2.]), "b": torch.tensor([3., 0.5])}, 0.5)
+    >>> m["a"].tolist(), m["b"].tolist()
+    ([0.0, 1.0], [1.0, 0.0])
+    """
+    amount = check_amount(amount)
+    if per_layer:
+        return {name: exact_lowest_mask(s, int(round(amount * s.numel()))) for name, s in scores.items()}
+    flat = torch.cat([s.detach().flatten().float().cpu() for s in scores.values()])
+    mask = exact_lowest_mask(flat, int(round(amount * flat.numel())))
+    masks, start = {}, 0
+    for name, s in scores.items():
+        masks[name] = mask[start:start + s.numel()].view_as(s).to(s.device)
+        start += s.numel()
+    return masks

@@ -1,0 +1,205 @@
+"""Masks and exact structural surgery on recurrent models.
+
+Masks live where ``torch.nn.utils.prune`` puts them (``weight_orig`` and ``weight_mask`` next
+to each other, saved in the state dict), so pruned models interoperate with the rest of
+PyTorch and stay pruned through optimizer steps. :func:`remove_units` physically removes hidden
+units — the same units in every gate block, the next layer's input columns, the top-down
+columns of the layer below, both directions, and the readout — and returns a smaller model
+whose outputs equal those of the model with the removed units masked out.
+
+Must not import: data, train, pruning, graphs, widgets, cli.
+
+Examples
+--------
+>>> import torch
+>>> from lattice_lab.models import build
+>>> model = build({"kind": "lstm", "input_size": 3, "hidden_size": 8, "num_classes": 4})
+>>> small = remove_units(model, [torch.tensor([0, 2, 5])])
+>>> small.config["hidden_size"]
+[3]
+>>> masked = apply_masks(model, unit_masks(model, [torch.tensor([0, 2, 5])]))
+>>> x = torch.randn(2, 6, 3)
+>>> torch.allclose(small(x), masked(x), atol=1e-6)
+True
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+from torch.nn.utils import prune as torch_prune
+
+from .models import SequenceClassifier, build, clone, gate_count, hidden_sizes, split_name
+
+KeepSpec = Sequence[Sequence[int] | torch.Tensor] | torch.Tensor
+
+
+def apply_masks(model: nn.Module, masks: dict[str, torch.Tensor], *, inplace: bool = False) -> nn.Module:
+    """Attach 0/1 masks (by qualified tensor name) with ``torch.nn.utils.prune.custom_from_mask``.
+
+    Returns a masked copy unless ``inplace``. A tensor that already carries a mask gets the
+    product of both (``torch.nn.utils.prune`` combines them), so masks only ever remove more.
+    """
+    target = model if inplace else clone(model)
+    for name, mask in masks.items():
+        module_path, attr = split_name(name)
+        module = target.get_submodule(module_path)
+        current = getattr(module, attr + "_orig", None)
+        current = getattr(module, attr) if current is None else current
+        mask = torch.as_tensor(mask)
+        if mask.shape != current.shape:
+            raise ValueError(f"mask for {name!r} has shape {tuple(mask.shape)}, expected {tuple(current.shape)}")
+        if not torch.all((mask == 0) | (mask == 1)):
+            raise ValueError(f"mask for {name!r} must be 0/1")
+        torch_prune.custom_from_mask(module, attr, mask.to(dtype=current.dtype, device=current.device))
+    return target
+
+
+def get_masks(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The masks currently attached to ``model`` by qualified tensor name (copies)."""
+    masks = {}
+    for module_path, module in model.named_modules():
+        for buffer_name, buffer in module.named_buffers(recurse=False):
+            if buffer_name.endswith("_mask"):
+                prefix = f"{module_path}." if module_path else ""
+                masks[prefix + buffer_name[: -len("_mask")]] = buffer.detach().clone()
+    return masks
+
+
+def make_permanent(model: nn.Module, *, inplace: bool = False) -> nn.Module:
+    """Fold every mask into its weight (``torch.nn.utils.prune.remove``): zeros stay, masks go."""
+    target = model if inplace else clone(model)
+    for name in get_masks(target):
+        module_path, attr = split_name(name)
+        torch_prune.remove(target.get_submodule(module_path), attr)
+    return target
+
+
+def _normalize_keep(model: SequenceClassifier, keep: KeepSpec) -> list[torch.Tensor]:
+    sizes = hidden_sizes(model)
+    if isinstance(keep, torch.Tensor) and keep.dim() == 1 and len(sizes) == 1:
+        keep = [keep]
+    if len(keep) != len(sizes):
+        raise ValueError(f"keep needs one index list per layer ({len(sizes)} layers), got {len(keep)}")
+    result = []
+    for k, (indices, size) in enumerate(zip(keep, sizes)):
+        indices = torch.as_tensor(indices, dtype=torch.long).flatten()
+        if indices.numel() == 0:
+            raise ValueError(f"keep[{k}] is empty: every layer must keep at least one unit")
+        if indices.min() < 0 or indices.max() >= size:
+            raise ValueError(f"keep[{k}] has indices outside [0, {size}) for layer {k}")
+        unique = torch.unique(indices)  # sorted
+        if unique.numel() != indices.numel():
+            raise ValueError(f"keep[{k}] has repeated indices")
+        result.append(unique)
+    return result
+
+
+def _gated(indices: torch.Tensor, size: int, gates: int) -> torch.Tensor:
+    """Row indices of the kept units in every gate block of a weight with ``gates`` blocks."""
+    return torch.cat([g * size + indices for g in range(gates)])
+
+
+def _directions(model: SequenceClassifier) -> list[str]:
+    return ["_l0", "_l0_reverse"] if model.config["bidirectional"] else ["_l0"]
+
+
+def unit_index_plan(model: SequenceClassifier, keep: KeepSpec) -> dict[str, tuple[torch.Tensor | None, torch.Tensor | None]]:
+    """For every tensor touched by removing units: ``name -> (kept rows, kept columns)``.
+
+    ``None`` means "all". This single plan drives both :func:`remove_units` (slicing) and
+    :func:`unit_masks` (masking), so the two cannot disagree.
+    """
+    keep = _normalize_keep(model, keep)
+    sizes, gates = hidden_sizes(model), gate_count(model.kind)
+    directions = _directions(model)
+    plan: dict[str, tuple[torch.Tensor | None, torch.Tensor | None]] = {}
+    for k, indices in enumerate(keep):
+        rows = _gated(indices, sizes[k], gates)
+        below = None if k == 0 else torch.cat([d * sizes[k - 1] + keep[k - 1] for d in range(len(directions))])
+        for suffix in directions:
+            plan[f"layers.{k}.weight_ih{suffix}"] = (rows, below)
+            plan[f"layers.{k}.weight_hh{suffix}"] = (rows, indices)
+            plan[f"layers.{k}.bias_ih{suffix}"] = (rows, None)
+            plan[f"layers.{k}.bias_hh{suffix}"] = (rows, None)
+        if model.kind == "feedback" and k + 1 < len(keep):
+            plan[f"layers.{k}.weight_td_l0"] = (indices, keep[k + 1])
+    top = torch.cat([d * sizes[-1] + keep[-1] for d in range(len(directions))])
+    plan["readout.weight"] = (None, top)
+    return plan
+
+
+def _raw(module: nn.Module, attr: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(underlying tensor, mask or None) of a possibly pruned tensor."""
+    if hasattr(module, attr + "_orig"):
+        return getattr(module, attr + "_orig"), getattr(module, attr + "_mask")
+    return getattr(module, attr), None
+
+
+def _select(tensor: torch.Tensor, rows: torch.Tensor | None, cols: torch.Tensor | None) -> torch.Tensor:
+    if rows is not None:
+        tensor = tensor.index_select(0, rows.to(tensor.device))
+    if cols is not None:
+        tensor = tensor.index_select(1, cols.to(tensor.device))
+    return tensor
+
+
+def remove_units(model: SequenceClassifier, keep: KeepSpec) -> SequenceClassifier:
+    """A new, smaller model that keeps only the hidden units ``keep`` (one index list per layer).
+
+    Gate-consistent (the same units in every gate block), multi-layer (the next layer's input
+    columns), bidirectional (the same units in both directions), feedback-aware (top-down
+    columns) and readout-aware. Masks on kept weights are carried over, sliced. The input model
+    is not modified.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lattice_lab.models import build
+    >>> model = build({"kind": "gru", "input_size": 2, "hidden_size": [6, 5], "num_classes": 3})
+    >>> remove_units(model, [[0, 1, 2], [4]]).config["hidden_size"]
+    [3, 1]
+    """
+    if not isinstance(model, SequenceClassifier):
+        raise TypeError(f"remove_units needs a lattice_lab SequenceClassifier, got {type(model).__name__}")
+    keep = _normalize_keep(model, keep)
+    plan = unit_index_plan(model, keep)
+    config = dict(model.config, hidden_size=[int(k.numel()) for k in keep])
+    small = build(config).to(next(model.parameters()).device)
+    masks = {}
+    with torch.no_grad():
+        for module_path, module in model.named_modules():
+            for attr, _ in list(module.named_parameters(recurse=False)):
+                attr = attr[: -len("_orig")] if attr.endswith("_orig") else attr
+                name = f"{module_path}.{attr}" if module_path else attr
+                rows, cols = plan.get(name, (None, None))
+                tensor, mask = _raw(module, attr)
+                getattr(small.get_submodule(module_path), attr).copy_(_select(tensor, rows, cols))
+                if mask is not None:
+                    masks[name] = _select(mask, rows, cols)
+    return apply_masks(small, masks, inplace=True) if masks else small
+
+
+def unit_masks(model: SequenceClassifier, keep: KeepSpec) -> dict[str, torch.Tensor]:
+    """0/1 masks that zero the incoming and outgoing weights (and biases) of removed units.
+
+    Applied with :func:`apply_masks`, they give a model whose outputs equal
+    ``remove_units(model, keep)`` — the removed units stay at zero and feed nothing.
+    """
+    plan = unit_index_plan(model, keep)
+    masks = {}
+    for name, (rows, cols) in plan.items():
+        module_path, attr = split_name(name)
+        tensor, _ = _raw(model.get_submodule(module_path), attr)
+        mask = torch.zeros_like(tensor)
+        if tensor.dim() == 1:
+            mask[rows] = 1
+        else:
+            row_ok = torch.zeros(tensor.shape[0], dtype=torch.bool, device=tensor.device)
+            col_ok = torch.zeros(tensor.shape[1], dtype=torch.bool, device=tensor.device)
+            row_ok[slice(None) if rows is None else rows] = True
+            col_ok[slice(None) if cols is None else cols] = True
+            mask[row_ok[:, None] & col_ok[None, :]] = 1
+        masks[name] = mask
+    return masks

@@ -1,0 +1,119 @@
+"""Exact structural surgery: removing units equals masking them, for every model kind."""
+import pytest
+import torch
+
+from lattice_lab.models import build, get_weight, weight_names
+from lattice_lab.surgery import apply_masks, get_masks, make_permanent, remove_units, unit_masks
+
+CONFIGS = {
+    "rnn-tanh": {"kind": "rnn", "input_size": 5, "hidden_size": 12, "num_classes": 4},
+    "rnn-relu": {"kind": "rnn", "input_size": 5, "hidden_size": 12, "num_classes": 4, "nonlinearity": "relu"},
+    "irnn": {"kind": "irnn", "input_size": 5, "hidden_size": 12, "num_classes": 4},
+    "lstm": {"kind": "lstm", "input_size": 5, "hidden_size": 12, "num_classes": 4},
+    "gru": {"kind": "gru", "input_size": 5, "hidden_size": 12, "num_classes": 4},
+    "lstm-2-layer": {"kind": "lstm", "input_size": 5, "hidden_size": [12, 9], "num_classes": 4},
+    "gru-bidirectional": {"kind": "gru", "input_size": 5, "hidden_size": 10, "num_classes": 4, "bidirectional": True},
+    "lstm-2-layer-bidirectional": {"kind": "lstm", "input_size": 5, "hidden_size": [10, 8], "num_classes": 4,
+                                   "bidirectional": True},
+    "feedback": {"kind": "feedback", "input_size": 5, "hidden_size": [12, 9, 7], "num_classes": 4},
+}
+
+
+def _random_keep(model, seed):
+    generator = torch.Generator().manual_seed(seed)
+    keep = []
+    for size in model.config["hidden_size"]:
+        count = int(torch.randint(1, size, (1,), generator=generator))
+        keep.append(torch.randperm(size, generator=generator)[:count])
+    return keep
+
+
+def _perturbed(config, seed):
+    """A model with non-trivial weights everywhere (IRNN starts at identity / zero bias)."""
+    torch.manual_seed(seed)
+    model = build(config)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(0.3 * torch.randn_like(param))
+    return model
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_remove_units_matches_masked_model(name, seed):
+    model = _perturbed(CONFIGS[name], seed)
+    keep = _random_keep(model, seed)
+    small = remove_units(model, keep)
+    masked = apply_masks(model, unit_masks(model, keep))
+    assert small.config["hidden_size"] == [len(k) for k in keep]
+    x = torch.randn(6, 11, 5, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        torch.testing.assert_close(small(x), masked(x), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(small(x), model(x), atol=1e9, rtol=0)  # same shape, finite
+    assert small.readout.in_features < model.readout.in_features or len(keep[-1]) == model.config["hidden_size"][-1]
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_keeping_every_unit_reproduces_the_model(name):
+    model = _perturbed(CONFIGS[name], 0)
+    every = [torch.arange(size) for size in model.config["hidden_size"]]
+    x = torch.randn(3, 7, 5)
+    with torch.no_grad():
+        torch.testing.assert_close(remove_units(model, every)(x), model(x), atol=0, rtol=0)
+
+
+def test_removed_units_hidden_states_stay_zero_in_masked_lstm():
+    model = _perturbed(CONFIGS["lstm"], 3)
+    keep = [torch.tensor([0, 3, 4, 8])]
+    masked = apply_masks(model, unit_masks(model, keep))
+    _, states = masked(torch.randn(4, 9, 5), return_states=True)
+    removed = sorted(set(range(12)) - {0, 3, 4, 8})
+    assert torch.count_nonzero(states[0][:, :, removed]) == 0
+
+
+def test_remove_units_does_not_modify_input_and_carries_masks():
+    model = _perturbed(CONFIGS["gru"], 0)
+    mask = (torch.rand_like(model.layers[0].weight_hh_l0) > 0.5).float()
+    masked = apply_masks(model, {"layers.0.weight_hh_l0": mask})
+    before = {k: v.clone() for k, v in masked.state_dict().items()}
+    keep = [torch.tensor([1, 2, 5, 7])]
+    small = remove_units(masked, keep)
+    after = masked.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    rows = torch.cat([g * 12 + keep[0] for g in range(3)])
+    torch.testing.assert_close(get_masks(small)["layers.0.weight_hh_l0"], mask[rows][:, keep[0]])
+    x = torch.randn(2, 5, 5)
+    torch.testing.assert_close(small(x), apply_masks(masked, unit_masks(masked, keep))(x), atol=1e-5, rtol=1e-5)
+
+
+def test_masks_round_trip_and_make_permanent_keeps_zeros():
+    model = _perturbed(CONFIGS["lstm"], 1)
+    masks = {n: (torch.rand_like(get_weight(model, n)) > 0.3).float() for n in weight_names(model, "all")}
+    masked = apply_masks(model, masks)
+    assert set(get_masks(masked)) == set(masks)
+    assert not get_masks(model)  # the input model stays unmasked
+    permanent = make_permanent(masked)
+    assert not get_masks(permanent)
+    for name, mask in masks.items():
+        assert torch.all(get_weight(permanent, name)[mask == 0] == 0)
+    x = torch.randn(2, 4, 5)
+    torch.testing.assert_close(permanent(x), masked(x))
+
+
+@pytest.mark.parametrize("keep, message", [
+    ([torch.tensor([], dtype=torch.long)], "at least one unit"),
+    ([torch.tensor([0, 12])], "outside"),
+    ([torch.tensor([1, 1])], "repeated"),
+    ([torch.tensor([0]), torch.tensor([1])], "one index list per layer"),
+])
+def test_remove_units_rejects_bad_keep(keep, message):
+    with pytest.raises(ValueError, match=message):
+        remove_units(build(CONFIGS["lstm"]), keep)
+
+
+def test_apply_masks_rejects_non_binary_and_misshapen_masks():
+    model = build(CONFIGS["rnn-tanh"])
+    with pytest.raises(ValueError, match="0/1"):
+        apply_masks(model, {"layers.0.weight_hh_l0": torch.full((12, 12), 0.5)})
+    with pytest.raises(ValueError, match="shape"):
+        apply_masks(model, {"layers.0.weight_hh_l0": torch.ones(3, 3)})
