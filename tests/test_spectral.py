@@ -1,0 +1,410 @@
+"""Tests for lattice_lab.spectral: known spectra, Cheeger, Ramanujan bounds, Δ_r, generators."""
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from lattice_lab import spectral as S
+
+
+def paley_graph(q: int) -> nx.Graph:
+    """Paley graph on Z_q (q prime, q ≡ 1 mod 4): i ~ j iff i − j is a nonzero square mod q."""
+    squares = {(x * x) % q for x in range(1, q)}
+    G = nx.Graph()
+    G.add_nodes_from(range(q))
+    G.add_edges_from((i, j) for i in range(q) for j in range(i + 1, q) if (j - i) % q in squares)
+    return G
+
+
+def union_of(*graphs: nx.Graph) -> nx.Graph:
+    return nx.disjoint_union_all(list(graphs))
+
+
+# ----------------------------------------------------------------------------------------------
+# Known spectra
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("n", [2, 5, 8])
+def test_complete_graph_spectra(n):
+    G = nx.complete_graph(n)
+    np.testing.assert_allclose(S.adjacency_spectrum(G), [n - 1] + [-1] * (n - 1), atol=1e-10)
+    np.testing.assert_allclose(S.laplacian_spectrum(G), [0] + [n] * (n - 1), atol=1e-10)
+    np.testing.assert_allclose(
+        S.normalized_laplacian_spectrum(G), [0] + [n / (n - 1)] * (n - 1), atol=1e-10
+    )
+
+
+@pytest.mark.parametrize("n", [5, 6, 11])
+def test_cycle_spectra_are_cosines(n):
+    lam = 2 * np.cos(2 * np.pi * np.arange(n) / n)
+    G = nx.cycle_graph(n)
+    np.testing.assert_allclose(S.adjacency_spectrum(G), np.sort(lam)[::-1], atol=1e-10)
+    np.testing.assert_allclose(S.laplacian_spectrum(G), np.sort(2 - lam), atol=1e-10)
+    np.testing.assert_allclose(S.normalized_laplacian_spectrum(G), np.sort(1 - lam / 2), atol=1e-10)
+
+
+def test_complete_bipartite_graph_and_all_ones_mask():
+    c, d = 3, 5
+    root = math.sqrt(c * d)
+    expected = [root] + [0.0] * (c + d - 2) + [-root]
+    np.testing.assert_allclose(
+        S.adjacency_spectrum(nx.complete_bipartite_graph(c, d)), expected, atol=1e-10
+    )
+    M = np.ones((c, d))
+    np.testing.assert_allclose(S.mask_singular_values(M), [root, 0, 0], atol=1e-10)
+    assert S.mu_hat(M) == pytest.approx(0.0, abs=1e-10)
+    assert S.is_biregular(M) == (True, d, c)
+    assert S.is_ramanujan_biregular(M)
+    assert S.singular_value_gap(M) == pytest.approx(root)
+    assert S.singular_value_gap(M, weights=-2 * M) == pytest.approx(2 * root)
+
+
+def test_petersen_spectrum_and_ramanujan_property():
+    G = nx.petersen_graph()
+    np.testing.assert_allclose(S.adjacency_spectrum(G), [3] + [1] * 5 + [-2] * 4, atol=1e-10)
+    assert S.spectral_gap(G) == pytest.approx(2.0)
+    assert S.second_largest_abs_eigenvalue(G) == pytest.approx(2.0)
+    assert S.is_ramanujan_regular(G)  # 2 <= 2√2
+    assert S.delta_r(nx.to_numpy_array(G)) == pytest.approx(2 * math.sqrt(2) - 2)
+
+
+@pytest.mark.parametrize("q", [13, 17])
+def test_paley_graph_spectrum(q):
+    G = paley_graph(q)
+    k = (q - 1) // 2
+    expected = [k] + [(-1 + math.sqrt(q)) / 2] * k + [(-1 - math.sqrt(q)) / 2] * k
+    np.testing.assert_allclose(S.adjacency_spectrum(G), expected, atol=1e-10)
+    assert S.is_ramanujan_regular(G)  # (1 + √q)/2 <= 2√(k−1) for these q
+
+
+def test_numpy_sparse_and_networkx_inputs_agree():
+    G = nx.petersen_graph()
+    A = nx.to_numpy_array(G)
+    for form in (A, sp.csr_matrix(A), A.astype(int).tolist()):
+        np.testing.assert_allclose(S.adjacency_spectrum(form), S.adjacency_spectrum(G))
+        np.testing.assert_allclose(S.laplacian_spectrum(form), S.laplacian_spectrum(G))
+
+
+def test_weighted_graph_uses_weight_attribute():
+    G = nx.Graph()
+    G.add_edge(0, 1, weight=3.0)
+    np.testing.assert_allclose(S.adjacency_spectrum(G), [3.0, -3.0])
+    np.testing.assert_allclose(S.laplacian_spectrum(G), [0.0, 6.0], atol=1e-12)
+
+
+def test_spectral_gap_kinds():
+    G = nx.complete_graph(5)
+    assert S.spectral_gap(G, "adjacency") == pytest.approx(5.0)  # 4 − (−1)
+    assert S.spectral_gap(G, "laplacian") == pytest.approx(5.0)
+    assert S.algebraic_connectivity(G) == pytest.approx(5.0)
+    assert S.spectral_gap(G, "normalized") == pytest.approx(5 / 4)
+    path = nx.path_graph(6)
+    assert S.algebraic_connectivity(path) == pytest.approx(2 - 2 * math.cos(math.pi / 6))
+    two_parts = union_of(nx.complete_graph(3), nx.complete_graph(3))
+    assert S.algebraic_connectivity(two_parts) == pytest.approx(0.0, abs=1e-10)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        S.spectral_gap(G, kind="signless")
+
+
+def test_second_largest_abs_eigenvalue_of_bipartite_graph_is_degree():
+    assert S.second_largest_abs_eigenvalue(nx.cycle_graph(6)) == pytest.approx(2.0)
+
+
+def test_graph_input_validation():
+    with pytest.raises(ValueError, match="not symmetric.*symmetrize"):
+        S.adjacency_spectrum(np.array([[0.0, 1.0], [0.0, 0.0]]))
+    with pytest.raises(ValueError, match="directed graph.*to_undirected"):
+        S.adjacency_spectrum(nx.DiGraph([(0, 1)]))
+    with pytest.raises(ValueError, match="square"):
+        S.adjacency_spectrum(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="finite"):
+        S.adjacency_spectrum(np.array([[0.0, np.nan], [np.nan, 0.0]]))
+    with pytest.raises(ValueError, match="negative edge weights"):
+        S.laplacian_spectrum(np.array([[0.0, -1.0], [-1.0, 0.0]]))
+    with pytest.raises(ValueError, match="at least 2 nodes"):
+        S.spectral_gap(np.zeros((1, 1)))
+
+
+# ----------------------------------------------------------------------------------------------
+# Cheeger inequality
+# ----------------------------------------------------------------------------------------------
+def test_cheeger_constant_of_known_graphs():
+    assert S.cheeger_constant(nx.cycle_graph(8)) == pytest.approx(2 / 8)  # half the cycle
+    assert S.cheeger_constant(nx.complete_graph(4)) == pytest.approx(4 / 6)
+    assert S.cheeger_constant(nx.path_graph(2)) == pytest.approx(1.0)
+    two_parts = union_of(nx.cycle_graph(4), nx.cycle_graph(4))
+    assert S.cheeger_constant(two_parts) == 0.0
+
+
+def test_conductance_counts_cut_over_smaller_volume():
+    G = nx.barbell_graph(4, 0)  # two K4 joined by one edge
+    assert S.conductance(G, range(4)) == pytest.approx(1 / 13)  # vol = 4·3 + 1
+    assert S.cheeger_constant(G) == pytest.approx(1 / 13)
+    A = nx.to_numpy_array(nx.cycle_graph(6))
+    assert S.conductance(A, [0, 1]) == pytest.approx(2 / 4)
+    with pytest.raises(ValueError, match="proper subset"):
+        S.conductance(A, range(6))
+    with pytest.raises(ValueError, match="not in G"):
+        S.conductance(G, ["x"])
+
+
+def _small_graphs():
+    rng = np.random.default_rng(3)
+    graphs = [
+        nx.path_graph(6),
+        nx.cycle_graph(9),
+        nx.petersen_graph(),
+        nx.complete_graph(5),
+        nx.barbell_graph(4, 1),
+        nx.star_graph(6),
+        union_of(nx.cycle_graph(3), nx.cycle_graph(4)),
+    ]
+    for seed in range(6):
+        G = nx.gnp_random_graph(9, 0.35, seed=seed)
+        G.remove_nodes_from([v for v in list(G) if G.degree(v) == 0])
+        for u, v in G.edges:
+            G.edges[u, v]["weight"] = float(rng.uniform(0.2, 2.0))
+        graphs.append(G)
+    return graphs
+
+
+@pytest.mark.parametrize("G", _small_graphs())
+def test_cheeger_bounds_hold_against_brute_force(G):
+    lower, upper = S.cheeger_bounds(G)
+    h = S.cheeger_constant(G)
+    assert lower - 1e-12 <= h <= upper + 1e-12
+
+
+def test_cheeger_rejects_isolated_vertices_and_large_graphs():
+    G = nx.path_graph(3)
+    G.add_node(9)
+    with pytest.raises(ValueError, match="isolated"):
+        S.cheeger_bounds(G)
+    with pytest.raises(ValueError, match="at most 16 nodes"):
+        S.cheeger_constant(nx.cycle_graph(17))
+
+
+# ----------------------------------------------------------------------------------------------
+# Ramanujan: regular graphs
+# ----------------------------------------------------------------------------------------------
+def test_is_ramanujan_regular_excludes_all_trivial_eigenvalues():
+    # LPS definition: ±d are excluded, so bipartite graphs and unions of Ramanujan graphs qualify,
+    # while λ(G) = max(|λ2|, |λn|) (networkx, delta_r) counts the repeated d.
+    union = union_of(nx.petersen_graph(), nx.petersen_graph())
+    assert S.is_ramanujan_regular(union)
+    assert S.delta_r(nx.to_numpy_array(union)) < 0
+    cube = nx.hypercube_graph(4)  # 4-regular bipartite, eigenvalues 4, 2, 0, −2, −4
+    assert S.is_ramanujan_regular(cube)
+    assert S.delta_r(nx.to_numpy_array(cube)) == pytest.approx(2 * math.sqrt(3) - 4)
+
+
+def test_is_ramanujan_regular_detects_a_large_nontrivial_eigenvalue():
+    # The prism over C_20 is 3-regular with eigenvalues 2cos(2πk/20) ± 1, so λ2 = 1 + 2cos(π/10).
+    G = nx.circular_ladder_graph(20)
+    lam2 = 1 + 2 * math.cos(2 * math.pi / 20)
+    assert lam2 > 2 * math.sqrt(2)
+    assert not S.is_ramanujan_regular(G)
+    assert S.ramanujan_bound_regular(3) == pytest.approx(2 * math.sqrt(2))
+
+
+def test_is_ramanujan_regular_rejects_irregular_graphs():
+    with pytest.raises(ValueError, match="d-regular"):
+        S.is_ramanujan_regular(nx.path_graph(4))
+    with pytest.raises(ValueError, match="simple graph"):
+        S.is_ramanujan_regular(2 * nx.to_numpy_array(nx.cycle_graph(5)))
+
+
+@pytest.mark.skipif(not hasattr(nx, "is_regular_expander"), reason="networkx < 3.3")
+def test_delta_r_of_regular_graph_agrees_with_networkx_is_regular_expander():
+    graphs = []
+    for n, d in [(16, 3), (40, 4), (50, 3)]:
+        for seed in range(20):
+            G = nx.from_numpy_array(S.random_regular_mask(n, d, seed=seed))
+            if nx.is_connected(G):
+                graphs.append(G)
+    rng_union = union_of(
+        nx.random_regular_graph(3, 30, seed=1), nx.random_regular_graph(3, 30, seed=2)
+    )
+    graphs += [rng_union, union_of(nx.petersen_graph(), nx.petersen_graph()), nx.hypercube_graph(4)]
+    verdicts = []
+    for G in graphs:
+        margin = S.delta_r(nx.to_numpy_array(G))
+        assert abs(margin) > 1e-6  # away from the boundary where ≤ and < could differ
+        verdicts.append(margin >= 0)
+        assert (margin >= 0) == nx.is_regular_expander(G)
+    assert any(verdicts) and not all(verdicts)
+    assert sum(not v for v in verdicts) > 3  # some random regular graphs fail as well
+
+
+# ----------------------------------------------------------------------------------------------
+# Bipartite layers
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape,density", [((200, 150), 0.1), ((90, 300), 0.05), ((40, 40), 0.2)])
+def test_mu_hat_matches_dense_svd(shape, density):
+    M = (np.random.default_rng(0).random(shape) < density).astype(float)
+    s = np.linalg.svd(M, compute_uv=False)
+    assert S.mu_hat(M) == pytest.approx(s[1], rel=1e-9)
+    assert S.mu_hat(sp.csr_matrix(M)) == pytest.approx(s[1], rel=1e-9)
+    np.testing.assert_allclose(S.mask_singular_values(M, k=2), s[:2], rtol=1e-9)
+    np.testing.assert_allclose(S.mask_singular_values(M, k=5), s[:5], rtol=1e-9)
+    np.testing.assert_allclose(S.mask_singular_values(M), s, rtol=1e-9, atol=1e-9)
+
+
+def test_mu_hat_of_disconnected_mask_repeats_top_singular_value():
+    # Two copies of the same (8, 8)-biregular block: σ1 = 8 twice, so μ̂ = 8 exactly.
+    B = S.biregular_mask(100, 100, 8, seed=0)
+    M = sp.block_diag([B, B], format="csr")
+    assert S.mu_hat(M) == pytest.approx(8.0, rel=1e-9)
+    assert not S.is_ramanujan_biregular(M)
+    assert S.mu_hat(np.eye(5)) == pytest.approx(1.0)
+
+
+def test_bipartite_degrees_and_biregularity():
+    M = np.array([[1, 1, 0], [0, 1, 1]])
+    rows, cols = S.bipartite_degrees(M)
+    assert rows.tolist() == [2, 2] and cols.tolist() == [1, 2, 1]
+    assert S.is_biregular(M) == (False, None, None)
+    assert S.is_biregular(S.biregular_mask(12, 8, 4, seed=1)) == (True, 4, 6)
+    with pytest.raises(ValueError, match="not biregular.*delta_r"):
+        S.is_ramanujan_biregular(M)
+
+
+def test_ramanujan_bound_biregular_values_and_validation():
+    assert S.ramanujan_bound_biregular(5, 10) == pytest.approx(5.0)
+    assert S.ramanujan_bound_biregular(1, 1) == 0.0
+    with pytest.raises(ValueError, match="c must be a degree >= 1"):
+        S.ramanujan_bound_biregular(0, 4)
+
+
+def test_delta_r_of_biregular_mask_is_bound_minus_mu_hat():
+    M = S.biregular_mask(96, 64, 6, seed=2)  # c = 6, d = 9
+    expected = math.sqrt(5) + math.sqrt(8) - np.linalg.svd(M, compute_uv=False)[1]
+    assert S.delta_r(M) == pytest.approx(expected, rel=1e-9)
+    assert S.delta_r(np.ones((4, 4))) == pytest.approx(2 * math.sqrt(3))
+
+
+def test_delta_r_ignores_isolated_rows_and_columns():
+    M = (np.random.default_rng(1).random((60, 50)) < 0.2).astype(float)
+    padded = np.zeros((70, 65))
+    padded[5:65, 10:60] = M
+    assert S.delta_r(padded) == pytest.approx(S.delta_r(M), rel=1e-12)
+    nnz = M.sum()
+    d_left, d_right = nnz / (M.sum(1) > 0).sum(), nnz / (M.sum(0) > 0).sum()
+    sigma2 = np.linalg.svd(M, compute_uv=False)[1]
+    assert S.delta_r(M) == pytest.approx(math.sqrt(d_left - 1) + math.sqrt(d_right - 1) - sigma2)
+
+
+def test_weighted_delta_r_is_normalized_weighted_sigma2():
+    rng = np.random.default_rng(4)
+    M = (rng.random((80, 70)) < 0.15).astype(float)
+    W = rng.standard_normal((80, 70))
+    A = np.abs(W * M)
+    nnz = M.sum()
+    bound = math.sqrt(nnz / (M.sum(1) > 0).sum() - 1) + math.sqrt(nnz / (M.sum(0) > 0).sum() - 1)
+    expected = bound - np.linalg.svd(A, compute_uv=False)[1] / (A.sum() / nnz)
+    assert S.delta_r(M, weights=W) == pytest.approx(expected, rel=1e-9)
+    assert S.delta_r(M, weights=-0.01 * W) == pytest.approx(expected, rel=1e-9)  # scale/sign free
+    assert S.delta_r(M, weights=np.full(M.shape, 7.0)) == pytest.approx(S.delta_r(M), rel=1e-9)
+
+
+def test_functions_do_not_modify_inputs():
+    M = S.biregular_mask(30, 30, 5, seed=0)
+    W = np.random.default_rng(0).standard_normal(M.shape)
+    M0, W0 = M.copy(), W.copy()
+    S.delta_r(M, weights=W)
+    S.mu_hat(M)
+    S.singular_value_gap(M, weights=W)
+    np.testing.assert_array_equal(M, M0)
+    np.testing.assert_array_equal(W, W0)
+    A = nx.to_numpy_array(nx.petersen_graph())
+    A0 = A.copy()
+    S.cheeger_bounds(A)
+    S.normalized_laplacian_spectrum(A)
+    np.testing.assert_array_equal(A, A0)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.array([[1.0, 0.5], [0.0, 1.0]]), "mask must be 0/1"),
+        (np.array([[1, 2], [0, 1]]), "mask must be 0/1"),
+        (np.array([[1.0, np.nan], [0.0, 1.0]]), "mask must be 0/1"),
+        (np.array([[1.0, -1.0], [0.0, 1.0]]), "mask must be 0/1"),
+        (np.array([["a", "b"]]), "mask must be 0/1"),
+        (sp.csr_matrix(np.array([[0.0, 3.0]])), "mask must be 0/1"),
+        (np.zeros((0, 5)), "empty layer"),
+        (np.ones(4), "must be 2-D"),
+        (np.ones((2, 2, 2)), "must be 2-D"),
+    ],
+)
+def test_bad_masks_raise(bad, match):
+    for fn in (S.delta_r, S.mu_hat, S.bipartite_degrees, S.mask_singular_values):
+        with pytest.raises(ValueError, match=match):
+            fn(bad)
+
+
+def test_delta_r_undefined_below_average_degree_three():
+    with pytest.raises(ValueError, match="average degree < 3.*row degree is 1.*column degree is 1"):
+        S.delta_r(np.eye(10))
+    with pytest.raises(ValueError, match="average degree < 3"):
+        S.delta_r(np.zeros((5, 5)))
+    with pytest.raises(ValueError, match="average degree < 3.*column degree is 2"):
+        S.delta_r(np.ones((2, 6)))  # rows have 6, columns only 2
+    with pytest.raises(ValueError, match="weights must have the mask's shape"):
+        S.delta_r(np.ones((4, 4)), weights=np.ones((4, 3)))
+    with pytest.raises(ValueError, match="weights are zero"):
+        S.delta_r(np.ones((4, 4)), weights=np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="k must be an integer"):
+        S.mask_singular_values(np.ones((3, 4)), k=4)
+
+
+# ----------------------------------------------------------------------------------------------
+# Generators
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "n_out, n_in, c", [(12, 8, 4), (64, 64, 3), (100, 40, 6), (40, 100, 15), (20, 10, 7), (9, 9, 9)]
+)
+def test_biregular_mask_has_exact_degrees(n_out, n_in, c):
+    M = S.biregular_mask(n_out, n_in, c, seed=5)
+    assert M.shape == (n_out, n_in)
+    assert set(np.unique(M)) <= {0.0, 1.0}
+    assert (M.sum(axis=1) == c).all()
+    assert (M.sum(axis=0) == n_out * c // n_in).all()
+
+
+def test_biregular_mask_is_seeded():
+    a = S.biregular_mask(64, 32, 4, seed=0)
+    np.testing.assert_array_equal(a, S.biregular_mask(64, 32, 4, seed=0))
+    assert not np.array_equal(a, S.biregular_mask(64, 32, 4, seed=1))
+
+
+def test_biregular_mask_rejects_impossible_degrees():
+    with pytest.raises(ValueError, match="not an integer"):
+        S.biregular_mask(10, 4, 3)  # 30 / 4
+    with pytest.raises(ValueError, match="out_degree must be <= n_in"):
+        S.biregular_mask(4, 4, 5)
+    with pytest.raises(ValueError, match="out_degree must be >= 1"):
+        S.biregular_mask(4, 4, 0)
+
+
+@pytest.mark.parametrize(
+    "n_out, n_in, c",
+    [(128, 128, 8), (128, 128, 16), (256, 256, 8), (512, 128, 8), (128, 512, 32), (1024, 256, 16)],
+)
+def test_documented_biregular_sizes_are_ramanujan(n_out, n_in, c):
+    for seed in range(3):
+        assert S.is_ramanujan_biregular(S.biregular_mask(n_out, n_in, c, seed=seed))
+
+
+def test_random_regular_mask_is_symmetric_and_regular():
+    A = S.random_regular_mask(30, 5, seed=2)
+    np.testing.assert_array_equal(A, A.T)
+    assert (np.diag(A) == 0).all() and (A.sum(axis=1) == 5).all()
+    np.testing.assert_array_equal(A, S.random_regular_mask(30, 5, seed=2))
+    with pytest.raises(ValueError, match="must be even"):
+        S.random_regular_mask(9, 3)
+    with pytest.raises(ValueError, match="d must be < n"):
+        S.random_regular_mask(4, 4)
