@@ -10,8 +10,9 @@ Examples
 >>> ll.prune(model, "magnitude", 0.5).sparsity
 0.5
 """
-from . import metrics, models, pruning, settings, surgery
+from . import checkpoints, compare, data, metrics, models, posets, pruning, settings, spectral, surgery, train
 from .pruning import PruneResult, prune
 
 __version__ = "0.1.0"
-__all__ = ["metrics", "models", "pruning", "settings", "surgery", "PruneResult", "prune", "__version__"]
+__all__ = ["checkpoints", "compare", "data", "metrics", "models", "posets", "pruning", "settings", "spectral",
+           "surgery", "train", "PruneResult", "prune", "__version__"]

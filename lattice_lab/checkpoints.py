@@ -1,0 +1,334 @@
+"""Save and load trained models with a card that says where they came from.
+
+A checkpoint is one file written with ``torch.save``::
+
+    {"config": model.config,      # rebuilds the architecture (lattice_lab.models.build)
+     "state_dict": ...,           # the weights, masks folded in (surgery.make_permanent)
+     "masks": {name: 0/1 tensor}, # prune masks to re-attach ({} for a dense model)
+     "card": {...}}               # provenance: dataset, accuracy, device, command, sha256, ...
+
+and read back with ``torch.load(..., weights_only=True)``, so loading a file never runs
+pickled code. The card records the sha256 of the weights (:func:`weights_sha256`) and of the
+masks; :func:`load` recomputes both and refuses a checkpoint that was modified. A pruned model
+loads back pruned: the masks are re-attached with ``torch.nn.utils.prune``. Next to every
+``<name>.pt`` :func:`save` writes ``<name>.json``, the card alone, for humans.
+
+Checkpoints that ship with the package live in the package-data folder
+``lattice_lab/shipped/`` and are loaded by name (:func:`list_shipped`, ``load("<name>")``).
+
+Must not import: data, pruning, graphs, compare, widgets, cli.
+
+Examples
+--------
+>>> import tempfile, torch
+>>> from pathlib import Path
+>>> from lattice_lab.models import build
+>>> model = build({"kind": "gru", "input_size": 3, "hidden_size": 5, "num_classes": 2})
+>>> card = make_card(dataset="toy", layout="rows", n_train=0, n_test=0, epochs=0, seed=0,
+...                  device="cpu", test_accuracy=None, command="doctest", config=model.config)
+>>> with tempfile.TemporaryDirectory() as folder:
+...     path = save(Path(folder) / "toy.pt", model, card)
+...     loaded, loaded_card = load(path, expect_kind="gru")
+...     sorted(p.name for p in Path(folder).iterdir())
+['toy.json', 'toy.pt']
+>>> x = torch.randn(2, 4, 3)
+>>> torch.equal(loaded(x), model(x)), loaded_card["sha256"] == weights_sha256(model.state_dict())
+(True, True)
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import importlib.resources
+import json
+import os
+import pickle
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .models import KINDS, SequenceClassifier, build
+from .surgery import apply_masks, get_masks, make_permanent
+from .train import describe_device, select_device, to_device
+
+SHIPPED_FOLDER = "shipped"
+SUFFIX = ".pt"
+
+
+# --------------------------------------------------------------------------- hashing
+
+def weights_sha256(state_dict: dict[str, torch.Tensor]) -> str:
+    """sha256 over the tensors of a state dict, in sorted key order; deterministic.
+
+    Each entry contributes its key, dtype, shape and raw contiguous CPU bytes, so two state
+    dicts hash alike exactly when they hold the same tensors under the same names.
+
+    Examples
+    --------
+    >>> a = {"w": torch.zeros(2, 2), "b": torch.ones(2)}
+    >>> weights_sha256(a) == weights_sha256({"b": torch.ones(2), "w": torch.zeros(2, 2)})
+    True
+    >>> weights_sha256(a) == weights_sha256({"w": torch.zeros(4), "b": torch.ones(2)})
+    False
+    """
+    digest = hashlib.sha256()
+    for key in sorted(state_dict):
+        tensor = state_dict[key]
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"state_dict[{key!r}] must be a tensor, got {type(tensor).__name__}")
+        tensor = tensor.detach().to("cpu").contiguous()
+        header = f"{key}\0{tensor.dtype}\0{tuple(tensor.shape)}\0{tensor.numel() * tensor.element_size()}\0"
+        digest.update(header.encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _stored_tensors(model: SequenceClassifier) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """(state dict with the masks folded in, masks), all on the CPU — exactly what is saved."""
+    masks = {name: mask.cpu() for name, mask in get_masks(model).items()}
+    state = {key: value.detach().cpu() for key, value in make_permanent(model).state_dict().items()}
+    return state, masks
+
+
+# --------------------------------------------------------------------------- cards
+
+def _device_text(device: str | torch.device) -> str:
+    """A device for a card: described if it is a device, kept if it is already a description."""
+    try:
+        return describe_device(device)
+    except (RuntimeError, TypeError):
+        return str(device)
+
+
+def make_card(model: SequenceClassifier | None = None, *, dataset: str, layout: str, n_train: int,
+              n_test: int, epochs: int, seed: int, device: str | torch.device,
+              test_accuracy: float | None, command: str, config: dict | None = None,
+              history: list[dict] | None = None, **extra: Any) -> dict[str, Any]:
+    """A checkpoint card: a plain, JSON-able dict that says how a model was made.
+
+    Parameters
+    ----------
+    model : the model the card describes; its config is recorded unless ``config`` is given.
+    dataset, layout : the training data (``lattice_lab.data.load`` name and layout).
+    n_train, n_test : the split sizes used.
+    epochs, seed : training settings.
+    device : where it was trained: a device, or its description
+        (:func:`lattice_lab.train.describe_device`, e.g. ``"cuda (NVIDIA H200)"``).
+    test_accuracy : measured accuracy on the test split (None if not measured).
+    command : the exact command (or notebook cell) that produced the model.
+    config : the model config (default: ``model.config``; one of the two is required).
+    history : optional per-epoch history from :func:`lattice_lab.train.fit`.
+    **extra : anything else worth recording (JSON-able).
+
+    The card also records the torch and Python versions and the creation time (UTC);
+    :func:`save` adds ``sha256``, ``masks_sha256`` and ``masked``.
+
+    Examples
+    --------
+    >>> card = make_card(dataset="digits", layout="rows", n_train=1437, n_test=360, epochs=5,
+    ...                  seed=0, device="cpu", test_accuracy=0.95, command="lattice-lab train",
+    ...                  config={"kind": "lstm"})
+    >>> card["dataset"], card["device"], card["torch_version"] == torch.__version__
+    ('digits', 'cpu', True)
+    >>> from lattice_lab.models import build
+    >>> model = build({"kind": "rnn", "input_size": 1, "hidden_size": 2, "num_classes": 2})
+    >>> make_card(model, dataset="parity", layout="rows", n_train=10, n_test=5, epochs=1, seed=0,
+    ...           device="cpu", test_accuracy=None, command="doctest")["config"] == model.config
+    True
+    """
+    if config is None:
+        if model is None:
+            raise ValueError("make_card needs the model or its config (config=...)")
+        config = model.config
+    card = {
+        "dataset": dataset, "layout": layout, "n_train": n_train, "n_test": n_test,
+        "epochs": epochs, "seed": seed,
+        "device": _device_text(device),
+        "test_accuracy": test_accuracy, "command": command, "config": dict(config),
+        "torch_version": str(torch.__version__), "python_version": platform.python_version(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if history is not None:
+        card["history"] = [dict(record) for record in history]
+    card.update(extra)
+    return _plain(card)
+
+
+def _plain(card: dict[str, Any]) -> dict[str, Any]:
+    """``card`` as plain JSON types (str subclasses become str, tuples lists); TypeError if not JSON-able."""
+    try:
+        return json.loads(json.dumps(card))
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"card must be JSON-serializable (plain dicts, lists, str, numbers): {error}") from error
+
+
+# --------------------------------------------------------------------------- saving
+
+def _atomic_write(path: Path, write) -> None:
+    """Call ``write(file)`` on a temporary file next to ``path``, then rename it into place."""
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def save(path: str | os.PathLike, model: SequenceClassifier, card: dict[str, Any]) -> Path:
+    """Write ``model`` and its card to ``path`` (``.pt``) and the card to ``path.with_suffix(".json")``.
+
+    Both files are written atomically (a temporary file in the same folder, then
+    ``os.replace``): a failed save leaves nothing half-written. A copy of ``card`` is stored
+    with ``sha256`` (of the weights), ``masks_sha256`` and ``masked`` (names of the masked
+    tensors) added; neither ``model`` nor ``card`` is modified. Returns the path written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lattice_lab.models import build
+    >>> model = build({"kind": "rnn", "input_size": 1, "hidden_size": 2, "num_classes": 2})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     save(Path(folder) / "tiny.pt", model, {"command": "doctest"}).name
+    'tiny.pt'
+    """
+    path = Path(path)
+    if path.suffix != SUFFIX:
+        raise ValueError(f"path must end with {SUFFIX!r}, got {str(path)!r}")
+    if not isinstance(model, SequenceClassifier):
+        raise TypeError(f"model must be a lattice_lab SequenceClassifier, got {type(model).__name__}")
+    if not isinstance(card, dict):
+        raise TypeError(f"card must be a dict (see make_card), got {type(card).__name__}")
+    state, masks = _stored_tensors(model)
+    card = {**card, "sha256": weights_sha256(state), "masks_sha256": weights_sha256(masks),
+            "masked": sorted(masks)}
+    card = _plain(card)
+    payload = {"config": dict(model.config), "state_dict": state, "masks": masks, "card": card}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, lambda file: torch.save(payload, file))
+    text = (json.dumps(card, indent=2, sort_keys=True) + "\n").encode()
+    _atomic_write(path.with_suffix(".json"), lambda file: file.write(text))
+    return path
+
+
+# --------------------------------------------------------------------------- loading
+
+def _shipped_dir() -> Path:
+    return Path(str(importlib.resources.files("lattice_lab").joinpath(SHIPPED_FOLDER)))
+
+
+def list_shipped() -> list[str]:
+    """Names of the checkpoints shipped with the package (``lattice_lab/shipped/<name>.pt``).
+
+    >>> isinstance(list_shipped(), list)
+    True
+    """
+    folder = _shipped_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob(f"*{SUFFIX}"))
+
+
+def resolve(path_or_name: str | os.PathLike) -> Path:
+    """The file for a path, or for the name of a shipped checkpoint; FileNotFoundError otherwise."""
+    path = Path(path_or_name)
+    if path.is_file():
+        return path
+    name = path.stem if path.suffix == SUFFIX else path.name
+    if path.parent == Path(".") and name in list_shipped():
+        return _shipped_dir() / f"{name}{SUFFIX}"
+    raise FileNotFoundError(f"no checkpoint file {str(path_or_name)!r} and no shipped checkpoint of that name; "
+                            f"shipped checkpoints: {list_shipped()}")
+
+
+def _reason(error: Exception) -> str:
+    """The informative line of torch's long weights_only error (e.g. 'Unsupported global ...')."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith("Check the documentation")]
+    return lines[-1] if lines else type(error).__name__
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise ValueError(f"{path} was refused by torch.load(weights_only=True), which loads only tensors and "
+                         f"plain containers and never runs pickled code; the file is not a torch checkpoint "
+                         f"or holds other objects ({_reason(error)})") from error
+    except (RuntimeError, EOFError) as error:
+        raise ValueError(f"{path} is not a readable torch checkpoint: {error}") from error
+    required = ("config", "state_dict", "masks", "card")
+    if not isinstance(payload, dict) or any(key not in payload for key in required):
+        found = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
+        raise ValueError(f"{path} is not a lattice_lab checkpoint: expected a dict with keys {list(required)}, "
+                         f"found {found}")
+    return payload
+
+
+def _verify(path: Path, payload: dict[str, Any]) -> None:
+    card = payload["card"]
+    for key, tensors in (("sha256", payload["state_dict"]), ("masks_sha256", payload["masks"])):
+        if not isinstance(card, dict) or key not in card:
+            raise ValueError(f"checkpoint {path} has no {key!r} in its card; it cannot be verified")
+        actual = weights_sha256(tensors)
+        if actual != card[key]:
+            raise ValueError(f"checkpoint {path} was modified: {key} {actual} != card {card[key]}")
+
+
+def load(path_or_name: str | os.PathLike, *, device: str | torch.device = "cpu",
+         expect_kind: str | None = None) -> tuple[SequenceClassifier, dict[str, Any]]:
+    """Load a checkpoint written by :func:`save`: returns ``(model, card)``.
+
+    Parameters
+    ----------
+    path_or_name : a ``.pt`` file, or the name of a shipped checkpoint (:func:`list_shipped`).
+    device : where to put the model (see :func:`lattice_lab.train.select_device`).
+    expect_kind : if given, the model kind the caller needs (``"lstm"``, ...).
+
+    The file is read with ``weights_only=True``; the weights' sha256 must match the card.
+    Prune masks are re-attached, so a pruned model loads back pruned. The model is returned
+    in eval mode.
+
+    Raises
+    ------
+    FileNotFoundError : no such file and no shipped checkpoint of that name.
+    ValueError : unreadable or not a lattice_lab checkpoint, modified since it was saved
+        (sha256 mismatch), of another kind than ``expect_kind``, or weights that do not fit
+        the config.
+
+    Examples
+    --------
+    >>> load("no-such-checkpoint")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no checkpoint file 'no-such-checkpoint' and no shipped checkpoint of that name; ...
+    """
+    if expect_kind is not None and expect_kind not in KINDS:
+        raise ValueError(f"expect_kind must be None or one of {KINDS}, got {expect_kind!r}")
+    device = select_device(device)
+    path = resolve(path_or_name)
+    payload = _read(path)
+    _verify(path, payload)
+    config = payload["config"]
+    kind = config.get("kind") if isinstance(config, dict) else None
+    if expect_kind is not None and kind != expect_kind:
+        raise ValueError(f"checkpoint {path} holds a {kind!r} model, expected kind {expect_kind!r}")
+    try:
+        model = build(config)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"checkpoint {path} has an invalid model config: {error}") from error
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as error:
+        raise ValueError(f"checkpoint {path}: the weights do not fit its config {config} "
+                         f"(another architecture?): {error}") from error
+    if payload["masks"]:
+        apply_masks(model, payload["masks"], inplace=True)
+    return to_device(model, device).eval(), payload["card"]

@@ -1,0 +1,116 @@
+"""The lattice-lab command line, end to end on digits: train -> evaluate -> prune -> evaluate."""
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from lattice_lab import checkpoints
+from lattice_lab.cli import main
+
+
+def run_json(capsys, *argv):
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "digits-lstm.pt"
+    assert main(["train", "--dataset", "digits", "--model", "lstm", "--hidden", "32", "--epochs", "8",
+                 "--lr", "0.005", "--out", str(path)]) == 0
+    return path
+
+
+def test_train_writes_a_checkpoint_with_a_complete_card(trained):
+    _, card = checkpoints.load(str(trained))
+    for key in ("dataset", "epochs", "seed", "device", "test_accuracy", "torch_version", "sha256", "command"):
+        assert key in card, key
+    assert card["dataset"] == "digits" and card["epochs"] == 8
+    assert "train --dataset digits" in card["command"]
+    assert trained.with_suffix(".json").exists()
+
+
+def test_round_trip_train_evaluate_prune_evaluate(trained, tmp_path, capsys):
+    evaluated = run_json(capsys, "evaluate", "--checkpoint", str(trained))
+    assert evaluated["n_samples"] == 360
+    assert evaluated["accuracy"] > 0.8  # a real, trained model
+    _, card = checkpoints.load(str(trained))
+    assert evaluated["accuracy"] == pytest.approx(card["test_accuracy"], abs=1e-9)
+
+    pruned_path = tmp_path / "pruned.pt"
+    pruned = run_json(capsys, "prune", "--checkpoint", str(trained), "--method", "magnitude", "--amount", "0.5",
+                      "--finetune-epochs", "1", "--out", str(pruned_path))
+    for key in ("method", "amount", "sparsity", "hidden_units", "params_nonzero", "accuracy", "accuracy_finetuned",
+                "scope", "sparsity_recurrent", "sparsity_input"):
+        assert key in pruned, key
+    assert pruned["scope"] == "recurrent" and pruned["sparsity"] == pytest.approx(0.5, abs=1e-3)
+    assert pruned["sparsity_input"] == 0.0 and pruned["hidden_units"] == 32
+
+    again = run_json(capsys, "evaluate", "--checkpoint", str(pruned_path))
+    assert again["accuracy"] == pytest.approx(pruned["accuracy_finetuned"], abs=1e-9)
+    model, _ = checkpoints.load(str(pruned_path))
+    weight = model.layers[0].weight_hh_l0
+    assert (weight == 0).float().mean().item() == pytest.approx(0.5, abs=1e-3)
+
+
+def test_unit_level_prune_counts_removed_weights(trained, capsys):
+    pruned = run_json(capsys, "prune", "--checkpoint", str(trained), "--method", "magnitude-units", "--amount", "0.5")
+    assert pruned["hidden_units"] == 16
+    assert pruned["sparsity"] == pytest.approx(0.75)  # 16x16 of 32x32 recurrent weights remain
+
+
+def test_scope_input_prunes_only_input_weights(trained, capsys):
+    pruned = run_json(capsys, "prune", "--checkpoint", str(trained), "--method", "random", "--amount", "0.3",
+                      "--scope", "input")
+    assert pruned["sparsity_input"] == pytest.approx(0.3, abs=1e-3) and pruned["sparsity_recurrent"] == 0.0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["prune", "--method", "nope", "--amount", "0.5"], "unknown method"),
+    (["prune", "--method", "magnitude", "--amount", "1.5"], "amount"),
+])
+def test_bad_input_gives_a_clear_error_and_exit_code_2(trained, capsys, argv, message):
+    assert main([argv[0], "--checkpoint", str(trained), *argv[1:]]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_tampered_checkpoint_is_refused(trained, tmp_path, capsys):
+    payload = torch.load(trained, weights_only=True)
+    payload["state_dict"]["readout.bias"] += 1.0
+    tampered = tmp_path / "tampered.pt"
+    torch.save(payload, tampered)
+    assert main(["evaluate", "--checkpoint", str(tampered)]) == 2
+    assert "sha256" in capsys.readouterr().err
+
+
+def test_missing_checkpoint_and_unknown_dataset(capsys):
+    assert main(["evaluate", "--checkpoint", "no-such-checkpoint"]) == 2
+    assert "no-such-checkpoint" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--dataset", "imagenet", "--model", "lstm", "--hidden", "8", "--epochs", "1", "--out", "x.pt"])
+
+
+def test_hidden_size_zero_is_refused_and_nothing_is_written(tmp_path, capsys):
+    out = tmp_path / "zero.pt"
+    assert main(["train", "--dataset", "digits", "--model", "rnn", "--hidden", "0", "--epochs", "1",
+                 "--out", str(out)]) == 2
+    assert "hidden_size" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_every_subcommand_has_help():
+    for command in ("demo", "train", "evaluate", "prune", "compare", "analyze"):
+        done = subprocess.run([sys.executable, "-m", "lattice_lab.cli", command, "--help"], capture_output=True,
+                              text=True)
+        assert done.returncode == 0 and "usage: lattice-lab" in done.stdout
+
+
+def test_demo_writes_results_table_and_plot(tmp_path, capsys):
+    rows = run_json(capsys, "demo", "--out", str(tmp_path / "out"))
+    methods = {row["method"] for row in rows}
+    assert {"random", "magnitude", "random-units", "magnitude-units"} <= methods
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert len(saved) == len(rows)
+    assert (tmp_path / "out" / "accuracy.png").stat().st_size > 10_000
