@@ -17,9 +17,11 @@ setup: $(STAMP)
 demo: setup
 	$(VENV)/bin/lattice-lab demo
 
-# The whole suite (unit, property, doctest, notebook and widget tests) in fast mode.
+# The whole suite in fast mode: unit, property and doctests (tests/, lattice_lab/), every
+# notebook through nbmake (each under 90 s), widget tests headless and in a real browser.
 test: setup
-	LATTICE_LAB_FAST=1 LATTICE_LAB_QUIET=1 MPLBACKEND=Agg $(PY) -m pytest $(PYTEST_ARGS)
+	LATTICE_LAB_FAST=1 LATTICE_LAB_QUIET=1 MPLBACKEND=Agg $(PY) -m pytest tests lattice_lab \
+		--nbmake --nbmake-timeout=90 notebooks $(PYTEST_ARGS)
 
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
