@@ -1,0 +1,575 @@
+"""Expander-preserving pruning: Ramanujan-preserving iterative magnitude pruning and random
+biregular (expander) masks.
+
+Method: Kalra, Biswas, Mitra, Basu, "Graph Expansion in Pruned Recurrent Neural Network Layers
+Preserve Performance", arXiv 2403.11100 (2024), following Pal et al., "A Study on the Ramanujan
+Graph Property of Winning Lottery Tickets", ICML 2022. Only the abstracts were readable, so the
+procedure below is **[reconstructed]** (see ``METHODS.md`` §3).
+
+* **The layers.** Every weight in ``scope`` is one bipartite graph: its 0/1 mask ``M`` (out × in)
+  is the biadjacency matrix. For LSTM/GRU the gate blocks stay **stacked** (``W_hh`` of an
+  LSTM-128 is one 512 × 128 graph: each hidden unit feeds all four gates); Δ_r of every gate
+  block on its own is reported too (``info["delta_r_blocks"]``). Δ_r is
+  :func:`lattice_lab.spectral.delta_r` of the mask (isolated nodes removed first); it is
+  ``None`` where undefined (an average degree below 3).
+* **``ramanujan-imp``** (and ``imp``, the same with ``preserve=False``): iterative magnitude
+  pruning. Round r of R keeps ``round(K₀ (K_final / K₀)^(r/R))`` weights in scope (a geometric
+  schedule; the last round is exact), removes the smallest ``|w|`` (per tensor in proportion to
+  its surviving weights with ``per_layer=True``, else by a global ranking), then fine-tunes
+  (optionally after rewinding the surviving weights to their values before pruning).
+  **Stopping rule** (``preserve=True``): a tensor's candidate mask is accepted only if its
+  Δ_r ≥ 0; otherwise the tensor is frozen at its current mask and pruned no further, and its
+  share of the round's removals goes to the tensors still active, so the requested amount is
+  still reached exactly whenever some tensor can absorb it. When every tensor has frozen,
+  pruning stops early and ``info`` says so (``stopped_early``, ``reason``, measured sparsity).
+* **``expander``**: a random (c, d)-biregular mask (:func:`lattice_lab.spectral.biregular_mask`)
+  per tensor — per gate block by default, so every gate is an expander and the stacked mask
+  is biregular too — with the out-degree c nearest to the requested density for which the
+  column degree is an integer (so the achieved sparsity can differ slightly from ``amount``;
+  it is reported). Applied to the trained weights then fine-tuned, or trained from scratch.
+
+Must not import: widgets, cli, compare, graphs.
+
+Examples
+--------
+>>> from lattice_lab.data import load
+>>> from lattice_lab.models import build
+>>> from lattice_lab.pruning import prune
+>>> model = build({"kind": "lstm", "input_size": 8, "hidden_size": 16, "num_classes": 10})
+>>> data = load("digits", subset=64)
+>>> result = prune(model, "ramanujan-imp", 0.5, data, rounds=2, finetune_epochs=0, device="cpu")
+>>> result.sparsity, len(result.info["delta_r"]["layers.0.weight_hh_l0"])
+(0.5, 2)
+>>> result = prune(model, "expander", 0.75, data, finetune_epochs=0, device="cpu")
+>>> result.info["degrees"]["layers.0.weight_hh_l0"], result.sparsity
+([4, 4], 0.75)
+"""
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Subset, TensorDataset
+
+from .. import train
+from ..models import SequenceClassifier, build, clone, gate_count, get_weight, split_name, weight_names
+from ..settings import fast
+from ..spectral import biregular_mask, delta_r, is_ramanujan_biregular
+from ..surgery import apply_masks
+from .base import PruneResult, exact_lowest_mask, register
+
+DEFAULT_ROUNDS = 5
+FAST_ROUNDS = 2
+FAST_FINETUNE_SAMPLES = 512  # fine-tuning subset in fast mode (LATTICE_LAB_FAST=1)
+DEFAULT_SCRATCH_EPOCHS = 10
+MIN_DEGREE = 3  # Δ_r needs average degrees >= 3 (Pal et al. 2022)
+
+
+# --------------------------------------------------------------------------- Δ_r of masks
+
+def _as_mask_array(mask: Any, name: str = "mask") -> np.ndarray:
+    if isinstance(mask, torch.Tensor):
+        mask = mask.detach().cpu().numpy()
+    array = np.asarray(mask, dtype=np.float64)
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (out, in), got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} is an empty layer (shape {array.shape}); it has no bipartite graph")
+    if not np.all((array == 0) | (array == 1)):
+        bad = array[(array != 0) & (array != 1)].ravel()[0]
+        raise ValueError(f"{name} must be 0/1 valued; found the value {bad!r}")
+    return array
+
+
+def layer_delta_r(mask: Any) -> float | None:
+    """Δ_r of a 0/1 layer mask, or ``None`` where it is undefined.
+
+    Undefined means: no edges, or an average row or column degree below 3 once isolated nodes
+    are removed (:func:`lattice_lab.spectral.delta_r` raises there; trajectories record None).
+
+    Parameters
+    ----------
+    mask : 0/1 tensor or array of shape ``(out, in)``; anything else is a ValueError.
+
+    Examples
+    --------
+    >>> import torch
+    >>> round(layer_delta_r(torch.ones(4, 4)), 6)   # K_{4,4}: 2√3 − 0
+    3.464102
+    >>> layer_delta_r(torch.eye(5)) is None   # degree 1
+    True
+    """
+    array = _as_mask_array(mask)
+    edges = array.sum()
+    if edges == 0:
+        return None
+    rows, cols = np.count_nonzero(array.sum(axis=1)), np.count_nonzero(array.sum(axis=0))
+    if edges / rows < MIN_DEGREE or edges / cols < MIN_DEGREE:
+        return None
+    return float(delta_r(array))
+
+
+def gate_blocks(model: SequenceClassifier, name: str) -> int:
+    """Number of gate blocks stacked along the rows of tensor ``name`` (W_td has one).
+
+    >>> from lattice_lab.models import build
+    >>> gate_blocks(build({"kind": "lstm", "input_size": 2, "hidden_size": 3, "num_classes": 2}),
+    ...             "layers.0.weight_hh_l0")
+    4
+    """
+    attr = split_name(name)[1]
+    return gate_count(model.kind) if attr.startswith(("weight_ih", "weight_hh")) else 1
+
+
+def block_delta_r(mask: torch.Tensor, blocks: int) -> list[float | None]:
+    """:func:`layer_delta_r` of each of the ``blocks`` equal row blocks of ``mask`` (gate blocks).
+
+    >>> block_delta_r(torch.ones(8, 4), 2) == [layer_delta_r(torch.ones(4, 4))] * 2
+    True
+    """
+    return [layer_delta_r(block) for block in torch.chunk(mask, blocks, dim=0)]
+
+
+# --------------------------------------------------------------------------- schedules
+
+def geometric_schedule(start: int, final: int, rounds: int) -> list[int]:
+    """Weights kept after each of ``rounds`` rounds, from ``start`` down to exactly ``final``.
+
+    Every round removes (about) the same fraction of the remaining weights:
+    ``round(start · (final / start)^(r / rounds))``, and the last entry is ``final``.
+
+    Examples
+    --------
+    >>> geometric_schedule(1000, 50, 4)
+    [473, 224, 106, 50]
+    >>> geometric_schedule(10, 10, 3)
+    [10, 10, 10]
+    """
+    if not 0 < final <= start:
+        raise ValueError(f"need 0 < final <= start, got start={start}, final={final}")
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"rounds must be an integer >= 1, got {rounds!r}")
+    ratio = final / start
+    kept = [int(round(start * ratio ** (r / rounds))) for r in range(1, rounds)]
+    return kept + [final]
+
+
+def apportion(count: int, weights: dict[str, int]) -> dict[str, int]:
+    """Split ``count`` into integers proportional to ``weights`` (largest remainders, exact sum).
+
+    With ``count <= sum(weights)`` no share exceeds its weight.
+
+    >>> apportion(10, {"a": 3, "b": 1, "c": 1})
+    {'a': 6, 'b': 2, 'c': 2}
+    >>> sum(apportion(7, {"a": 5, "b": 5, "c": 5}).values())
+    7
+    """
+    total = sum(weights.values())
+    if total == 0:
+        return {name: 0 for name in weights}
+    exact = {name: count * w / total for name, w in weights.items()}
+    shares = {name: math.floor(value) for name, value in exact.items()}
+    left = count - sum(shares.values())
+    by_remainder = sorted(weights, key=lambda name: shares[name] - exact[name])  # stable: ties by order
+    for name in by_remainder[:left]:
+        shares[name] += 1
+    return shares
+
+
+# --------------------------------------------------------------------------- validation & data
+
+def _check_int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return value
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def _check_dataset(name: str, data: Any) -> Dataset:
+    if not isinstance(data, Dataset):
+        raise TypeError(f"{name} must be a labelled torch Dataset of (x, y) items (e.g. lattice_lab.data.load(...)), "
+                        f"got {type(data).__name__}")
+    if len(data) == 0:
+        raise ValueError(f"{name} is empty")
+    return data
+
+
+def finetune_subset(data: Dataset, n_finetune: int | None, seed: int = 0) -> Dataset:
+    """The training samples used for fine-tuning: a seeded subset of ``n_finetune`` samples.
+
+    ``None`` means every sample (at most 512 in fast mode, ``LATTICE_LAB_FAST=1``). In-memory
+    datasets (``.inputs``/``.targets`` or a two-tensor ``TensorDataset``) give a ``TensorDataset``.
+
+    >>> from lattice_lab.data import load
+    >>> len(finetune_subset(load("digits"), 100))
+    100
+    """
+    data = _check_dataset("data", data)
+    size = len(data)
+    if n_finetune is None:
+        n_finetune = min(size, FAST_FINETUNE_SAMPLES) if fast() else size
+    n_finetune = _check_int("n_finetune", n_finetune, 1)
+    if n_finetune >= size:
+        return data
+    index = torch.randperm(size, generator=torch.Generator().manual_seed(seed))[:n_finetune].sort().values
+    inputs, targets = getattr(data, "inputs", None), getattr(data, "targets", None)
+    if not (isinstance(inputs, torch.Tensor) and isinstance(targets, torch.Tensor)):
+        inputs, targets = (getattr(data, "tensors", ()) + (None, None))[:2]
+    if isinstance(inputs, torch.Tensor) and isinstance(targets, torch.Tensor):
+        return TensorDataset(inputs[index.to(inputs.device)], targets[index.to(targets.device)])
+    return Subset(data, index.tolist())
+
+
+def _scope_names(model: SequenceClassifier, scope: str) -> list[str]:
+    names = weight_names(model, scope)
+    if not names:
+        raise ValueError(f"the model has no weights in scope {scope!r}")
+    return names
+
+
+def _current_masks(model: SequenceClassifier, names: list[str]) -> dict[str, torch.Tensor]:
+    """0/1 masks (CPU) of the nonzero entries of each tensor: a zero weight is no edge."""
+    masks = {}
+    for name in names:
+        weight = get_weight(model, name).detach()
+        if not torch.isfinite(weight).all():
+            raise ValueError(f"tensor {name!r} has NaN or infinite weights; cannot rank them by magnitude")
+        masks[name] = (weight != 0).float().cpu()
+    return masks
+
+
+# --------------------------------------------------------------------------- one IMP round
+
+def _candidates(scores: dict[str, torch.Tensor], masks: dict[str, torch.Tensor], active: list[str],
+                n_remove: int, per_layer: bool) -> dict[str, torch.Tensor]:
+    """Masks of the ``active`` tensors after removing ``n_remove`` more of their smallest weights.
+
+    ``scores`` are ``|w|`` with already-pruned entries at -1, so they stay pruned.
+    """
+    kept = {name: int(masks[name].sum()) for name in active}
+    n_remove = min(n_remove, sum(kept.values()))
+    if per_layer:
+        counts = apportion(n_remove, kept)
+        return {name: exact_lowest_mask(scores[name], scores[name].numel() - kept[name] + counts[name])
+                for name in active}
+    flat = torch.cat([scores[name].flatten() for name in active])
+    zeros = flat.numel() - sum(kept.values())
+    mask = exact_lowest_mask(flat, zeros + n_remove)
+    out, start = {}, 0
+    for name in active:
+        size = scores[name].numel()
+        out[name] = mask[start:start + size].view_as(scores[name])
+        start += size
+    return out
+
+
+def _prune_round(scores, masks, active, n_remove, per_layer, preserve):
+    """One round: returns (accepted new masks with their Δ_r, rejected tensors with their Δ_r).
+
+    Under ``preserve``, a changed tensor whose candidate has Δ_r < 0 or undefined is rejected
+    and the removals are re-split over the others until every candidate is accepted.
+    """
+    trying, rejected = list(active), {}
+    while trying:
+        candidates = _candidates(scores, masks, trying, n_remove, per_layer)
+        changed = {name: mask for name, mask in candidates.items() if not torch.equal(mask, masks[name])}
+        deltas = {name: layer_delta_r(mask) for name, mask in changed.items()}
+        bad = [name for name, d in deltas.items() if preserve and (d is None or d < 0)]
+        if not bad:
+            return {name: (changed[name], deltas[name]) for name in changed}, rejected
+        for name in bad:
+            rejected[name] = deltas[name]
+            trying.remove(name)
+    return {}, rejected
+
+
+# --------------------------------------------------------------------------- ramanujan-imp
+
+@register("ramanujan-imp", level="weight", needs_data=True,
+          summary="iterative magnitude pruning with fine-tuning; a layer stops being pruned when its "
+                  "Ramanujan gap Δ_r would turn negative")
+def ramanujan_imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds: int | None = None,
+                  finetune_epochs: int = 1, n_finetune: int | None = None, rewind: bool = False,
+                  preserve: bool = True, per_layer: bool = True, lr: float = train.FINETUNE_LR,
+                  batch_size: int = 128, device: str = "auto", val_data: Dataset | None = None) -> PruneResult:
+    """Iterative magnitude pruning, Ramanujan-preserving with ``preserve=True`` (module docstring).
+
+    Options
+    -------
+    rounds : pruning rounds (default 5; 2 in fast mode); the last one reaches ``amount`` exactly.
+    finetune_epochs, n_finetune, lr, batch_size, device : fine-tuning after every round, on a
+        seeded subset of ``n_finetune`` training samples (:func:`finetune_subset`); round r
+        fine-tunes with ``seed + r``.
+    rewind : before fine-tuning, reset the surviving weights (and every other parameter) to their
+        values before pruning began.
+    preserve : apply the Δ_r stopping rule (False: plain IMP, also registered as ``imp``).
+    per_layer : each tensor loses the same fraction of its surviving weights per round; False:
+        one global ranking of ``|w|`` over the scope.
+    val_data : if given, accuracy after every round (``info["accuracy_per_round"]``).
+
+    ``info``: ``tensors``, ``rounds`` (rounds run), ``rounds_requested``, ``sparsity_initial``,
+    ``sparsity_per_round``, ``layer_sparsity`` {tensor: [per round]}, ``delta_r_initial``
+    {tensor: Δ_r}, ``delta_r`` {tensor: [Δ_r after each round, None where undefined]},
+    ``delta_r_blocks`` {tensor: [[per gate block] per round]}, ``frozen`` {tensor: the round whose
+    candidate was rejected (the tensor keeps its mask of the round before), or None},
+    ``rejected_delta_r`` {tensor: Δ_r of the rejected candidate}, ``stopped_early``, ``reason``,
+    ``accuracy_initial`` and ``accuracy_per_round`` (with ``val_data``), and the options.
+    """
+    rounds = (FAST_ROUNDS if fast() else DEFAULT_ROUNDS) if rounds is None else _check_int("rounds", rounds, 1)
+    finetune_epochs = _check_int("finetune_epochs", finetune_epochs, 0)
+    for flag, value in (("rewind", rewind), ("preserve", preserve), ("per_layer", per_layer)):
+        _check_bool(flag, value)
+    if val_data is not None:
+        _check_dataset("val_data", val_data)
+    subset = finetune_subset(data, n_finetune, seed)
+    names = _scope_names(model, scope)
+    home = train.model_device(model)
+
+    masks = _current_masks(model, names)
+    apply_masks(model, masks, inplace=True)  # every tensor in scope carries a mask: zeros stay zero
+    start = clone(model) if rewind else None
+    total = sum(mask.numel() for mask in masks.values())
+    kept_start = int(sum(mask.sum() for mask in masks.values()))
+    if kept_start == 0:
+        raise ValueError(f"every weight in scope {scope!r} is already zero: nothing to prune")
+    kept_final = min(kept_start, total - int(round(amount * total)))
+    if kept_final == 0:
+        raise ValueError(f"amount={amount} would remove all {total} weights in scope {scope!r}; use a smaller amount")
+    schedule = geometric_schedule(kept_start, kept_final, rounds)
+
+    current = {name: layer_delta_r(mask) for name, mask in masks.items()}
+    info: dict[str, Any] = {
+        "tensors": names, "rounds_requested": rounds, "preserve": preserve, "rewind": rewind,
+        "per_layer": per_layer, "finetune_epochs": finetune_epochs, "finetune_samples": len(subset),
+        "sparsity_initial": 1.0 - kept_start / total, "delta_r_initial": dict(current),
+        "sparsity_per_round": [], "layer_sparsity": {n: [] for n in names}, "delta_r": {n: [] for n in names},
+        "delta_r_blocks": {n: [] for n in names}, "frozen": {n: None for n in names}, "rejected_delta_r": {},
+        "stopped_early": False, "reason": "",
+    }
+    if val_data is not None:
+        info["accuracy_initial"] = train.evaluate(model, val_data, device=device)["accuracy"]
+        info["accuracy_per_round"] = []
+    active = list(names)
+    for r, target in enumerate(schedule, start=1):
+        kept_now = int(sum(mask.sum() for mask in masks.values()))
+        scores = {name: torch.where(masks[name] > 0, get_weight(model, name).detach().abs().float().cpu(),
+                                    torch.tensor(-1.0)) for name in active}
+        accepted, rejected = _prune_round(scores, masks, active, kept_now - target, per_layer, preserve)
+        for name, d in rejected.items():
+            info["frozen"][name], info["rejected_delta_r"][name] = r, d
+            active.remove(name)
+        if not active:
+            info["stopped_early"] = True
+            info["reason"] = (f"round {r}: every tensor in scope is frozen (pruning further would make Δ_r negative "
+                              f"or undefined); measured sparsity {1.0 - kept_now / total:.4f} instead of the "
+                              f"requested {amount}")
+            break
+        for name, (mask, d) in accepted.items():
+            masks[name], current[name] = mask, d
+        model = _masked_for_round(model, start, {n: masks[n] for n in (names if rewind else accepted)})
+        train.finetune(model, subset, epochs=finetune_epochs, lr=lr, batch_size=batch_size, device=device,
+                       seed=seed + r)
+        _record_round(info, model, masks, current, total, val_data, device)
+    info["rounds"] = len(info["sparsity_per_round"])
+    train.to_device(model, home)
+    return PruneResult(model=model, masks={n: masks[n].clone() for n in names}, info=info)
+
+
+def _masked_for_round(model, start, masks):
+    """The model with the round's masks: the pruned model itself, or the rewound start copy."""
+    if start is None:
+        return apply_masks(model, masks, inplace=True)
+    return apply_masks(clone(start), masks, inplace=True)
+
+
+def _record_round(info, model, masks, current, total, val_data, device) -> None:
+    kept = int(sum(mask.sum() for mask in masks.values()))
+    info["sparsity_per_round"].append(1.0 - kept / total)
+    for name, mask in masks.items():
+        info["layer_sparsity"][name].append(1.0 - float(mask.mean()))
+        info["delta_r"][name].append(current[name])
+        info["delta_r_blocks"][name].append(block_delta_r(mask, gate_blocks(model, name)))
+    if val_data is not None:
+        info["accuracy_per_round"].append(train.evaluate(model, val_data, device=device)["accuracy"])
+
+
+register("imp", level="weight", needs_data=True,
+         summary="plain iterative magnitude pruning with fine-tuning between rounds (no Δ_r stopping rule)")(
+    functools.partial(ramanujan_imp, preserve=False))
+
+
+# --------------------------------------------------------------------------- expander masks
+
+def feasible_out_degree(n_out: int, n_in: int, density: float) -> int:
+    """The out-degree c nearest to ``density · n_in`` for which a (c, d)-biregular ``n_out × n_in``
+    mask exists (``d = n_out · c / n_in`` an integer, ``1 <= c <= n_in``); ties go to the sparser.
+
+    >>> feasible_out_degree(128, 128, 0.05)     # 6.4 → 6
+    6
+    >>> feasible_out_degree(128, 28, 0.05)      # c must be a multiple of 7
+    7
+    """
+    for name, value in (("n_out", n_out), ("n_in", n_in)):
+        _check_int(name, value, 1)
+    if isinstance(density, bool) or not isinstance(density, (int, float)) or not 0 < density <= 1:
+        raise ValueError(f"density must be a number in (0, 1], got {density!r}")
+    step = n_in // math.gcd(n_out, n_in)
+    degrees = range(step, n_in + 1, step)
+    return min(degrees, key=lambda c: (abs(c - density * n_in), c))
+
+
+def expander_masks(model: SequenceClassifier, amount: float, *, scope: str = "recurrent", seed: int = 0,
+                   per_gate: bool = True) -> tuple[dict[str, torch.Tensor], dict[str, list[int]]]:
+    """Random biregular masks at density ``1 - amount`` for every tensor in ``scope``.
+
+    Returns ``(masks, degrees)`` with ``degrees[name] = [c, d]``: every row of the tensor has c
+    ones and every column d ones per gate block (``per_gate``; the whole stacked tensor has
+    column degree ``gates · d``), or over the whole tensor (``per_gate=False``).
+
+    >>> from lattice_lab.models import build
+    >>> model = build({"kind": "gru", "input_size": 4, "hidden_size": 8, "num_classes": 2})
+    >>> masks, degrees = expander_masks(model, 0.5)
+    >>> degrees, masks["layers.0.weight_hh_l0"].sum(dim=0).tolist()
+    ({'layers.0.weight_hh_l0': [4, 4]}, [12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0])
+    """
+    _check_bool("per_gate", per_gate)
+    masks, degrees = {}, {}
+    for index, name in enumerate(_scope_names(model, scope)):
+        n_out, n_in = get_weight(model, name).shape
+        blocks = gate_blocks(model, name) if per_gate else 1
+        rows = n_out // blocks
+        c = feasible_out_degree(rows, n_in, 1.0 - amount)
+        parts = []
+        for block in range(blocks):
+            block_seed = int(np.random.SeedSequence([seed, index, block]).generate_state(1)[0])
+            parts.append(torch.from_numpy(biregular_mask(rows, n_in, c, seed=block_seed)).float())
+        masks[name] = torch.cat(parts, dim=0)
+        degrees[name] = [c, rows * c // n_in]
+    return masks, degrees
+
+
+@register("expander", level="weight", needs_data=True,
+          summary="random biregular (expander) masks at the requested density, fine-tuned or trained from scratch")
+def expander(model, amount, *, data=None, scope="recurrent", seed=0, per_gate: bool = True,
+             from_scratch: bool = False, epochs: int | None = None, finetune_epochs: int = 1,
+             n_finetune: int | None = None, lr: float | None = None, batch_size: int = 128,
+             device: str = "auto", val_data: Dataset | None = None) -> PruneResult:
+    """Random expander masks (:func:`expander_masks`), then fine-tuning or training from scratch.
+
+    Options
+    -------
+    per_gate : one biregular mask per gate block (default) or one for the stacked tensor.
+    from_scratch : re-initialize the model (``build(model.config)`` seeded with ``seed``), apply
+        the masks and train ``epochs`` epochs (default 10; 1 in fast mode) with ``lr`` (default
+        1e-3); otherwise mask the trained weights and fine-tune ``finetune_epochs`` (lr 1e-4).
+    n_finetune, batch_size, device : training data subset size and settings.
+    val_data : if given, the accuracy after training (``info["accuracy_per_round"]``).
+
+    On a model that is already pruned the masks combine (the product), so the degrees are exact
+    only on a dense model. ``info``: ``degrees`` {tensor: [c, d]}, ``achieved_sparsity`` (of the
+    masks), ``ramanujan`` {tensor: bool, stacked mask}, ``delta_r``/``delta_r_blocks`` (one round,
+    as for ``ramanujan-imp``), ``sparsity_per_round``, ``rounds`` = 1, the options.
+    """
+    _check_bool("from_scratch", from_scratch)
+    finetune_epochs = _check_int("finetune_epochs", finetune_epochs, 0)
+    if epochs is None:
+        epochs = 1 if fast() else DEFAULT_SCRATCH_EPOCHS
+    epochs = _check_int("epochs", epochs, 0)
+    if val_data is not None:
+        _check_dataset("val_data", val_data)
+    subset = finetune_subset(data, n_finetune, seed)
+    masks, degrees = expander_masks(model, amount, scope=scope, seed=seed, per_gate=per_gate)
+    home = train.model_device(model)
+    if from_scratch:
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            model = build(model.config)
+        apply_masks(model, masks, inplace=True)
+        train.fit(model, subset, epochs=epochs, lr=train.FIT_LR if lr is None else lr, batch_size=batch_size,
+                  device=device, seed=seed)
+    else:
+        apply_masks(model, masks, inplace=True)
+        train.finetune(model, subset, epochs=finetune_epochs, lr=train.FINETUNE_LR if lr is None else lr,
+                       batch_size=batch_size, device=device, seed=seed)
+    total = sum(mask.numel() for mask in masks.values())
+    achieved = 1.0 - float(sum(mask.sum() for mask in masks.values())) / total
+    info: dict[str, Any] = {
+        "tensors": list(masks), "per_gate": per_gate, "from_scratch": from_scratch, "degrees": degrees,
+        "achieved_sparsity": achieved, "rounds": 1, "sparsity_per_round": [achieved],
+        "layer_sparsity": {n: [1.0 - float(m.mean())] for n, m in masks.items()},
+        "delta_r": {n: [layer_delta_r(m)] for n, m in masks.items()},
+        "delta_r_blocks": {n: [block_delta_r(m, gate_blocks(model, n) if per_gate else 1)] for n, m in masks.items()},
+        "ramanujan": {n: is_ramanujan_biregular(m.numpy()) for n, m in masks.items()},
+        "finetune_samples": len(subset),
+    }
+    if val_data is not None:
+        info["accuracy_per_round"] = [train.evaluate(model, val_data, device=device)["accuracy"]]
+    train.to_device(model, home)
+    return PruneResult(model=model, masks=masks, info=info)
+
+
+# --------------------------------------------------------------------------- plot
+
+def plot_delta_r_trajectory(info: dict, ax=None, *, title: str | None = None):
+    """Accuracy (if recorded) and every tensor's Δ_r against the measured sparsity, round by round.
+
+    The Δ_r = 0 line is drawn; an undefined Δ_r (degree < 3) is an ``x`` on that line, and the
+    round at which a tensor froze is a dotted vertical line, so the breakdown point is visible.
+    Δ_r is on a symlog axis (the dense Δ_r is large; what matters is where it crosses 0).
+    Works with the ``info`` of ``ramanujan-imp``, ``imp`` and ``expander``. Returns the axes.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> info = {"sparsity_initial": 0.0, "sparsity_per_round": [0.5, 0.8], "accuracy_per_round": [0.9, 0.7],
+    ...         "delta_r_initial": {"W": 4.0}, "delta_r": {"W": [2.0, None]}, "frozen": {"W": None}}
+    >>> ax = plot_delta_r_trajectory(info)
+    >>> ax.get_xlabel()
+    'sparsity in scope'
+    """
+    import matplotlib.pyplot as plt
+
+    for key in ("sparsity_per_round", "delta_r"):
+        if key not in info:
+            raise ValueError(f"info has no {key!r}: pass the info of a ramanujan-imp, imp or expander result")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    initial = "sparsity_initial" in info
+    x = ([info["sparsity_initial"]] if initial else []) + list(info["sparsity_per_round"])
+    delta_ax = ax
+    if info.get("accuracy_per_round"):
+        start = [info["accuracy_initial"]] if initial and "accuracy_initial" in info else []
+        ax.plot(x[len(x) - len(start) - len(info["sparsity_per_round"]):], start + list(info["accuracy_per_round"]),
+                "k-o", label="accuracy")
+        ax.set_ylabel("accuracy")
+        delta_ax = ax.twinx()
+    delta_ax.axhline(0.0, color="grey", lw=0.8)
+    for index, (name, values) in enumerate(info["delta_r"].items()):
+        colour = f"C{index}"
+        series = ([info["delta_r_initial"][name]] if initial else []) + list(values)
+        points = [(s, d) for s, d in zip(x, series) if d is not None]
+        if points:
+            delta_ax.plot(*zip(*points), "--s", color=colour, label=f"Δ_r {name}")
+        undefined = [s for s, d in zip(x, series) if d is None]
+        delta_ax.plot(undefined, [0.0] * len(undefined), "x", color=colour, ms=9)
+        frozen = (info.get("frozen") or {}).get(name)
+        if frozen is not None:
+            last_pruned = min(max(frozen - 1 - (not initial), 0), len(x) - 1)  # its mask of round frozen-1
+            delta_ax.axvline(x[last_pruned], color=colour, ls=":", label=f"{name} frozen (round {frozen})")
+    delta_ax.set_yscale("symlog", linthresh=1.0)  # the dense Δ_r is large; the sign change matters
+    delta_ax.set_ylabel("Δ_r, symlog  (≥ 0: Ramanujan; x: undefined)")
+    ax.set_xlabel("sparsity in scope")
+    handles = [h for a in dict.fromkeys([ax, delta_ax]) for h in a.get_legend_handles_labels()[0]]
+    ax.legend(handles=handles, fontsize="small", loc="lower left")
+    if title:
+        ax.set_title(title)
+    return ax
