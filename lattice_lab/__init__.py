@@ -14,5 +14,14 @@ from . import checkpoints, compare, data, metrics, models, posets, pruning, sett
 from .pruning import PruneResult, prune
 
 __version__ = "0.1.0"
+_LAZY = ("analysis", "graphs", "robustness", "widgets")  # heavier imports (ipywidgets) load on first use
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 __all__ = ["checkpoints", "compare", "data", "metrics", "models", "posets", "pruning", "settings", "spectral",
            "surgery", "train", "PruneResult", "prune", "__version__"]

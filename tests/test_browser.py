@@ -1,0 +1,203 @@
+"""Real-browser tests: the live-pruning notebook in JupyterLab and in Voilà, driven by Playwright.
+
+Each test starts a server on a free port (in fast mode, on a temporary copy of the notebook),
+opens the page in Debian's chromium, runs the notebook, moves the PruningLab's amount slider
+with the keyboard and waits for the accuracy readout to change. Screenshots go to the test's
+temporary folder.
+
+Skip policy: without ``/usr/bin/chromium`` (or the playwright package) the tests skip with the
+reason, except when the environment variable ``CI`` is set: there a missing browser fails.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "08_compare_everything.ipynb"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SERVER_START_S = 90
+NOTEBOOK_RUN_MS = 150_000
+READOUT_CHANGE_MS = 120_000  # the notebook's later cells (the compare-all sweep) run first
+# JupyterLab exposes its application object (--LabApp.expose_app_in_browser): the notebook's kernel is ready
+# when its status is idle, and "Run All Cells" is then one command, whatever the menus look like.
+KERNEL_IDLE = """() => {
+    const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const kernel = widget && widget.sessionContext && widget.sessionContext.session
+        && widget.sessionContext.session.kernel;
+    return !!kernel && kernel.status === "idle";
+}"""
+
+
+def missing(reason: str) -> None:
+    """Skip locally, fail in CI (where .ci/run installs the browser)."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: the browser tests must run here)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def playwright_api():
+    if not CHROMIUM.exists():
+        missing("chromium not installed: apt-get install chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("the playwright package is not installed: pip install playwright (never `playwright install`)")
+    return sync_playwright
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server_env(tmp_path):
+    """Fast mode, and every Jupyter folder inside the test's temporary folder."""
+    env = dict(os.environ, LATTICE_LAB_FAST="1", LATTICE_LAB_QUIET="1", PYTHONUNBUFFERED="1")
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        folder = tmp_path / "jupyter" / name.lower()
+        folder.mkdir(parents=True)
+        env[name] = str(folder)
+    return env
+
+
+@pytest.fixture
+def notebook_dir(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    shutil.copy(NOTEBOOK, folder / NOTEBOOK.name)
+    return folder
+
+
+def answers(url: str | None, port: int) -> bool:
+    """Whether the server is up: ``url`` returns a page, or (no url) the port accepts connections."""
+    if url is None:
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+    try:
+        with urllib.request.urlopen(url, timeout=5):
+            return True
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+@contextlib.contextmanager
+def running(command: list[str], port: int, url: str | None, env: dict, log: Path):
+    """Start a server in its own process group, wait until it answers, stop it afterwards.
+
+    Voilà runs the notebook for every page it serves, so it is probed by its port, not a page.
+    """
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + SERVER_START_S
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"{command[2]} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+                if answers(url, port):
+                    break
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{command[2]} did not answer within {SERVER_START_S} s:\n{log.read_text()[-3000:]}")
+                time.sleep(0.5)
+            yield process
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+
+
+def move_slider_and_read(page, readout, tmp_path: Path, name: str) -> tuple[str, str]:
+    """Wait for the accuracy readout, press End on the amount slider, wait for the readout to change."""
+    from playwright.sync_api import expect
+
+    expect(readout).to_contain_text("%", timeout=NOTEBOOK_RUN_MS)
+    status = page.locator(".ll-status").first
+    expect(status).not_to_contain_text("computing", timeout=NOTEBOOK_RUN_MS)
+    before = readout.inner_text()
+    page.screenshot(path=str(tmp_path / f"{name}-before.png"), full_page=True)
+    handle = page.locator(".ll-amount .noUi-handle").first
+    handle.focus()
+    handle.press("End")
+    expect(readout).not_to_have_text(before, timeout=READOUT_CHANGE_MS)
+    expect(readout).to_contain_text("%", timeout=READOUT_CHANGE_MS)
+    after = readout.inner_text()
+    page.screenshot(path=str(tmp_path / f"{name}-after.png"), full_page=True)
+    return before, after
+
+
+def accuracy_of(text: str) -> str:
+    match = re.search(r"accuracy\s+([\d.]+%)", text)
+    assert match, text
+    return match.group(1)
+
+
+def launch(api):
+    return api.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def test_jupyterlab_runs_the_notebook_and_the_slider_changes_the_accuracy(playwright_api, server_env,
+                                                                          notebook_dir, tmp_path):
+    port, token = free_port(), secrets.token_hex(16)
+    command = [sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser", f"--port={port}",
+               "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={token}", f"--notebook-dir={notebook_dir}",
+               f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}", "--LabApp.news_url=None",
+               "--LabApp.expose_app_in_browser=True",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    base = f"http://127.0.0.1:{port}"
+    with running(command, port, f"{base}/api/status?token={token}", server_env, tmp_path / "jupyterlab.log"):
+        with playwright_api() as api:
+            browser = launch(api)
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}")
+            page.locator(".jp-Notebook").first.wait_for(timeout=90_000)
+            page.locator(".jp-Notebook-cell").first.wait_for(timeout=90_000)
+            page.wait_for_function(KERNEL_IDLE, timeout=90_000)
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            readout = page.locator(".ll-accuracy").first
+            readout.wait_for(timeout=NOTEBOOK_RUN_MS)
+            before, after = move_slider_and_read(page, readout, tmp_path, "jupyterlab")
+            browser.close()
+    assert accuracy_of(before) != accuracy_of(after)
+    assert (tmp_path / "jupyterlab-after.png").stat().st_size > 0
+
+
+def test_voila_renders_the_lab_and_the_slider_changes_the_accuracy(playwright_api, server_env, notebook_dir,
+                                                                   tmp_path):
+    port = free_port()
+    command = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+               str(notebook_dir / NOTEBOOK.name)]
+    base = f"http://127.0.0.1:{port}"
+    with running(command, port, None, server_env, tmp_path / "voila.log"):
+        with playwright_api() as api:
+            browser = launch(api)
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.goto(base, timeout=NOTEBOOK_RUN_MS)
+            readout = page.locator(".ll-accuracy").first
+            readout.wait_for(timeout=NOTEBOOK_RUN_MS)
+            before, after = move_slider_and_read(page, readout, tmp_path, "voila")
+            browser.close()
+    assert accuracy_of(before) != accuracy_of(after)
+    assert (tmp_path / "voila-after.png").stat().st_size > 0

@@ -1,0 +1,156 @@
+"""compare: ShrinkBench-style rows, the sweep cache (memory and disk), export round trips, plots."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+import torch
+from matplotlib.colors import to_hex
+
+from lattice_lab import checkpoints, compare, train
+from lattice_lab.data import load
+from lattice_lab.models import build
+from lattice_lab.pruning import REGISTRY, MethodSpec, PruneResult
+
+FAST_METHODS = ["magnitude", "random", "magnitude-units", "random-units"]
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load("digits", "train"), load("digits", "test")
+
+
+@pytest.fixture(scope="module")
+def model(digits):
+    """The shipped digits LSTM when present (instant), else a small LSTM trained for two epochs."""
+    if "digits-lstm" in checkpoints.list_shipped():
+        return checkpoints.load("digits-lstm")[0]
+    torch.manual_seed(0)
+    net = build({"kind": "lstm", "input_size": 8, "hidden_size": 32, "num_classes": 10})
+    train.fit(net, digits[0], epochs=2, lr=5e-3, batch_size=64, device="cpu", progress=False)
+    return net
+
+
+@pytest.fixture
+def counted_prune(monkeypatch):
+    calls = []
+    real = compare.prune
+
+    def counting(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compare, "prune", counting)
+    compare.clear_cache()
+    yield calls
+    compare.clear_cache()
+
+
+def test_rows_have_the_same_columns_for_every_method(model, digits):
+    rows = compare.sweep(model, digits[1], methods=FAST_METHODS, amounts=[0.5, 0.75], cache=False)
+    assert [(r["method"], r["amount"]) for r in rows] == [(m, a) for m in FAST_METHODS for a in (0.5, 0.75)]
+    for row in rows:
+        assert set(row) == set(compare.COLUMNS), row["method"]
+        assert row["dense_accuracy"] == train.evaluate(model, digits[1], device="cpu")["accuracy"]
+        assert row["finetune_epochs"] == 0 and row["accuracy_finetuned"] is None
+        assert isinstance(row["diagnostics"], dict)
+    by = {(r["method"], r["amount"]): r for r in rows}
+    assert by[("magnitude", 0.5)]["sparsity"] == 0.5
+    assert by[("magnitude-units", 0.5)]["hidden_units"] == model.config["hidden_size"][0] // 2
+    assert by[("magnitude", 0.5)]["flops"] < by[("magnitude", 0.5)]["flops_dense"]
+
+
+def test_repeated_sweep_is_served_from_the_memory_cache(model, digits, counted_prune):
+    first = compare.sweep(model, digits[1], methods=["magnitude", "random-units"], amounts=[0.5], seeds=[0, 1])
+    assert len(counted_prune) == 4
+    again = compare.sweep(model, digits[1], methods=["magnitude", "random-units"], amounts=[0.5], seeds=[0, 1])
+    assert len(counted_prune) == 4
+    assert again == first and again is not first
+    compare.sweep(model, digits[1], methods=["magnitude", "random-units"], amounts=[0.5], seeds=[0, 2])
+    assert len(counted_prune) == 8  # another grid is another sweep
+
+
+def test_disk_cache_survives_a_cleared_memory_cache(model, digits, counted_prune, tmp_path):
+    first = compare.sweep(model, digits[1], methods=["magnitude"], amounts=[0.5], cache_dir=tmp_path)
+    assert len(counted_prune) == 1 and len(list(tmp_path.glob("sweep-*.json"))) == 1
+    compare.clear_cache()
+    again = compare.sweep(model, digits[1], methods=["magnitude"], amounts=[0.5], cache_dir=tmp_path)
+    assert len(counted_prune) == 1
+    assert again == first
+
+
+def test_sweep_never_modifies_the_model(model, digits):
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    compare.sweep(model, digits[1], methods=["magnitude", "magnitude-units"], amounts=[0.9], cache=False)
+    after = model.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_rows_round_trip_through_json_and_csv(model, digits, tmp_path, suffix):
+    rows = compare.sweep(model, digits[1], methods=["magnitude", "random-units"], amounts=[0.5, 0.9], cache=False)
+    assert compare.load_rows(compare.save_rows(rows, tmp_path / f"rows{suffix}")) == rows
+
+
+def test_save_rows_refuses_other_suffixes(tmp_path):
+    with pytest.raises(ValueError, match="must end in .json or .csv"):
+        compare.save_rows([], tmp_path / "rows.txt")
+
+
+def test_plot_has_one_line_per_method_in_its_fixed_colour(model, digits):
+    rows = compare.sweep(model, digits[1], methods=FAST_METHODS, amounts=[0.25, 0.5], cache=False)
+    for x in ("sparsity", "flops"):
+        ax = compare.plot_accuracy(rows, x)
+        lines = {line.get_label(): line for line in ax.get_lines() if line.get_label() in FAST_METHODS}
+        assert sorted(lines) == sorted(FAST_METHODS)
+        assert len([line for line in ax.get_lines() if line.get_label() in FAST_METHODS]) == len(FAST_METHODS)
+        for method, line in lines.items():
+            assert to_hex(line.get_color()) == compare.method_colour(method)
+            assert len(line.get_xdata()) == 2
+        dense = [line for line in ax.get_lines() if line.get_label() == "dense"]
+        assert len(dense) == 1 and dense[0].get_ydata()[0] == pytest.approx(100 * rows[0]["dense_accuracy"])
+
+
+def test_method_colours_are_fixed_and_distinct_for_the_course_methods():
+    colours = [compare.method_colour(m) for m in compare.METHOD_COLOURS]
+    assert len(set(colours)) == len(colours)
+    assert compare.method_colour("some-new-method") == compare.method_colour("some-new-method")
+
+
+def _gru_only(model, amount, *, data=None, scope="recurrent", seed=0):
+    return PruneResult(model=model)
+
+
+def test_unsupported_methods_are_refused_before_any_work_and_left_out_by_default(model, digits, monkeypatch,
+                                                                                 counted_prune):
+    monkeypatch.setitem(REGISTRY, "gru-only", MethodSpec("gru-only", _gru_only, "weight", "test", False, ("gru",), {}))
+    with pytest.raises(ValueError, match="supports model kinds"):
+        compare.sweep(model, digits[1], methods=["magnitude", "gru-only"], amounts=[0.5])
+    assert counted_prune == []
+    assert "gru-only" not in compare.supported_methods(model)
+    assert compare.supported_methods(model) == sorted(m for m in REGISTRY if m != "gru-only")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"amounts": [1.0]}, "amount must be"),
+    ({"amounts": []}, "amounts must be"),
+    ({"seeds": [-1]}, "seeds must be"),
+    ({"finetune_epochs": -1}, "finetune_epochs must be"),
+    ({"methods": ["no-such-method"]}, "unknown method"),
+])
+def test_bad_sweep_parameters_are_value_errors(model, digits, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        compare.sweep(model, digits[1], **{"methods": ["magnitude"], **kwargs})
+
+
+def test_finetuning_fills_accuracy_finetuned_and_keeps_the_sparsity(model, digits):
+    rows = compare.sweep(model, digits[1], methods=["magnitude"], amounts=[0.5], finetune_epochs=1,
+                         train_data=digits[0], cache=False)
+    assert rows[0]["finetune_epochs"] == 1 and 0.0 <= rows[0]["accuracy_finetuned"] <= 1.0
+
+
+def test_aggregate_averages_over_seeds(model, digits):
+    rows = compare.sweep(model, digits[1], methods=["random"], amounts=[0.5], seeds=[0, 1, 2], cache=False)
+    (entry,) = compare.aggregate(rows)
+    assert entry["seeds"] == 3
+    assert entry["accuracy"] == pytest.approx(sum(r["accuracy"] for r in rows) / 3)
