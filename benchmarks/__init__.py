@@ -1,0 +1,13 @@
+"""Benchmarks of lattice_lab: quality, cost, speed, training speed and the live budget of the PruningLab.
+
+Each benchmark is a module with ``main(argv=None) -> dict`` that writes a JSON report under
+``benchmarks/results/`` (``python -m benchmarks.<name> --help`` lists its options);
+``python -m benchmarks [names...]`` runs all or some of them and then regenerates the tables
+of the top-level README (:func:`benchmarks.common.update_readme`). ``LATTICE_LAB_FAST=1``
+shrinks every benchmark to a seconds-long smoke test that writes ``<name>_fast.json``.
+
+Must not be imported by the ``lattice_lab`` package.
+"""
+
+BENCHMARKS = ("quality", "cost", "speed", "train_speed", "live_budget")
+"""Every benchmark module, in the order ``python -m benchmarks`` runs them."""

@@ -1,0 +1,495 @@
+"""What every benchmark shares: the machine description, median timings, JSON output, README tables.
+
+A benchmark module has ``main(argv=None) -> dict``: it parses its options, measures, writes one
+JSON report (:func:`write_report`) under ``--out`` (default :data:`RESULTS`) and returns it. Every
+report carries a ``machine`` block (:func:`machine_info`): CPU model, cores, torch version and
+threads, the date, the command, and the load average at the start and the end of the run, with
+``heavy_load`` set when the machine was busier than its cores — timings from such a run are upper
+bounds. Fast mode (``LATTICE_LAB_FAST=1``) writes ``<name>_fast.json`` so a smoke test never
+overwrites the committed full results.
+
+Timings are medians over repeats (:func:`median_seconds`); when a benchmark compares variants
+(dense vs pruned, our loop vs a bare one) the variants are timed *interleaved* in the same run
+(:func:`interleaved_seconds`), so a change in the machine's load hits them alike and the ratios
+stay meaningful.
+
+:func:`update_readme` regenerates the block between ``<!-- results:start -->`` and
+``<!-- results:end -->`` in the top-level README from the full (non-fast) JSON reports.
+
+Must not import: the benchmark modules (they import this one), widgets, cli.
+
+Examples
+--------
+>>> seconds = median_seconds(lambda: sum(range(1000)), repeats=3)
+>>> seconds["repeats"], seconds["median_s"] > 0
+(3, True)
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from lattice_lab.settings import fast
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+START_MARKER = "<!-- results:start -->"
+END_MARKER = "<!-- results:end -->"
+
+
+# --------------------------------------------------------------------------- machine
+
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (``platform.processor()`` elsewhere).
+
+    >>> isinstance(cpu_model(), str) and len(cpu_model()) > 0
+    True
+    """
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity where the OS tells, else ``os.cpu_count()``).
+
+    >>> usable_cores() >= 1
+    True
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages (zeros where the OS does not report them)."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except (AttributeError, OSError):
+        return [0.0, 0.0, 0.0]
+
+
+def set_threads(threads: int | None) -> int:
+    """Use ``threads`` torch threads (None: keep torch's default; fast mode: 1); return the count in use.
+
+    On a machine busier than its cores, several intra-op threads wait on each other at every
+    barrier and a forward pass can take a hundred times its median; fast mode therefore uses one.
+
+    >>> set_threads(torch.get_num_threads()) == torch.get_num_threads()
+    True
+    """
+    if threads is None and fast():
+        threads = 1
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be an integer >= 1 or None, got {threads!r}")
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
+
+
+def command_line(name: str, argv: list[str] | None = None) -> str:
+    """The command that reproduces a run of benchmark ``name`` with arguments ``argv`` (None: ``sys.argv[1:]``).
+
+    >>> command_line("cost", ["--sizes", "128", "256"]).endswith("python -m benchmarks.cost --sizes 128 256")
+    True
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
+    prefix = "LATTICE_LAB_FAST=1 " if fast() else ""
+    return " ".join([f"{prefix}python -m benchmarks.{name}"] + [str(a) for a in args])
+
+
+def machine_info(command: str | None = None) -> dict[str, Any]:
+    """The ``machine`` block of a report, taken at the start of a run.
+
+    Parameters
+    ----------
+    command : the command that ran (see :func:`command_line`; default: ``python`` and ``sys.argv``).
+
+    Examples
+    --------
+    >>> info = machine_info("python -m benchmarks.cost")
+    >>> info["command"], info["torch"] == torch.__version__, len(info["load_average_start"])
+    ('python -m benchmarks.cost', True, 3)
+    """
+    if command is None:
+        command = " ".join(["python"] + sys.argv)
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {
+        "cpu": cpu_model(), "cores": os.cpu_count(), "usable_cores": usable_cores(),
+        "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(), "platform": platform.platform(), "gpu": gpu,
+        "fast": fast(), "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": command, "load_average_start": load_average(),
+    }
+
+
+def finish_machine(machine: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``machine`` with the end-of-run load average and the ``heavy_load`` verdict.
+
+    ``heavy_load`` is True when the 1-minute load average at the start or the end exceeded the
+    usable cores: other processes competed for the CPU and the timings are upper bounds.
+
+    >>> done = finish_machine({"usable_cores": 2, "load_average_start": [9.0, 9.0, 9.0]})
+    >>> done["heavy_load"], len(done["load_average_end"])
+    (True, 3)
+    """
+    end = load_average()
+    cores = machine.get("usable_cores") or 1
+    heavy = max(machine["load_average_start"][0], end[0]) > cores
+    note = ("the machine was busier than its cores during this run (load average above the core count): "
+            "absolute timings are upper bounds; ratios measured in the same run are less affected") if heavy else ""
+    return {**machine, "load_average_end": end, "heavy_load": heavy, "load_note": note}
+
+
+# --------------------------------------------------------------------------- timing
+
+def _check_repeats(repeats: Any, name: str = "repeats") -> int:
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {repeats!r}")
+    return repeats
+
+
+def median_seconds(function: Callable[[], Any], repeats: int = 5, *, warmup: int = 1,
+                   budget_s: float | None = None, sync: Callable[[], Any] | None = None) -> dict[str, Any]:
+    """Median wall time of ``function()`` over ``repeats`` calls after ``warmup`` untimed ones.
+
+    Parameters
+    ----------
+    function : called without arguments.
+    repeats : timed calls, >= 1.
+    warmup : untimed calls first (caches, lazy initialization), >= 0.
+    budget_s : stop repeating once the timed calls have taken this long (at least one is made).
+    sync : called after each call and before reading the clock (``torch.cuda.synchronize``).
+
+    Returns
+    -------
+    dict with ``median_s``, ``min_s``, ``max_s``, ``repeats`` (timed calls made) and ``seconds``
+    (every timing).
+
+    Examples
+    --------
+    >>> median_seconds(lambda: None, repeats=4, warmup=0)["repeats"]
+    4
+    >>> median_seconds(lambda: time.sleep(0.01), repeats=50, warmup=0, budget_s=0.02)["repeats"] < 50
+    True
+    """
+    repeats = _check_repeats(repeats)
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
+    for _ in range(warmup):
+        function()
+    if sync is not None:
+        sync()
+    timings: list[float] = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        if sync is not None:
+            sync()
+        timings.append(time.perf_counter() - start)
+        if budget_s is not None and sum(timings) >= budget_s:
+            break
+    return {"median_s": statistics.median(timings), "min_s": min(timings), "max_s": max(timings),
+            "repeats": len(timings), "seconds": timings}
+
+
+def rotated(items: list, shift: int) -> list:
+    """``items`` rotated left by ``shift`` (modulo its length): the running order of round ``shift``.
+
+    >>> rotated(["a", "b", "c"], 1), rotated(["a", "b", "c"], 3)
+    (['b', 'c', 'a'], ['a', 'b', 'c'])
+    """
+    if not items:
+        return []
+    k = shift % len(items)
+    return list(items[k:]) + list(items[:k])
+
+
+def interleaved_seconds(functions: dict[str, Callable[[], Any]], repeats: int = 5, *, warmup: int = 1,
+                        sync: Callable[[], Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Time several variants round-robin and return each one's median.
+
+    Round r runs the variants in the order rotated by r (A, B, C, then B, C, A, ...): a drift in
+    the machine's load falls on every variant alike, and no variant always runs first, so ratios
+    of the medians compare like with like.
+
+    >>> out = interleaved_seconds({"a": lambda: None, "b": lambda: sum(range(100))}, repeats=3)
+    >>> sorted(out), out["a"]["repeats"]
+    (['a', 'b'], 3)
+    """
+    repeats = _check_repeats(repeats)
+    if not functions:
+        raise ValueError("functions must name at least one variant to time")
+    for function in functions.values():
+        for _ in range(warmup):
+            function()
+    timings: dict[str, list[float]] = {name: [] for name in functions}
+    names = list(functions)
+    for repeat in range(repeats):
+        for name in rotated(names, repeat):
+            function = functions[name]
+            if sync is not None:
+                sync()
+            start = time.perf_counter()
+            function()
+            if sync is not None:
+                sync()
+            timings[name].append(time.perf_counter() - start)
+    return {name: {"median_s": statistics.median(t), "min_s": min(t), "max_s": max(t), "repeats": len(t),
+                   "seconds": t} for name, t in timings.items()}
+
+
+# --------------------------------------------------------------------------- reports
+
+def report_path(out: str | os.PathLike, name: str, suffix: str = ".json") -> Path:
+    """Where benchmark ``name`` writes: ``out/<name>.json``, or ``out/<name>_fast.json`` in fast mode.
+
+    >>> report_path("results", "cost").name in ("cost.json", "cost_fast.json")
+    True
+    """
+    return Path(out) / f"{name}{'_fast' if fast() else ''}{suffix}"
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with tensors, numpy scalars/arrays and non-finite floats made JSON-safe."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, torch.Tensor):
+        return _plain(value.tolist())
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # numpy scalars and arrays
+        return _plain(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_report(report: dict[str, Any], out: str | os.PathLike, name: str) -> Path:
+    """Write ``report`` (its machine block finished, see :func:`finish_machine`) as JSON; return the path.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_report({"benchmark": "demo", "machine": machine_info("doctest"), "x": float("nan")},
+    ...                         folder, "demo")
+    ...     saved = json.loads(path.read_text())
+    >>> saved["x"], "load_average_end" in saved["machine"]
+    (None, True)
+    """
+    report = dict(report)
+    if "machine" in report:
+        report["machine"] = finish_machine(report["machine"])
+    path = report_path(out, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_plain(report), indent=2, allow_nan=False) + "\n")
+    return path
+
+
+def read_report(folder: str | os.PathLike, name: str) -> dict[str, Any] | None:
+    """The full-mode report ``folder/<name>.json``, or None when it does not exist."""
+    path = Path(folder) / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def fitted_exponent(sizes: list[float], seconds: list[float]) -> float:
+    """Slope of ``log(seconds)`` against ``log(sizes)`` (least squares): time ~ size^slope.
+
+    >>> round(fitted_exponent([10, 100, 1000], [1e-3, 1e-1, 1e1]), 6)
+    2.0
+    """
+    import numpy as np
+
+    if len(sizes) != len(seconds) or len(sizes) < 2:
+        raise ValueError(f"need at least two (size, seconds) pairs of equal length, got {len(sizes)} and "
+                         f"{len(seconds)}")
+    if min(sizes) <= 0 or min(seconds) <= 0:
+        raise ValueError("sizes and seconds must be positive for a log-log fit")
+    return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0])
+
+
+# --------------------------------------------------------------------------- README tables
+
+def _pct(value: float | None, std: float | None = None) -> str:
+    if value is None:
+        return "–"
+    text = f"{100 * value:.1f}"
+    return text + (f" ± {100 * std:.1f}" if std is not None else "")
+
+
+def _machine_line(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    load = f"load {m['load_average_start'][0]:.1f} → {m['load_average_end'][0]:.1f}"
+    heavy = " **(under heavy load: timings are upper bounds)**" if m.get("heavy_load") else ""
+    gpu = f", {m['gpu']}" if m.get("gpu") else ""
+    return (f"*{m['date'][:10]}, {m['cpu']} ({m['usable_cores']} usable cores, {m['torch_threads']} torch "
+            f"threads{gpu}), torch {m['torch']}, {load}{heavy}; `{m['command']}`*")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    return lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+
+
+def quality_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: the papers' headlines next to ours, then accuracy per model (no fine-tuning / 1 epoch)."""
+    lines = ["### Quality: accuracy vs sparsity", "", _machine_line(report), ""]
+    if report.get("headlines"):
+        lines += ["What each paper (or our reference measurement, METHODS.md) reports, next to our number "
+                  "on the same kind of model:", ""]
+        def ours(h, key):
+            if h.get(key) is None:
+                return "–"
+            short = h.get("amount") is not None and h["ours_sparsity"] < h["amount"] - 0.01
+            return f"{_pct(h[key])}%" + (f" (only {100 * h['ours_sparsity']:.0f}% reached)" if short else "")
+
+        epochs = report["settings"]["finetune_epochs"]
+        rows = [[h["method"], h["setting"], h["claim"], ours(h, "ours"), ours(h, "ours_finetuned"), h["our_model"]]
+                for h in report["headlines"]]
+        header = ["method", "setting", "reported", "ours (no ft)", f"ours ({epochs} ep ft)", "our model"]
+        lines += _table(header, rows) + [""]
+    for model in report["models"]:
+        entries = [e for e in report["summary"] if e["model"] == model["name"]]
+        seeds = len(report["settings"]["seeds"])
+        spread = f", mean ± std over {seeds} seeds" if seeds > 1 else ""
+        lines += [f"**{model['name']}** — {model['source']}; dense {_pct(model['dense_accuracy'])}%. Test accuracy % "
+                  f"without fine-tuning / after {report['settings']['finetune_epochs']} epoch(s) of it{spread}:", ""]
+        for level, key, title in (("weight", "amount", "amount"), ("unit", "units", "units kept")):
+            targets = sorted({e[key] for e in entries if e["level"] == level}, reverse=level == "unit")
+            methods = list(dict.fromkeys(e["method"] for e in entries if e["level"] == level))
+            if not methods:
+                continue
+            rows = []
+            for method in methods:
+                cells = []
+                for target in targets:
+                    found = [e for e in entries if e["method"] == method and e[key] == target]
+                    if not found:
+                        cells.append("–")
+                        continue
+                    e = found[0]
+                    several = e.get("seeds", 1) > 1
+                    tuned = ""
+                    if e.get("accuracy_finetuned") is not None:
+                        tuned_std = e.get("accuracy_finetuned_std") if several else None
+                        tuned = f" / {_pct(e['accuracy_finetuned'], tuned_std)}"
+                    short = level == "weight" and e["sparsity"] < e["amount"] - 0.01
+                    note = f" ({100 * e['sparsity']:.0f}% reached)" if short else ""
+                    cells.append(_pct(e["accuracy"], e.get("accuracy_std") if several else None) + tuned + note)
+                rows.append([method] + cells)
+            lines += _table([f"method \\ {title}"] + [str(t) for t in targets], rows) + [""]
+    return lines
+
+
+def cost_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: seconds of each analysis at the smallest and largest size, and the fitted exponent."""
+    lines = ["### Cost of each method's analysis", "", _machine_line(report), ""]
+    rows = []
+    for entry in report["analyses"]:
+        sizes, medians = entry["sizes"], entry["median_s"]
+        rows.append([entry["name"], f"{medians[0]:.3g} s at n={sizes[0]}", f"{medians[-1]:.3g} s at n={sizes[-1]}",
+                     f"{entry['exponent']:.2f}"])
+    return lines + _table(["analysis", "smallest", "largest", "fitted exponent (time ~ n^k)"], rows) + [""]
+
+
+def speed_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: per model and batch, the dense latency and each variant's measured speedup (FLOP ratio)."""
+    lines = ["### Inference speed: structural removal vs masks", "", _machine_line(report), "",
+             "Dense latency, then each variant's measured speedup over dense, with the FLOP ratio in brackets:", ""]
+    variants = list(dict.fromkeys(e["variant"] for e in report["results"] if e["variant"] != "dense"))
+    groups: dict[tuple, dict[str, dict]] = {}
+    for e in report["results"]:
+        groups.setdefault((e["device"], f"{e['kind']}-{e['hidden']}", e["batch"]), {})[e["variant"]] = e
+    rows = []
+    for (device, model, batch), found in groups.items():
+        cells = [f"{found[v]['speedup']:.2f}× ({found[v]['flop_ratio']:.1f}×)" if v in found else "–"
+                 for v in variants]
+        dense = f"{found['dense']['latency_ms']:.3g}" if "dense" in found else "–"
+        rows.append([device, model, batch, dense] + cells)
+    return lines + _table(["device", "model", "batch", "dense (ms)"] + variants, rows) + [""]
+
+
+def train_speed_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: samples per second of our loop vs a bare PyTorch loop, and the overhead ratio."""
+    lines = ["### Training speed: `train.fit` vs a bare PyTorch loop", "", _machine_line(report), ""]
+    rows = []
+    for e in report["results"]:
+        rows.append([e["device"], e["model"], e["loop"], f"{e['samples_per_second']:.0f}", f"{e['overhead']:.2f}"])
+    return lines + _table(["device", "model", "loop", "samples/s", "time vs bare loop"], rows) + [""]
+
+
+def live_budget_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: seconds per slider move of the PruningLab against its budget (``benchmarks.live_budget``)."""
+    verdict = "within" if report["within_budget"] else "over"
+    lines = ["### Live budget: one PruningLab slider move", "", _machine_line(report), "",
+             f"{report['model']}; {report['n_test']} test sequences per move:", ""]
+    rows = [[method, f"{e['median_s']:.2f}", f"{e['max_s']:.2f}"] for method, e in report["per_method"].items()]
+    lines += _table(["method", "median s per move", "max s"], rows) + [""]
+    return lines + [f"Median {report['median_s']:.2f} s per move: {verdict} the {report['budget_s']:.0f} s budget.", ""]
+
+
+TABLES = {"quality": quality_tables, "cost": cost_tables, "speed": speed_tables, "train_speed": train_speed_tables,
+          "live_budget": live_budget_tables}
+"""Benchmark name -> the function that renders its report as README markdown lines."""
+
+
+def results_markdown(folder: str | os.PathLike = RESULTS) -> str:
+    """The README block: every full-mode report found in ``folder``, as markdown tables.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     print(results_markdown(folder))
+    No benchmark results yet: run `make bench`.
+    """
+    parts = []
+    for name, render in TABLES.items():
+        report = read_report(folder, name)
+        if report is not None:
+            parts += render(report)
+    if not parts:
+        return "No benchmark results yet: run `make bench`."
+    return "\n".join(["Latest `make bench` results (details, figures and the machine: "
+                      "[benchmarks/README.md](benchmarks/README.md)).", ""] + parts).rstrip()
+
+
+def replace_block(text: str, block: str) -> str:
+    """``text`` with everything between the results markers replaced by ``block``.
+
+    >>> replace_block("a\\n<!-- results:start -->\\nold\\n<!-- results:end -->\\nb", "new")
+    'a\\n<!-- results:start -->\\nnew\\n<!-- results:end -->\\nb'
+    """
+    start, end = text.find(START_MARKER), text.find(END_MARKER)
+    if start < 0 or end < 0 or end < start or text.count(START_MARKER) != 1 or text.count(END_MARKER) != 1:
+        raise ValueError(f"the README must hold exactly one {START_MARKER!r} followed by one {END_MARKER!r}")
+    head = text[: start + len(START_MARKER)]
+    return f"{head}\n{block.strip()}\n{text[end:]}"
+
+
+def update_readme(readme_path: str | os.PathLike = ROOT / "README.md",
+                  results: str | os.PathLike = RESULTS) -> bool:
+    """Regenerate the README's results block from the JSON reports in ``results``.
+
+    Only the text between ``<!-- results:start -->`` and ``<!-- results:end -->`` changes; the
+    file is rewritten only if that block changed. Returns True when the file was rewritten.
+    A README without exactly one pair of markers is a ValueError (nothing is written).
+    """
+    path = Path(readme_path)
+    text = path.read_text()
+    new = replace_block(text, results_markdown(results))
+    if new == text:
+        return False
+    path.write_text(new)
+    return True

@@ -1,0 +1,198 @@
+"""benchmarks: every benchmark runs end to end in fast mode, writes sane JSON, and the README block regenerates."""
+import importlib
+import inspect
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from benchmarks import BENCHMARKS, common
+from benchmarks import __main__ as entry
+from benchmarks import cost, live_budget, quality, speed, train_speed
+from lattice_lab import compare
+from lattice_lab.models import build
+
+MACHINE_KEYS = {"cpu", "cores", "usable_cores", "torch", "torch_threads", "date", "command", "load_average_start",
+                "load_average_end", "heavy_load"}
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """Every benchmark run once in fast mode into a temporary folder (torch's thread count restored)."""
+    out = tmp_path_factory.mktemp("bench")
+    threads = torch.get_num_threads()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LATTICE_LAB_FAST", "1")
+        try:
+            found = {
+                "cost": cost.main(["--out", str(out)]),
+                "speed": speed.main(["--out", str(out), "--kinds", "lstm", "rnn"]),
+                "train_speed": train_speed.main(["--out", str(out)]),
+                "quality": quality.main(["--out", str(out)]),
+                "live_budget": live_budget.main(["--out", str(out), "--moves", "2", "--methods", "magnitude"]),
+            }
+        finally:
+            torch.set_num_threads(threads)
+    return out, found
+
+
+def test_every_report_is_written_as_fast_json_with_a_finished_machine_block(reports):
+    out, found = reports
+    for name, report in found.items():
+        path = out / f"{name}_fast.json"
+        assert path.is_file() and not (out / f"{name}.json").exists()
+        saved = json.loads(path.read_text())
+        assert set(saved) == set(report) and saved["benchmark"] == report["benchmark"] == name
+        assert MACHINE_KEYS <= set(saved["machine"])
+        assert saved["machine"]["fast"] is True
+        assert saved["machine"]["command"].startswith(f"LATTICE_LAB_FAST=1 python -m benchmarks.{name}")
+
+
+def test_cost_fits_a_finite_exponent_to_positive_medians_for_each_analysis(reports):
+    out, found = reports
+    report = found["cost"]
+    assert [e["name"] for e in report["analyses"]] == list(cost.analyses())
+    for entry in report["analyses"]:
+        assert entry["sizes"] == list(cost.FAST_SIZES)
+        assert all(t > 0 for t in entry["median_s"])
+        assert math.isfinite(entry["exponent"])
+        assert entry["exponent"] == pytest.approx(common.fitted_exponent(entry["sizes"], entry["median_s"]))
+    dag = report["analyses"][0]["timings"]
+    assert [t["poset_size"] for t in dag] == list(cost.FAST_SIZES)  # a DAG's poset keeps every node
+    assert (out / report["plot"]).is_file()
+
+
+def test_speed_reports_positive_speedups_and_the_flop_ratio_of_each_variant(reports):
+    out, found = reports
+    rows = found["speed"]["results"]
+    assert {(r["kind"], r["batch"]) for r in rows} == {(k, b) for k in ("lstm", "rnn") for b in (1, 16)}
+    for r in rows:
+        assert r["speedup"] > 0 and r["latency_ms"] > 0
+        dense = next(d for d in rows if (d["kind"], d["batch"], d["variant"]) == (r["kind"], r["batch"], "dense"))
+        assert r["flop_ratio"] == pytest.approx(dense["flops"] / r["flops"])
+        assert r["speedup"] == pytest.approx(dense["latency_ms"] / r["latency_ms"])
+        if r["variant"] == "dense":
+            assert r["speedup"] == 1.0 and r["flop_ratio"] == 1.0
+        else:
+            assert r["flop_ratio"] > 1
+    units = {r["variant"]: r["hidden_units"] for r in rows if r["kind"] == "lstm" and r["batch"] == 1}
+    assert units == {"dense": 32, "masked (hooks)": 32, "masked (zeros)": 32, "units 50%": 16, "units 25%": 8}
+    assert (out / found["speed"]["plot"]).is_file()
+
+
+def test_train_speed_overhead_is_each_loops_epoch_time_over_the_bare_loops(reports):
+    _, found = reports
+    rows = found["train_speed"]["results"]
+    assert [r["loop"] for r in rows] == ["bare", "train.fit", "train.fit (clip=None)"]
+    bare = rows[0]["median_epoch_s"]
+    samples = found["train_speed"]["settings"]["samples"]
+    for r in rows:
+        assert r["samples_per_second"] > 0
+        assert r["samples_per_second"] == pytest.approx(samples / r["median_epoch_s"])
+        assert r["overhead"] == pytest.approx(r["median_epoch_s"] / bare)
+    assert rows[0]["overhead"] == 1.0
+
+
+def test_quality_runs_every_registered_method_with_accuracies_in_range(reports):
+    out, found = reports
+    report = found["quality"]
+    (info,) = report["models"]
+    lstm = build({"kind": "lstm", "input_size": 8, "hidden_size": 4, "num_classes": 10})
+    assert set(info["methods"]) == set(compare.supported_methods(lstm))  # registry-driven: every method
+    assert {r["method"] for r in report["rows"]} == set(info["methods"])
+    for r in report["rows"]:
+        assert set(compare.COLUMNS) <= set(r)
+        assert 0 <= r["accuracy"] <= 1 and 0 <= r["accuracy_finetuned"] <= 1 and 0 <= r["dense_accuracy"] <= 1
+        if r["level"] == "unit":
+            assert r["hidden_units"] == info["units"][0] == info["hidden"] // 2
+    assert len(report["headlines"]) == len(quality.HEADLINES)
+    assert all(h["ours"] is None or 0 <= h["ours"] <= 1 for h in report["headlines"])
+    assert [p for p in report["plots"] if (out / p).is_file()] == report["plots"] == ["quality_digits-lstm_fast.png"]
+
+
+def _readme_with_markers(path: Path) -> str:
+    text = README.read_text() if README.is_file() else "# lattice_lab\n"
+    if common.START_MARKER not in text:
+        text += f"\n## Results\n\n{common.START_MARKER}\nold tables\n{common.END_MARKER}\n\nAfter the block.\n"
+    path.write_text(text)
+    return text
+
+
+def test_update_readme_replaces_exactly_the_marked_block(reports, tmp_path):
+    out, _ = reports
+    results = tmp_path / "results"
+    results.mkdir()
+    for name in ("quality", "cost", "speed", "train_speed"):
+        shutil.copy(out / f"{name}_fast.json", results / f"{name}.json")
+    readme = tmp_path / "README.md"
+    before = _readme_with_markers(readme)
+    assert common.update_readme(readme, results) is True
+    after = readme.read_text()
+    head, tail = before.split(common.START_MARKER)[0], before.split(common.END_MARKER)[1]
+    assert after.startswith(head + common.START_MARKER) and after.endswith(common.END_MARKER + tail)
+    block = after[len(head) + len(common.START_MARKER):len(after) - len(tail) - len(common.END_MARKER)]
+    assert block.strip() == common.results_markdown(results)
+    for title in ("### Quality", "### Cost", "### Inference speed", "### Training speed"):
+        assert block.count(title) == 1
+    assert common.update_readme(readme, results) is False  # regenerating the same results changes nothing
+
+
+def test_update_readme_without_markers_raises_and_leaves_the_file_alone(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# no markers here\n")
+    with pytest.raises(ValueError, match="results:start"):
+        common.update_readme(readme, tmp_path)
+    assert readme.read_text() == "# no markers here\n"
+
+
+def test_every_listed_benchmark_has_a_main_taking_argv():
+    for name in BENCHMARKS:
+        main = importlib.import_module(f"benchmarks.{name}").main
+        assert list(inspect.signature(main).parameters) == ["argv"]
+
+
+def test_entry_point_rejects_an_unknown_benchmark_name():
+    with pytest.raises(SystemExit):
+        entry.main(["no-such-benchmark"])
+
+
+def test_fast_mode_writes_fast_named_files(monkeypatch):
+    monkeypatch.setenv("LATTICE_LAB_FAST", "1")
+    assert common.report_path("x", "cost").name == "cost_fast.json"
+    monkeypatch.setenv("LATTICE_LAB_FAST", "0")
+    assert common.report_path("x", "cost", ".png").name == "cost.png"
+
+
+def test_timing_helpers_reject_a_repeat_count_below_one():
+    with pytest.raises(ValueError, match="repeats"):
+        common.median_seconds(lambda: None, repeats=0)
+    with pytest.raises(ValueError, match="repeats"):
+        common.interleaved_seconds({"a": lambda: None}, repeats=0)
+
+
+def test_fitted_exponent_recovers_a_power_law_and_refuses_nonpositive_values():
+    sizes = [128, 256, 512, 1024]
+    assert common.fitted_exponent(sizes, [3e-7 * n ** 2.5 for n in sizes]) == pytest.approx(2.5)
+    with pytest.raises(ValueError, match="positive"):
+        common.fitted_exponent([1, 2], [0.0, 1.0])
+
+
+def test_live_budget_times_each_slider_move(reports):
+    report = reports[1]["live_budget"]
+    assert list(report["per_method"]) == ["magnitude"]
+    assert all(s > 0 for s in report["per_method"]["magnitude"]["move_s"])
+    assert report["within_budget"] == (report["median_s"] < report["budget_s"])
+
+
+def test_live_budget_table_lists_each_method_and_the_verdict():
+    machine = common.finish_machine(common.machine_info("python -m benchmarks.live_budget"))
+    report = {"machine": machine, "model": "m", "n_test": 10, "median_s": 0.5, "budget_s": 1.0, "within_budget": True,
+              "per_method": {"magnitude": {"median_s": 0.4, "max_s": 0.6}, "random": {"median_s": 0.5, "max_s": 0.7}}}
+    text = "\n".join(common.live_budget_tables(report))
+    assert "| magnitude | 0.40 | 0.60 |" in text and "| random | 0.50 | 0.70 |" in text
+    assert "Median 0.50 s per move: within the 1 s budget." in text
+    assert "`python -m benchmarks.live_budget`" in text
