@@ -100,11 +100,16 @@ def test_hidden_size_zero_is_refused_and_nothing_is_written(tmp_path, capsys):
     assert not out.exists()
 
 
-def test_every_subcommand_has_help():
-    for command in ("demo", "train", "evaluate", "prune", "compare", "analyze"):
-        done = subprocess.run([sys.executable, "-m", "lattice_lab.cli", command, "--help"], capture_output=True,
-                              text=True)
-        assert done.returncode == 0 and "usage: lattice-lab" in done.stdout
+@pytest.mark.parametrize("command", ["demo", "train", "evaluate", "prune", "compare", "analyze"])
+def test_every_subcommand_has_help(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0 and f"usage: lattice-lab {command}" in capsys.readouterr().out
+
+
+def test_console_script_entry_point_runs():
+    done = subprocess.run([sys.executable, "-m", "lattice_lab.cli", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "demo" in done.stdout
 
 
 def test_demo_writes_results_table_and_plot(tmp_path, capsys):
