@@ -728,7 +728,8 @@ def _option_widget(name: str, default: Any, value: Any) -> W.Widget:
         return W.Checkbox(value=bool(value), description=name, indent=False)
     if isinstance(default, int) and isinstance(value, int) and not isinstance(value, bool):
         return W.IntText(value=value, description=name, style=style, layout=W.Layout(width="220px"))
-    if isinstance(default, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(default, float) and isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value):  # JSON (the widget protocol) has no inf: those go to a text box
         return W.FloatText(value=float(value), description=name, style=style, layout=W.Layout(width="220px"))
     text = "" if value is None else (value if isinstance(value, str) else repr(value))
     return W.Text(value=text, placeholder="None", description=name, style=style, layout=W.Layout(width="260px"))
@@ -737,12 +738,14 @@ def _option_widget(name: str, default: Any, value: Any) -> W.Widget:
 def parse_option_text(text: str) -> Any:
     """What a learner typed in an option box: '' or 'None' -> None, Python literals, else the string.
 
-    >>> parse_option_text(""), parse_option_text("[1, 2]"), parse_option_text("binary"), parse_option_text("0.5")
-    (None, (1, 2), 'binary', 0.5)
+    >>> parse_option_text(""), parse_option_text("[1, 2]"), parse_option_text("binary"), parse_option_text("inf")
+    (None, (1, 2), 'binary', inf)
     """
     text = text.strip()
     if text in ("", "None"):
         return None
+    if text.lower() in ("inf", "+inf", "-inf"):
+        return float(text)
     try:
         return _freeze(ast.literal_eval(text))
     except (ValueError, SyntaxError):
