@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.lattice_lab-installed
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lab bench clean
+.PHONY: setup demo test lab bench book clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,10 @@ demo: setup
 
 # The whole suite in fast mode: unit, property and doctests (tests/, lattice_lab/), every
 # notebook through nbmake (each under 90 s), widget tests headless and in a real browser.
+# One BLAS/OpenMP thread per process: several processes (pytest, kernels, a browser) share two
+# cores, and spin-waiting threads made training steps 25-50x slower there.
 test: setup
-	LATTICE_LAB_FAST=1 LATTICE_LAB_QUIET=1 MPLBACKEND=Agg $(PY) -m pytest tests lattice_lab \
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} LATTICE_LAB_FAST=1 LATTICE_LAB_QUIET=1 MPLBACKEND=Agg $(PY) -m pytest tests lattice_lab \
 		--nbmake --nbmake-timeout=90 notebooks $(PYTEST_ARGS)
 
 lab: setup
@@ -29,5 +31,9 @@ lab: setup
 bench: setup
 	$(PY) -m benchmarks
 
+# Execute every notebook and render a static HTML site (widgets included) into _build/html/.
+book: setup
+	$(PY) book/build.py $(BOOK_ARGS)
+
 clean:
-	rm -rf $(VENV) lattice_lab_results .pytest_cache
+	rm -rf $(VENV) lattice_lab_results .pytest_cache _build
