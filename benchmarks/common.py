@@ -279,6 +279,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def save_figure(fig, path: str | os.PathLike) -> Path:
+    """Lay out, save (PNG, 120 dpi) and close a matplotlib figure; returns the path."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def write_report(report: dict[str, Any], out: str | os.PathLike, name: str) -> Path:
     """Write ``report`` (its machine block finished, see :func:`finish_machine`) as JSON; return the path.
 

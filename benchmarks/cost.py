@@ -40,7 +40,7 @@ from lattice_lab.settings import fast
 from lattice_lab.spectral import delta_r
 
 from .common import (RESULTS, command_line, fitted_exponent, machine_info, median_seconds, report_path,
-                     write_report)
+                     save_figure, write_report)
 
 SIZES = (128, 256, 512, 1024, 2048, 4096)
 FAST_SIZES = (64, 128, 256)
@@ -136,11 +136,7 @@ def plot(entries: list[dict[str, Any]], path: Path) -> Path:
     ax.set_title("Cost of each method's analysis (time ~ n^k)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -50,7 +50,8 @@ from lattice_lab import checkpoints, compare, data, models, train
 from lattice_lab.pruning import REGISTRY
 from lattice_lab.settings import fast
 
-from .common import RESULTS, command_line, machine_info, report_path, set_threads, write_report
+from .common import (RESULTS, command_line, machine_info, report_path, save_figure, set_threads,
+                     write_report)
 
 AMOUNTS = (0.5, 0.75, 0.9, 0.95)
 UNIT_FRACTIONS = (0.75, 0.5, 0.375, 0.25)  # 96, 64, 48, 32 of 128
@@ -225,11 +226,7 @@ def plot(rows: list[dict], title: str, path: Path) -> Path:
     for ax in axes[0]:
         if dense is not None:  # keep the dashed dense line in view
             ax.set_ylim(top=max(ax.get_ylim()[1], 100 * dense + 1))
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- entry point

@@ -38,7 +38,7 @@ from lattice_lab.settings import fast
 from lattice_lab.surgery import make_permanent
 
 from .common import (RESULTS, command_line, interleaved_seconds, machine_info, median_seconds, report_path,
-                     set_threads, write_report)
+                     save_figure, set_threads, write_report)
 
 SEQ_LEN = 28
 INPUT_SIZE = 28
@@ -121,11 +121,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> Path:
     ax.set_title("Masks cut FLOPs on paper; removing units cuts time")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

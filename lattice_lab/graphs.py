@@ -55,7 +55,7 @@ import numpy as np
 import torch
 
 from . import spectral
-from .models import SequenceClassifier, gate_count, get_weight, hidden_sizes
+from .models import SequenceClassifier, gate_count, get_weight, hidden_sizes, weight_names
 
 GATE_NAMES: dict[str, tuple[str, ...]] = {
     "rnn": ("hidden",), "irnn": ("hidden",), "feedback": ("hidden",),
@@ -336,16 +336,14 @@ def graph_weight_names(model: SequenceClassifier, *, bottom_up: bool = True, top
     ['layers.0.weight_hh_l0', 'layers.1.weight_ih_l0', 'layers.1.weight_hh_l0']
     """
     _check_model(model)
-    suffixes = ("_l0", "_l0_reverse") if model.config["bidirectional"] else ("_l0",)
-    names = []
-    for k, layer in enumerate(model.layers):
-        prefixes = (["weight_ih"] if bottom_up and k > 0 else []) + ["weight_hh"] + (["weight_td"] if top_down else [])
-        for prefix in prefixes:
-            for suffix in suffixes:
-                attr = prefix + suffix
-                if hasattr(layer, attr) or hasattr(layer, attr + "_orig"):
-                    names.append(f"layers.{k}.{attr}")
-    return names
+
+    def is_edge(name: str) -> bool:
+        layer, attr = int(name.split(".")[1]), name.split(".")[2]
+        if attr.startswith("weight_ih"):
+            return bottom_up and layer > 0  # layer 0's W_ih reads the data, not neurons
+        return top_down or not attr.startswith("weight_td")
+
+    return [name for name in weight_names(model, "all") if is_edge(name)]
 
 
 def dependency_strength(model: SequenceClassifier, *, gate_rule: str = "max", bottom_up: bool = True,

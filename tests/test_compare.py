@@ -7,28 +7,10 @@ import pytest
 import torch
 from matplotlib.colors import to_hex
 
-from lattice_lab import checkpoints, compare, train
-from lattice_lab.data import load
-from lattice_lab.models import build
+from lattice_lab import compare, train
 from lattice_lab.pruning import REGISTRY, MethodSpec, PruneResult
 
 FAST_METHODS = ["magnitude", "random", "magnitude-units", "random-units"]
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load("digits", "train"), load("digits", "test")
-
-
-@pytest.fixture(scope="module")
-def model(digits):
-    """The shipped digits LSTM when present (instant), else a small LSTM trained for two epochs."""
-    if "digits-lstm" in checkpoints.list_shipped():
-        return checkpoints.load("digits-lstm")[0]
-    torch.manual_seed(0)
-    net = build({"kind": "lstm", "input_size": 8, "hidden_size": 32, "num_classes": 10})
-    train.fit(net, digits[0], epochs=2, lr=5e-3, batch_size=64, device="cpu", progress=False)
-    return net
 
 
 @pytest.fixture

@@ -19,22 +19,6 @@ from lattice_lab.pruning.base import units_to_keep
 from lattice_lab.widgets import LabCache, LabSettings, PruningLab, compute_state
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return load("digits", "train"), load("digits", "test")
-
-
-@pytest.fixture(scope="module")
-def model(digits):
-    """The shipped digits LSTM when present (instant), else a small LSTM trained for two epochs."""
-    if "digits-lstm" in checkpoints.list_shipped():
-        return checkpoints.load("digits-lstm")[0]
-    torch.manual_seed(0)
-    net = build({"kind": "lstm", "input_size": 8, "hidden_size": 32, "num_classes": 10})
-    train.fit(net, digits[0], epochs=2, lr=5e-3, batch_size=64, device="cpu", progress=False)
-    return net
-
-
 @pytest.fixture
 def lab(model, digits):
     return PruningLab(model, digits[1], train_data=digits[0], quick=True, finetune_samples=300)
