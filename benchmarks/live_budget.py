@@ -7,11 +7,9 @@ and its amount control is set to new (uncached) positions; each move runs exactl
 release runs in the notebook. Moving back to a visited position (served from the lab's cache)
 is timed too.
 
-Model: the shipped ``mnist-lstm`` checkpoint when it and MNIST are available; otherwise an LSTM-128
-trained for one epoch on 20,000 row-MNIST sequences (the time per move does not depend on how well
-the model is trained), kept in the cache folder (``$LATTICE_LAB_CACHE/bench``) so later runs start
-at once. Without MNIST, or in fast mode (``LATTICE_LAB_FAST=1``), a small digits LSTM is used:
-that run checks the script, not the budget (the report's ``dataset`` says which).
+Model: the shipped ``mnist-lstm`` checkpoint when MNIST is available. Without MNIST, or in fast
+mode (``LATTICE_LAB_FAST=1``), the shipped ``digits-lstm`` is used: that run checks the script,
+not the budget (the report's ``dataset`` says which).
 
 The process is pinned to two CPU cores where the OS allows it, and torch uses two threads. The
 report's ``machine`` block (:func:`benchmarks.common.machine_info`) records the load average: on a
@@ -35,7 +33,7 @@ from typing import Any
 
 import torch
 
-from lattice_lab import checkpoints, data, models, train, widgets
+from lattice_lab import checkpoints, data, widgets
 from lattice_lab.settings import fast
 
 from .common import RESULTS, command_line, machine_info, set_threads, write_report
@@ -55,36 +53,6 @@ def pin_two_cores() -> tuple[list[int], list[int]]:
     if len(before) > THREADS:
         os.sched_setaffinity(0, before[:THREADS])
     return before[:THREADS], before
-
-
-def mnist_model() -> tuple[torch.nn.Module, str]:
-    """The MNIST LSTM-128: shipped, cached from an earlier run, or trained now (one epoch on 20,000)."""
-    if "mnist-lstm" in checkpoints.list_shipped():
-        return checkpoints.load("mnist-lstm")[0], "shipped mnist-lstm"
-    path = data.cache_dir() / "bench" / "mnist-lstm128-20k-1epoch.pt"
-    if path.is_file():
-        return checkpoints.load(path)[0], f"LSTM-128, 1 epoch on 20,000 MNIST (cached {path.name})"
-    train_set = data.load("mnist", "train", subset=20000)
-    torch.manual_seed(0)
-    model = models.build({"kind": "lstm", "input_size": 28, "hidden_size": 128, "num_classes": 10})
-    train.fit(model, train_set, epochs=1, lr=2e-3, batch_size=128, device="auto", seed=0)
-    model = model.cpu().eval()
-    card = checkpoints.make_card(dataset="mnist", layout="rows", n_train=len(train_set), n_test=10000, epochs=1,
-                                 seed=0, device="auto", test_accuracy=None, config=model.config,
-                                 command="python -m benchmarks.live_budget (one epoch on 20,000, for timing)")
-    checkpoints.save(path, model, card)
-    return model, f"LSTM-128, 1 epoch on 20,000 MNIST (trained now, cached as {path.name})"
-
-
-def digits_model() -> tuple[torch.nn.Module, str]:
-    """A small digits LSTM: the shipped one, else trained for two epochs."""
-    if "digits-lstm" in checkpoints.list_shipped():
-        return checkpoints.load("digits-lstm")[0], "shipped digits-lstm"
-    torch.manual_seed(0)
-    model = models.build({"kind": "lstm", "input_size": 8, "hidden_size": 32, "num_classes": 10})
-    train.fit(model, data.load("digits", "train"), epochs=2, lr=5e-3, batch_size=64, device="cpu", seed=0,
-              progress=False)
-    return model, "digits LSTM-32 (2 epochs)"
 
 
 def time_moves(lab: widgets.PruningLab, method: str, amounts: list[float]) -> dict[str, Any]:
@@ -128,10 +96,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         machine = machine_info(command_line("live_budget", argv))
         note = ""
         if not fast() and data.available("mnist"):
-            model, source = mnist_model()
+            model, source = checkpoints.load("mnist-lstm")[0], "shipped mnist-lstm"
             test_set = data.load("mnist", "test")
         else:
-            model, source = digits_model()
+            model, source = checkpoints.load("digits-lstm")[0], "shipped digits-lstm"
             test_set = data.load("digits", "test")
             note = ("fast mode: digits, a check of the script, not of the budget" if fast() else
                     "MNIST is not available here (set LATTICE_LAB_DATA): digits instead, not the budget's setting")

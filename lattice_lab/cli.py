@@ -43,11 +43,6 @@ def _parse_option(text: str) -> tuple[str, object]:
         return key, value
 
 
-def _load_checkpoint(args):
-    model, card = checkpoints.load(args.checkpoint)
-    return model, card
-
-
 def _dataset_for(card: dict, args, split: str):
     name = getattr(args, "dataset", None) or card["dataset"]
     layout = getattr(args, "layout", None) or card.get("layout", "rows")
@@ -84,7 +79,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    model, card = _load_checkpoint(args)
+    model, card = checkpoints.load(args.checkpoint)
     test_set = _dataset_for(card, args, args.split)
     result = train.evaluate(model, test_set, device=args.device)
     payload = {"checkpoint": args.checkpoint, "dataset": test_set.name, "split": args.split, **result}
@@ -94,7 +89,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_prune(args) -> int:
-    model, card = _load_checkpoint(args)
+    model, card = checkpoints.load(args.checkpoint)
     options = dict(args.option or [])
     test_set = _dataset_for(card, args, "test")
     train_set = _dataset_for(card, args, "train") if (REGISTRY.get(args.method) and REGISTRY[args.method].needs_data) \
@@ -124,7 +119,7 @@ def cmd_prune(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    model, card = _load_checkpoint(args)
+    model, card = checkpoints.load(args.checkpoint)
     test_set = _dataset_for(card, args, "test")
     train_set = _dataset_for(card, args, "train")
     rows = compare.sweep(model, test_set, methods=args.methods, amounts=args.amounts, seeds=args.seeds,
@@ -156,7 +151,7 @@ def _write_results(rows: list[dict], out: Path, finetuned: bool = False) -> None
 def cmd_analyze(args) -> int:
     from . import analysis
 
-    model, card = _load_checkpoint(args)
+    model, card = checkpoints.load(args.checkpoint)
     needs_data = args.spectral
     train_set = _dataset_for(card, args, "train") if needs_data else None
     report = analysis.analyze(model, thresholds=args.thresholds, data=train_set)
@@ -167,14 +162,9 @@ def cmd_analyze(args) -> int:
 def cmd_demo(args) -> int:
     start = time.perf_counter()
     train_set, test_set = data.load("digits", "train"), data.load("digits", "test")
-    if "digits-lstm" in checkpoints.list_shipped():
-        model, card = checkpoints.load("digits-lstm")
-        print(f"loaded the shipped digits-lstm checkpoint (test accuracy {100 * card['test_accuracy']:.2f}%)",
-              file=sys.stderr)
-    else:
-        torch.manual_seed(0)
-        model = models.build({"kind": "lstm", "input_size": 8, "hidden_size": 64, "num_classes": 10})
-        train.fit(model, train_set, epochs=5 if fast() else 25, lr=3e-3, batch_size=64, device="cpu", seed=0)
+    model, card = checkpoints.load("digits-lstm")  # shipped with the package (tests/test_shipped.py)
+    print(f"loaded the shipped digits-lstm checkpoint (test accuracy {100 * card['test_accuracy']:.2f}%)",
+          file=sys.stderr)
     amounts = [0.5, 0.9] if fast() else [0.5, 0.75, 0.9]
     rows = compare.sweep(model, test_set, methods=sorted(REGISTRY), amounts=amounts, train_data=train_set,
                          device="cpu")
