@@ -12,7 +12,9 @@ Every method in the registry that supports the model's kind is run through
 :func:`lattice_lab.compare.sweep` (so a newly registered method appears here by itself), with
 the registry's default options, except that methods with an ``n_finetune`` option (the
 iterative and expander methods, which fine-tune while pruning) get ``--method-samples``
-training sequences. Weight-level methods remove the fractions ``--amounts`` (0.5, 0.75, 0.9,
+training sequences. Labelled variants (:data:`VARIANTS`) run a registered method with other
+options as rows of their own, e.g. ``spectral-no-reconstruction`` (spectral's choice of units, sliced
+without the re-weighting through Â_J: the ablation of METHODS.md §2). Weight-level methods remove the fractions ``--amounts`` (0.5, 0.75, 0.9,
 0.95) of each W_hh (scope ``recurrent``); unit-level methods keep ``--units`` hidden units
 (96, 64, 48, 32 of 128, i.e. amount = 1 - units/128). Each row is measured with no fine-tuning
 and after ``--finetune-epochs`` epoch(s) of it (lr 1e-4) on the training data (all of it, or a
@@ -54,6 +56,8 @@ from .common import (RESULTS, command_line, machine_info, report_path, save_figu
                      write_report)
 
 AMOUNTS = (0.5, 0.75, 0.9, 0.95)
+VARIANTS = {"spectral-no-reconstruction": ("spectral", {"reconstruct": False})}
+"""Row label -> (registered method, options): a method run with other options, reported on its own."""
 UNIT_FRACTIONS = (0.75, 0.5, 0.375, 0.25)  # 96, 64, 48, 32 of 128
 HIDDEN = 128
 HEADLINES = (
@@ -115,15 +119,29 @@ def dense_model(dataset: str, kind: str, train_set: data.SequenceDataset, test_s
 
 # --------------------------------------------------------------------------- sweeps
 
-def method_options(methods: list[str], method_samples: int | None) -> dict[str, dict[str, Any]]:
-    """Registry defaults, except ``n_finetune = method_samples`` for methods that have that option.
+def base_method(label: str) -> str:
+    """The registered method behind a row label: itself, or the method a :data:`VARIANTS` label runs.
 
-    >>> method_options(["magnitude", "ramanujan-imp"], 5000)
-    {'ramanujan-imp': {'n_finetune': 5000}}
+    >>> base_method("magnitude"), base_method("spectral-no-reconstruction")
+    ('magnitude', 'spectral')
     """
-    if method_samples is None:
-        return {}
-    return {m: {"n_finetune": method_samples} for m in methods if "n_finetune" in REGISTRY[m].options}
+    return VARIANTS[label][0] if label in VARIANTS else label
+
+
+def method_options(labels: list[str], method_samples: int | None) -> dict[str, dict[str, Any]]:
+    """Options per row label: a variant's own, plus ``n_finetune = method_samples`` where the method has it.
+
+    >>> method_options(["magnitude", "ramanujan-imp", "spectral-no-reconstruction"], 5000)
+    {'ramanujan-imp': {'n_finetune': 5000}, 'spectral-no-reconstruction': {'reconstruct': False}}
+    """
+    out = {}
+    for label in labels:
+        options = dict(VARIANTS[label][1]) if label in VARIANTS else {}
+        if method_samples is not None and "n_finetune" in REGISTRY[base_method(label)].options:
+            options["n_finetune"] = method_samples
+        if options:
+            out[label] = options
+    return out
 
 
 def unit_counts(hidden: int, units: list[int] | None) -> list[int]:
@@ -146,24 +164,26 @@ def run_model(model, test_set, train_set, *, methods: list[str], amounts: list[f
 
     Fine-tuning (``finetune_epochs``) is done at every amount / unit count, or only at those in
     ``finetune_amounts`` / ``finetune_units`` when given; the other rows have no fine-tuned accuracy.
+    ``methods`` are row labels (registered methods or :data:`VARIANTS`); each label is its own
+    sweep, so an interrupted run keeps (in ``cache_dir``) every label it finished.
     """
     hidden = models.hidden_sizes(model)[0]
-    groups = []
-    for level, targets, tuned in (("weight", amounts, finetune_amounts),
-                                  ("unit", [1.0 - u / hidden for u in units],
-                                   None if finetune_units is None else [1.0 - u / hidden for u in finetune_units])):
-        chosen = [m for m in methods if REGISTRY[m].level == level]
-        if not chosen:
-            continue
+    rows = []
+    for label in methods:
+        method = base_method(label)
+        if REGISTRY[method].level == "weight":
+            targets, tuned = amounts, finetune_amounts
+        else:
+            targets = [1.0 - u / hidden for u in units]
+            tuned = None if finetune_units is None else [1.0 - u / hidden for u in finetune_units]
         with_ft = [a for a in targets if finetune_epochs and (tuned is None or any(abs(a - t) < 1e-9 for t in tuned))]
         without = [a for a in targets if a not in with_ft]
-        groups += [(chosen, with_ft, finetune_epochs), (chosen, without, 0)]
-    rows = []
-    for chosen, targets, epochs in groups:
-        if targets:
-            rows += compare.sweep(model, test_set, methods=chosen, amounts=targets, seeds=seeds,
-                                  finetune_epochs=epochs, train_data=train_set, options=options, device=device,
-                                  cache_dir=cache_dir)
+        for chosen, epochs in ((with_ft, finetune_epochs), (without, 0)):
+            if chosen:
+                found = compare.sweep(model, test_set, methods=[method], amounts=chosen, seeds=seeds,
+                                      finetune_epochs=epochs, train_data=train_set,
+                                      options={method: options.get(label, {})}, device=device, cache_dir=cache_dir)
+                rows += [{**row, "method": label} for row in found]
     return rows
 
 
@@ -171,7 +191,7 @@ def summarize(rows: list[dict], hidden: int) -> list[dict]:
     """Mean ± std over seeds per (method, amount), with the level and the units kept."""
     out = []
     for entry in compare.aggregate(rows):
-        level = REGISTRY[entry["method"]].level
+        level = REGISTRY[base_method(entry["method"])].level
         units = int(round(entry["hidden_units"])) if level == "unit" else hidden
         out.append({**entry, "level": level, "units": units})
     return sorted(out, key=lambda e: (e["level"], e["method"], e["amount"]))
@@ -237,7 +257,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", nargs="+", default=None, choices=["lstm", "gru", "rnn", "irnn", "feedback"],
                         help="model kinds (default lstm gru rnn irnn; fast: lstm)")
     parser.add_argument("--methods", nargs="+", default=None,
-                        help="registered methods (default: every one that supports the model's kind)")
+                        help="registered methods or VARIANTS labels (default: every one that supports the model's kind)")
     parser.add_argument("--skip-methods", nargs="+", default=[], help="leave these methods out")
     parser.add_argument("--amounts", type=float, nargs="+", default=None,
                         help=f"weight-level amounts (default {list(AMOUNTS)}; fast 0.75)")
@@ -289,10 +309,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             hidden = models.hidden_sizes(model)[0]
             units = [max(1, hidden // 2)] if quick and not args.units else unit_counts(hidden, args.units)
             supported = compare.supported_methods(model)
+            supported += [label for label, (method, _) in VARIANTS.items() if method in supported]
             methods = [m for m in (args.methods or supported) if m not in args.skip_methods]
             unknown = [m for m in methods if m not in supported]
             if unknown:
-                raise SystemExit(f"methods {unknown} are not registered for {kind!r}; registered: {supported}")
+                raise SystemExit(f"methods {unknown} are not registered for {kind!r}; registered methods and "
+                                 f"variants: {supported}")
             name = f"{dataset}-{kind}"
             print(f"{name}: {source}, {hidden} units; methods {methods}", flush=True)
             model_rows = run_model(model, test_set, train_set, methods=methods, amounts=amounts, units=units,

@@ -102,8 +102,15 @@ def test_quality_runs_every_registered_method_with_accuracies_in_range(reports):
     report = found["quality"]
     (info,) = report["models"]
     lstm = build({"kind": "lstm", "input_size": 8, "hidden_size": 4, "num_classes": 10})
-    assert set(info["methods"]) == set(compare.supported_methods(lstm))  # registry-driven: every method
+    variants = set(quality.VARIANTS)
+    assert set(info["methods"]) == set(compare.supported_methods(lstm)) | variants  # registry-driven
     assert {r["method"] for r in report["rows"]} == set(info["methods"])
+    for label in variants:  # a variant row really ran its method with its own options
+        (row,) = [r for r in report["rows"] if r["method"] == label]
+        (base,) = [r for r in report["rows"] if r["method"] == quality.base_method(label)]
+        assert row["level"] == base["level"] and row["hidden_units"] == base["hidden_units"]
+        for option, value in quality.VARIANTS[label][1].items():
+            assert row["diagnostics"][option] == value != base["diagnostics"][option]
     for r in report["rows"]:
         assert set(compare.COLUMNS) <= set(r)
         assert 0 <= r["accuracy"] <= 1 and 0 <= r["accuracy_finetuned"] <= 1 and 0 <= r["dense_accuracy"] <= 1
