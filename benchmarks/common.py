@@ -373,10 +373,13 @@ def quality_tables(report: dict[str, Any]) -> list[str]:
                 for h in report["headlines"]]
         header = ["method", "setting", "reported", "ours (no ft)", f"ours ({epochs} ep ft)", "our model"]
         lines += _table(header, rows) + [""]
-    for model in report["models"]:
+    for position, model in enumerate(report["models"]):
         entries = [e for e in report["summary"] if e["model"] == model["name"]]
         seeds = len(report["settings"]["seeds"])
         spread = f", mean ± std over {seeds} seeds" if seeds > 1 else ""
+        folded = position > 0  # the first model's tables stay open; the others fold (GitHub <details>)
+        if folded:
+            lines += [f"<details><summary><b>{model['name']}</b> (dense {_pct(model['dense_accuracy'])}%)</summary>", ""]
         lines += [f"**{model['name']}** — {model['source']}; dense {_pct(model['dense_accuracy'])}%. Test accuracy % "
                   f"without fine-tuning / after {report['settings']['finetune_epochs']} epoch(s) of it{spread}:", ""]
         for level, key, title in (("weight", "amount", "amount"), ("unit", "units", "units kept")):
@@ -403,7 +406,36 @@ def quality_tables(report: dict[str, Any]) -> list[str]:
                     cells.append(_pct(e["accuracy"], e.get("accuracy_std") if several else None) + tuned + note)
                 rows.append([method] + cells)
             lines += _table([f"method \\ {title}"] + [str(t) for t in targets], rows) + [""]
+        if folded:
+            lines += ["</details>", ""]
     return lines
+
+
+def expander_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: each pruning run's sparsity, Δ_r and accuracy; the target's verdict; noise robustness."""
+    settings = report["settings"]
+    lines = ["### Expanders: the Ramanujan-preserving schedule against IMP, magnitude and random expanders", "",
+             _machine_line(report), "",
+             f"{settings['model']} (dense {_pct(report['dense_accuracy'])}%), W_hh pruned towards "
+             f"{100 * settings['amount']:.0f}% in {settings['rounds']} rounds, every fine-tuning {settings['finetune_epochs']} "
+             f"epoch(s) on {report['finetune_samples']} sequences; the expander trained from scratch for "
+             f"{settings['scratch_epochs']} epochs. Δ_r is that of the stacked W_hh mask (≥ 0: Ramanujan):", ""]
+    rows = [[r["name"], f"{100 * r['sparsity']:.1f}%", "undefined" if r["delta_r"] is None else f"{r['delta_r']:+.2f}",
+             f"{_pct(r['accuracy'])}%"] for r in report["rows"]]
+    lines += _table(["run", "W_hh sparsity", "Δ_r", "test accuracy"], rows) + [""]
+    target = report["target"]
+    if target["met"] is not None:
+        outcome = "met" if target["met"] else "**not met**"
+        lines += [f"Target ≥ {_pct(target['target_accuracy'])}% at {100 * target['target_amount']:.0f}% with the "
+                  f"Ramanujan-preserving schedule: {outcome} (it reached {100 * target['ramanujan_imp_sparsity']:.1f}% "
+                  f"at {_pct(target['ramanujan_imp_accuracy'])}%).", ""]
+    sigmas = list(dict.fromkeys(r["sigma"] for r in report["noise"]))
+    by_model: dict[str, dict[float, float]] = {}
+    for r in report["noise"]:
+        by_model.setdefault(r["model"], {})[r["sigma"]] = r["accuracy"]
+    lines += ["Test accuracy % under Gaussian input noise of standard deviation σ:", ""]
+    rows = [[model] + [_pct(found.get(s)) for s in sigmas] for model, found in by_model.items()]
+    return lines + _table(["model \\ σ"] + [f"{s:g}" for s in sigmas], rows) + [""]
 
 
 def cost_tables(report: dict[str, Any]) -> list[str]:
@@ -453,7 +485,7 @@ def live_budget_tables(report: dict[str, Any]) -> list[str]:
     return lines + [f"Median {report['median_s']:.2f} s per move: {verdict} the {report['budget_s']:.0f} s budget.", ""]
 
 
-TABLES = {"quality": quality_tables, "cost": cost_tables, "speed": speed_tables, "train_speed": train_speed_tables,
+TABLES = {"quality": quality_tables, "expander": expander_tables, "cost": cost_tables, "speed": speed_tables, "train_speed": train_speed_tables,
           "live_budget": live_budget_tables}
 """Benchmark name -> the function that renders its report as README markdown lines."""
 

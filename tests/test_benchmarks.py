@@ -11,7 +11,7 @@ import torch
 
 from benchmarks import BENCHMARKS, common
 from benchmarks import __main__ as entry
-from benchmarks import cost, live_budget, quality, speed, train_speed
+from benchmarks import cost, expander, live_budget, quality, speed, train_speed
 from lattice_lab import compare
 from lattice_lab.models import build
 
@@ -33,6 +33,7 @@ def reports(tmp_path_factory):
                 "speed": speed.main(["--out", str(out), "--kinds", "lstm", "rnn"]),
                 "train_speed": train_speed.main(["--out", str(out)]),
                 "quality": quality.main(["--out", str(out)]),
+                "expander": expander.main(["--out", str(out)]),
                 "live_budget": live_budget.main(["--out", str(out), "--moves", "2", "--methods", "magnitude"]),
             }
         finally:
@@ -133,7 +134,7 @@ def test_update_readme_replaces_exactly_the_marked_block(reports, tmp_path):
     out, _ = reports
     results = tmp_path / "results"
     results.mkdir()
-    for name in ("quality", "cost", "speed", "train_speed"):
+    for name in ("quality", "expander", "cost", "speed", "train_speed"):
         shutil.copy(out / f"{name}_fast.json", results / f"{name}.json")
     readme = tmp_path / "README.md"
     before = _readme_with_markers(readme)
@@ -143,7 +144,7 @@ def test_update_readme_replaces_exactly_the_marked_block(reports, tmp_path):
     assert after.startswith(head + common.START_MARKER) and after.endswith(common.END_MARKER + tail)
     block = after[len(head) + len(common.START_MARKER):len(after) - len(tail) - len(common.END_MARKER)]
     assert block.strip() == common.results_markdown(results)
-    for title in ("### Quality", "### Cost", "### Inference speed", "### Training speed"):
+    for title in ("### Quality", "### Expanders", "### Cost", "### Inference speed", "### Training speed"):
         assert block.count(title) == 1
     assert common.update_readme(readme, results) is False  # regenerating the same results changes nothing
 
@@ -186,6 +187,26 @@ def test_fitted_exponent_recovers_a_power_law_and_refuses_nonpositive_values():
     assert common.fitted_exponent(sizes, [3e-7 * n ** 2.5 for n in sizes]) == pytest.approx(2.5)
     with pytest.raises(ValueError, match="positive"):
         common.fitted_exponent([1, 2], [0.0, 1.0])
+
+
+def test_expander_compares_the_schedules_at_matched_sparsity(reports):
+    report = reports[1]["expander"]
+    rows = {r["name"].split(" → ")[0] + (" matched" if "matched" in r["name"] else ""): r for r in report["rows"]}
+    ramanujan, imp = rows["ramanujan-imp"], rows["imp"]
+    amount = report["settings"]["amount"]
+    assert imp["sparsity"] == pytest.approx(amount, abs=1e-3)  # plain IMP reaches the amount
+    trajectory = report["trajectories"]["ramanujan-imp"]
+    accepted = [d for d in trajectory["delta_r"]["layers.0.weight_hh_l0"] if d is not None]
+    assert all(d >= 0 for d in accepted)  # the rule: no accepted round has a negative Δ_r
+    if ramanujan["sparsity"] < amount - 1e-3:  # it stopped early: the others are run at its sparsity too
+        assert ramanujan["stopped_early"] and any(v is not None for v in trajectory["frozen"].values())
+        for name in ("imp matched", "magnitude one-shot matched"):
+            assert rows[name]["sparsity"] == pytest.approx(ramanujan["sparsity"], abs=1e-3)
+    scratch = rows["expander from scratch"]
+    assert scratch["ramanujan"] is True and scratch["delta_r"] >= 0
+    models = {r["model"] for r in report["noise"]}
+    assert "dense" in models and len(models) == len(report["rows"]) + 1
+    assert report["target"]["met"] is None  # fast mode is not the target's setting
 
 
 def test_live_budget_times_each_slider_move(reports):
