@@ -419,7 +419,8 @@ def expander_tables(report: dict[str, Any]) -> list[str]:
              f"{settings['model']} (dense {_pct(report['dense_accuracy'])}%), W_hh pruned towards "
              f"{100 * settings['amount']:.0f}% in {settings['rounds']} rounds, every fine-tuning {settings['finetune_epochs']} "
              f"epoch(s) on {report['finetune_samples']} sequences; the expander trained from scratch for "
-             f"{settings['scratch_epochs']} epochs. Δ_r is that of the stacked W_hh mask (≥ 0: Ramanujan):", ""]
+             f"{settings['scratch_epochs']} epochs at lr {settings['scratch_lr']:g}, then {settings['finetune_epochs']} "
+             f"at 1e-4. Δ_r is that of the stacked W_hh mask (≥ 0: Ramanujan):", ""]
     rows = [[r["name"], f"{100 * r['sparsity']:.1f}%", "undefined" if r["delta_r"] is None else f"{r['delta_r']:+.2f}",
              f"{_pct(r['accuracy'])}%"] for r in report["rows"]]
     lines += _table(["run", "W_hh sparsity", "Δ_r", "test accuracy"], rows) + [""]

@@ -12,7 +12,8 @@ Issue 4's quality question (METHODS.md §3): pruning the recurrent weights W_hh 
 - **imp** and **magnitude** (one-shot, then ``--finetune-epochs`` of fine-tuning) at the sparsity
   ramanujan-imp actually reached: the comparison at *matched* sparsity;
 - **expander** (random (c, d)-biregular masks, Ramanujan by construction) trained from scratch
-  for ``--scratch-epochs`` at the requested amount: the sparse prior of Kalra et al.;
+  on the whole training set for ``--scratch-epochs`` at ``--scratch-lr``, then
+  ``--finetune-epochs`` at 1e-4, at the requested amount: the sparse prior of Kalra et al.;
 - **noise robustness**: the test accuracy of the dense model and of each pruned one under
   additive Gaussian input noise (:func:`lattice_lab.robustness.compare_noise`; σ in units of the
   standardized pixel rows).
@@ -97,7 +98,7 @@ def run(model, train_set, test_set, *, amount: float, rounds: int, n_finetune: i
                               extra={"accuracy_before_finetune": accuracy_before}))
         pruned[label] = result.model
     result, seconds = timed("expander", "expander", amount, from_scratch=True, epochs=scratch_epochs, lr=scratch_lr,
-                            device="cpu", seed=seed)
+                            finetune_epochs=finetune_epochs, device="cpu", seed=seed)
     rows.append(summarize(f"expander from scratch → {amount:.0%}", result, test_set, seconds=seconds,
                           extra={"degrees": result.info["degrees"].get(W_HH),
                                  "ramanujan": result.info["ramanujan"].get(W_HH), "epochs": scratch_epochs}))

@@ -181,6 +181,17 @@ def test_expander_from_scratch_reinitializes_trains_and_is_seeded(lstm, data):
     assert all(torch.equal(v, second.model.state_dict()[k]) for k, v in first.model.state_dict().items())
 
 
+def test_expander_from_scratch_anneals_with_finetune_epochs_at_the_finetuning_rate(lstm, data):
+    options = dict(from_scratch=True, epochs=1, seed=2, **FAST)
+    plain = ll.prune(lstm, "expander", 0.75, data, finetune_epochs=0, **options)
+    annealed = ll.prune(lstm, "expander", 0.75, data, finetune_epochs=1, **options)
+    assert (plain.info["epochs"], plain.info["finetune_epochs"], annealed.info["finetune_epochs"]) == (1, 0, 1)
+    replay = clone(plain.model)  # the annealed model is the plain one plus one epoch at lr 1e-4
+    train.finetune(replay, data, epochs=1, lr=train.FINETUNE_LR, batch_size=32, device="cpu", seed=3)
+    assert all(torch.equal(v, replay.state_dict()[k]) for k, v in annealed.model.state_dict().items())
+    assert not torch.equal(get_weight(plain.model, W_HH), get_weight(annealed.model, W_HH))
+
+
 # --------------------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("mask, message", [(torch.tensor([[0.0, 0.5], [1.0, 1.0]]), "0/1"),
