@@ -48,6 +48,8 @@ from .common import RESULTS, command_line, machine_info, report_path, save_figur
 TARGET = {"amount": 0.95, "accuracy": 0.98}
 """Issue 4's bar: at least 98.0% at 95% recurrent sparsity with the Ramanujan-preserving schedule."""
 W_HH = "layers.0.weight_hh_l0"
+SIGMAS = (0.0, 0.5, 1.0, 1.5, 2.0)
+"""Noise levels: the dense row-MNIST LSTM keeps ~96% at σ = 0.8, so the curves separate only beyond."""
 
 
 def summarize(name: str, result, test_set, *, seconds: float, extra: dict | None = None) -> dict[str, Any]:
@@ -130,8 +132,15 @@ def plot(body: dict[str, Any], title: str, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(19, 4.8))
-    for ax, method in zip(axes[:2], ("ramanujan-imp", "imp")):
-        plot_delta_r_trajectory(body["trajectories"][method], ax=ax, title=f"{title}: {method}")
+    trajectories = [body["trajectories"][method] for method in ("ramanujan-imp", "imp")]
+    accuracies = [a for t in trajectories for a in [t.get("accuracy_initial")] + list(t.get("accuracy_per_round") or [])
+                  if a is not None]
+    right = max(max(t["sparsity_per_round"]) for t in trajectories)
+    for ax, method, trajectory in zip(axes[:2], ("ramanujan-imp", "imp"), trajectories):
+        plot_delta_r_trajectory(trajectory, ax=ax, title=f"{title}: {method}")
+        ax.set_xlim(-0.02, right + 0.02)  # both panels on the same axes, so the stop is seen in context
+        if accuracies:
+            ax.set_ylim(min(accuracies) - 0.01, min(1.0, max(accuracies) + 0.01))
     robustness.plot_noise(body["noise"], ax=axes[2], title="Gaussian input noise")
     fig.tight_layout()
     return save_figure(fig, path)
@@ -147,8 +156,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--scratch-epochs", type=int, default=None,
                         help="epochs of the expander trained from scratch (default 16; fast 1)")
     parser.add_argument("--scratch-lr", type=float, default=2e-3, help="its learning rate (default 2e-3)")
-    parser.add_argument("--sigmas", type=float, nargs="+", default=list(robustness.DEFAULT_SIGMAS),
-                        help="noise levels (standard deviations)")
+    parser.add_argument("--sigmas", type=float, nargs="+", default=list(SIGMAS),
+                        help=f"noise levels, standard deviations in standardized pixel units (default {list(SIGMAS)})")
     parser.add_argument("--seed", type=int, default=0, help="seed of masks, subsets and fine-tuning")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON and PNG")
