@@ -72,7 +72,9 @@ HEADLINES = (
     {"method": "ramanujan-imp", "amount": 0.9, "reference": None,
      "claim": "layers kept Ramanujan while pruning preserve accuracy (Kalra et al. 2024; no number in the abstract)"},
     {"method": "expander", "amount": 0.9, "reference": None,
-     "claim": "expander (Ramanujan) sparsity preserves accuracy (Kalra et al. 2024; no number in the abstract)"},
+     "claim": "expander (Ramanujan) sparsity preserves accuracy (Kalra et al. 2024; no number in the abstract); "
+              "here the masks go onto the trained model, then fine-tuning: trained from scratch, see the expander "
+              "benchmark"},
     {"method": "magnitude", "amount": 0.5, "reference": 0.985, "claim": "98.5% (reference LSTM-128, METHODS.md)"},
     {"method": "magnitude", "amount": 0.75, "reference": 0.934, "claim": "93.4% (reference LSTM-128, METHODS.md)"},
     {"method": "magnitude", "amount": 0.9, "reference": 0.502, "claim": "50.2% (reference LSTM-128, METHODS.md)"},
