@@ -379,7 +379,8 @@ def quality_tables(report: dict[str, Any]) -> list[str]:
         spread = f", mean ± std over {seeds} seeds" if seeds > 1 else ""
         folded = position > 0  # the first model's tables stay open; the others fold (GitHub <details>)
         if folded:
-            lines += [f"<details><summary><b>{model['name']}</b> (dense {_pct(model['dense_accuracy'])}%)</summary>", ""]
+            lines += [f"<details><summary><b>{model['name']}</b> (dense {_pct(model['dense_accuracy'])}%)"
+                      "</summary>", ""]
         lines += [f"**{model['name']}** — {model['source']}; dense {_pct(model['dense_accuracy'])}%. Test accuracy % "
                   f"without fine-tuning / after {report['settings']['finetune_epochs']} epoch(s) of it{spread}:", ""]
         for level, key, title in (("weight", "amount", "amount"), ("unit", "units", "units kept")):
@@ -417,10 +418,11 @@ def expander_tables(report: dict[str, Any]) -> list[str]:
     lines = ["### Expanders: the Ramanujan-preserving schedule against IMP, magnitude and random expanders", "",
              _machine_line(report), "",
              f"{settings['model']} (dense {_pct(report['dense_accuracy'])}%), W_hh pruned towards "
-             f"{100 * settings['amount']:.0f}% in {settings['rounds']} rounds, every fine-tuning {settings['finetune_epochs']} "
-             f"epoch(s) on {report['finetune_samples']} sequences; the expander trained from scratch for "
-             f"{settings['scratch_epochs']} epochs at lr {settings['scratch_lr']:g}, then {settings['finetune_epochs']} "
-             f"at 1e-4. Δ_r is that of the stacked W_hh mask (≥ 0: Ramanujan):", ""]
+             f"{100 * settings['amount']:.0f}% in {settings['rounds']} rounds, every fine-tuning "
+             f"{settings['finetune_epochs']} epoch(s) on {report['finetune_samples']} sequences; the expander trained "
+             f"from scratch for {settings['scratch_epochs']} epochs at lr {settings['scratch_lr']:g}, then "
+             f"{settings['finetune_epochs']} at {settings['finetune_lr']:g}. Δ_r is that of the stacked W_hh mask "
+             f"(≥ 0: Ramanujan):", ""]
     rows = [[r["name"], f"{100 * r['sparsity']:.1f}%", "undefined" if r["delta_r"] is None else f"{r['delta_r']:+.2f}",
              f"{_pct(r['accuracy'])}%"] for r in report["rows"]]
     lines += _table(["run", "W_hh sparsity", "Δ_r", "test accuracy"], rows) + [""]
@@ -429,12 +431,12 @@ def expander_tables(report: dict[str, Any]) -> list[str]:
         outcome = "met" if target["met"] else "**not met**"
         scratch = [r for r in report["rows"] if r["name"].startswith("expander from scratch")
                    and r["delta_r"] is not None and r["delta_r"] >= 0]
-        also = (f" The expander trained from scratch, Ramanujan at every step, reached {100 * scratch[0]['sparsity']:.1f}% "
-                f"at {_pct(scratch[0]['accuracy'])}%." if scratch else "")
+        also = (f" The expander trained from scratch, Ramanujan at every step, reached "
+                f"{100 * scratch[0]['sparsity']:.1f}% at {_pct(scratch[0]['accuracy'])}%." if scratch else "")
         lines += [f"Target ≥ {_pct(target['target_accuracy'])}% at {100 * target['target_amount']:.0f}% with the "
                   f"Ramanujan-preserving schedule: {outcome} (ramanujan-imp stopped at "
-                  f"{100 * target['ramanujan_imp_sparsity']:.1f}% with {_pct(target['ramanujan_imp_accuracy'])}%).{also}",
-                  ""]
+                  f"{100 * target['ramanujan_imp_sparsity']:.1f}% with "
+                  f"{_pct(target['ramanujan_imp_accuracy'])}%).{also}", ""]
     sigmas = list(dict.fromkeys(r["sigma"] for r in report["noise"]))
     by_model: dict[str, dict[float, float]] = {}
     for r in report["noise"]:
@@ -491,8 +493,8 @@ def live_budget_tables(report: dict[str, Any]) -> list[str]:
     return lines + [f"Median {report['median_s']:.2f} s per move: {verdict} the {report['budget_s']:.0f} s budget.", ""]
 
 
-TABLES = {"quality": quality_tables, "expander": expander_tables, "cost": cost_tables, "speed": speed_tables, "train_speed": train_speed_tables,
-          "live_budget": live_budget_tables}
+TABLES = {"quality": quality_tables, "expander": expander_tables, "cost": cost_tables, "speed": speed_tables,
+          "train_speed": train_speed_tables, "live_budget": live_budget_tables}
 """Benchmark name -> the function that renders its report as README markdown lines."""
 
 

@@ -71,13 +71,13 @@ def run(model, train_set, test_set, *, amount: float, rounds: int, n_finetune: i
     dense_accuracy = train.evaluate(model, test_set, device="cpu")["accuracy"]
     rows, trajectories, pruned = [], {}, {}
 
-    def timed(label: str, method: str, target: float, **options):
+    def timed(method: str, target: float, **options):
         start = time.perf_counter()
         result = prune(model, method, target, train_set, **options)
         return result, time.perf_counter() - start
 
     for method in ("ramanujan-imp", "imp"):
-        result, seconds = timed(method, method, amount, **common)
+        result, seconds = timed(method, amount, **common)
         info = result.info
         trajectories[method] = {key: info.get(key) for key in (
             "sparsity_initial", "sparsity_per_round", "accuracy_initial", "accuracy_per_round", "delta_r_initial",
@@ -87,7 +87,7 @@ def run(model, train_set, test_set, *, amount: float, rounds: int, n_finetune: i
         pruned[rows[-1]["name"]] = result.model
     reached = rows[0]["sparsity"]  # what the Ramanujan-preserving schedule reached
     if reached < amount - 1e-3:  # matched sparsity: the others at what the rule allowed
-        result, seconds = timed("imp", "imp", reached, **common)
+        result, seconds = timed("imp", reached, **common)
         rows.append(summarize(f"imp → {reached:.1%} (matched)", result, test_set, seconds=seconds))
         pruned[rows[-1]["name"]] = result.model
     for target in dict.fromkeys([reached, amount]):
@@ -99,7 +99,7 @@ def run(model, train_set, test_set, *, amount: float, rounds: int, n_finetune: i
         rows.append(summarize(label, result, test_set, seconds=time.perf_counter() - start,
                               extra={"accuracy_before_finetune": accuracy_before}))
         pruned[label] = result.model
-    result, seconds = timed("expander", "expander", amount, from_scratch=True, epochs=scratch_epochs, lr=scratch_lr,
+    result, seconds = timed("expander", amount, from_scratch=True, epochs=scratch_epochs, lr=scratch_lr,
                             finetune_epochs=finetune_epochs, device="cpu", seed=seed)
     rows.append(summarize(f"expander from scratch → {amount:.0%}", result, test_set, seconds=seconds,
                           extra={"degrees": result.info["degrees"].get(W_HH),
@@ -148,7 +148,8 @@ def plot(body: dict[str, Any], title: str, path: Path) -> Path:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.expander", description=__doc__.split("\n")[0])
-    parser.add_argument("--amount", type=float, default=None, help="fraction of W_hh to remove (default 0.95; fast 0.75)")
+    parser.add_argument("--amount", type=float, default=None,
+                        help="fraction of W_hh to remove (default 0.95; fast 0.75)")
     parser.add_argument("--rounds", type=int, default=None, help="IMP rounds (default 8; fast 2)")
     parser.add_argument("--n-finetune", type=int, default=None,
                         help="training sequences for every fine-tuning (default 10000; fast 256)")

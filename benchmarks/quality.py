@@ -13,10 +13,11 @@ Every method in the registry that supports the model's kind is run through
 the registry's default options, except that methods with an ``n_finetune`` option (the
 iterative and expander methods, which fine-tune while pruning) get ``--method-samples``
 training sequences. Labelled variants (:data:`VARIANTS`) run a registered method with other
-options as rows of their own, e.g. ``spectral-no-reconstruction`` (spectral's choice of units, sliced
-without the re-weighting through Â_J: the ablation of METHODS.md §2). Weight-level methods remove the fractions ``--amounts`` (0.5, 0.75, 0.9,
-0.95) of each W_hh (scope ``recurrent``); unit-level methods keep ``--units`` hidden units
-(96, 64, 48, 32 of 128, i.e. amount = 1 - units/128). Each row is measured with no fine-tuning
+options as rows of their own, e.g. ``spectral-no-reconstruction`` (spectral's choice of units,
+sliced without the re-weighting through Â_J: the ablation of METHODS.md §2). Weight-level
+methods remove the fractions ``--amounts`` (0.5, 0.75, 0.9, 0.95) of each W_hh (scope
+``recurrent``); unit-level methods keep ``--units`` hidden units (96, 64, 48, 32 of 128, i.e.
+amount = 1 - units/128). Each row is measured with no fine-tuning
 and after ``--finetune-epochs`` epoch(s) of it (lr 1e-4) on the training data (all of it, or a
 seeded ``--train-subset``; the same data feeds the methods that need data), for each seed;
 the summary gives mean ± std over seeds. Rows carry the measured sparsity, hidden units,
@@ -259,7 +260,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", nargs="+", default=None, choices=["lstm", "gru", "rnn", "irnn", "feedback"],
                         help="model kinds (default lstm gru rnn irnn; fast: lstm)")
     parser.add_argument("--methods", nargs="+", default=None,
-                        help="registered methods or VARIANTS labels (default: every one that supports the model's kind)")
+                        help="registered methods or VARIANTS labels (default: every one that supports the "
+                             "model's kind)")
     parser.add_argument("--skip-methods", nargs="+", default=[], help="leave these methods out")
     parser.add_argument("--amounts", type=float, nargs="+", default=None,
                         help=f"weight-level amounts (default {list(AMOUNTS)}; fast 0.75)")
