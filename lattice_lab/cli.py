@@ -98,7 +98,8 @@ def cmd_prune(args) -> int:
     result = prune(model, args.method, args.amount, train_set, scope=args.scope, seed=args.seed, **options)
     result.info.setdefault("seconds", time.perf_counter() - start)
     row = compare.evaluate_result(result, model, test_set, train_data=train_set,
-                                  finetune_epochs=args.finetune_epochs, seed=args.seed, device=args.device)
+                                  finetune_epochs=args.finetune_epochs, seed=args.seed, device=args.device,
+                                  finetune_lr=args.finetune_lr, distill=args.distill)
     payload = {"checkpoint": args.checkpoint, "method": args.method, "amount": args.amount, "scope": args.scope,
                "sparsity": row["sparsity"], "sparsity_recurrent": row["sparsity_recurrent"],
                "sparsity_input": row["sparsity_input"], "hidden_units": row["hidden_units"],
@@ -106,7 +107,7 @@ def cmd_prune(args) -> int:
                "seed": args.seed, "diagnostics": row["diagnostics"]}
     if args.finetune_epochs:
         payload["accuracy_finetuned"] = row["accuracy_finetuned"]
-        payload["finetune_epochs"] = args.finetune_epochs
+        payload.update(finetune_epochs=args.finetune_epochs, finetune_lr=args.finetune_lr, distill=args.distill)
     if args.out:
         pruned_card = dict(card, pruned={k: v for k, v in payload.items() if k != "diagnostics"},
                            command="lattice-lab " + shlex.join(sys.argv[1:] if args.argv is None else args.argv))
@@ -124,7 +125,7 @@ def cmd_compare(args) -> int:
     train_set = _dataset_for(card, args, "train")
     rows = compare.sweep(model, test_set, methods=args.methods, amounts=args.amounts, seeds=args.seeds,
                          finetune_epochs=args.finetune_epochs, train_data=train_set, scope=args.scope,
-                         device=args.device)
+                         device=args.device, finetune_lr=args.finetune_lr, distill=args.distill)
     if args.out:
         _write_results(rows, Path(args.out), finetuned=bool(args.finetune_epochs))
     _emit(args, rows, compare.format_table(rows))
@@ -183,6 +184,15 @@ def _checkpoint_arg(parser: argparse.ArgumentParser) -> None:
                              "(lattice_lab.checkpoints.list_shipped())")
 
 
+def _finetune_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--finetune-lr", type=float, default=train.FINETUNE_LR,
+                        help=f"fine-tuning learning rate (default {train.FINETUNE_LR:g})")
+    parser.add_argument("--distill", action="store_true",
+                        help="fine-tune by distilling from the dense checkpoint (weight "
+                             f"{train.DISTILL_WEIGHT:g}, temperature {train.DISTILL_TEMPERATURE:g}); "
+                             "with --finetune-lr 3e-4 the strongest recipe we measured")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``lattice-lab`` (every subcommand has ``--help``)."""
     parser = argparse.ArgumentParser(prog="lattice-lab", description=__doc__.split("\n")[0])
@@ -227,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="matrices a weight-level method prunes and sparsity is measured over (default: recurrent)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--finetune-epochs", type=int, default=0)
+    _finetune_args(p)
     p.add_argument("--option", action="append", type=_parse_option, metavar="KEY=VALUE",
                    help="a method option, e.g. --option adjacency=binary (repeatable)")
     p.add_argument("--dataset", choices=data.DATASETS, help="default: the checkpoint's own dataset")
@@ -240,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", nargs="+", type=int, default=[0])
     p.add_argument("--scope", default="recurrent", choices=models.SCOPES)
     p.add_argument("--finetune-epochs", type=int, default=0)
+    _finetune_args(p)
     p.add_argument("--dataset", choices=data.DATASETS, help="default: the checkpoint's own dataset")
     p.add_argument("--out", help="folder for results.json, results.csv and accuracy.png")
     p.set_defaults(func=cmd_compare)
@@ -259,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = argv
+    if getattr(args, "distill", False) and not args.finetune_epochs:
+        parser.error("--distill needs --finetune-epochs (distillation happens while fine-tuning)")
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError, TypeError) as error:

@@ -120,8 +120,13 @@ def scalar_diagnostics(info: dict) -> dict:
 
 
 def evaluate_result(result, dense, test_data, *, train_data=None, finetune_epochs: int = 0,
-                    dense_accuracy: float | None = None, seed: int = 0, device: str = "cpu") -> dict:
-    """One comparison row for a :class:`~lattice_lab.pruning.PruneResult`."""
+                    dense_accuracy: float | None = None, seed: int = 0, device: str = "cpu",
+                    finetune_lr: float = train.FINETUNE_LR, distill: bool = False) -> dict:
+    """One comparison row for a :class:`~lattice_lab.pruning.PruneResult`.
+
+    With ``finetune_epochs`` the pruned model is then fine-tuned on ``train_data`` at
+    ``finetune_lr``, distilling from ``dense`` when ``distill`` (see :func:`lattice_lab.train.fit`).
+    """
     seq_len = int(test_data.inputs.shape[1]) if hasattr(test_data, "inputs") else 1
     costs = metrics.summary(result.model, dense, seq_len)
     example = test_data.inputs[:256] if hasattr(test_data, "inputs") else None
@@ -141,7 +146,8 @@ def evaluate_result(result, dense, test_data, *, train_data=None, finetune_epoch
         if train_data is None:
             raise ValueError("finetune_epochs > 0 needs train_data")
         tuned = result.model
-        train.finetune(tuned, train_data, epochs=finetune_epochs, seed=seed, device=device)
+        train.finetune(tuned, train_data, epochs=finetune_epochs, lr=finetune_lr, seed=seed, device=device,
+                       teacher=dense if distill else None)
         row["accuracy_finetuned"] = train.evaluate(tuned, test_data, device=device)["accuracy"]
     return row
 
@@ -161,7 +167,8 @@ def _check_sweep_grid(amounts: Sequence[float], seeds: Sequence[int], finetune_e
 def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[float] = (0.5, 0.75, 0.9),
           seeds: Sequence[int] = (0,), finetune_epochs: int = 0, *, train_data=None, scope: str = "recurrent",
           options: dict[str, dict] | None = None, device: str = "cpu", cache: bool = True,
-          cache_dir: str | Path | None = None, progress: bool | None = None) -> list[dict]:
+          cache_dir: str | Path | None = None, progress: bool | None = None,
+          finetune_lr: float = train.FINETUNE_LR, distill: bool = False) -> list[dict]:
     """Prune ``model`` with every method x amount x seed, evaluate on ``data``, return rows.
 
     Parameters
@@ -180,6 +187,8 @@ def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[f
     cache : reuse rows of an identical earlier call in this process (and in ``cache_dir``).
     cache_dir : a folder where finished sweeps are also kept as JSON, keyed by a hash of the
         model, the data and every setting, so a repeated call is instant across sessions.
+    finetune_lr : the fine-tuning learning rate (default :data:`lattice_lab.train.FINETUNE_LR`).
+    distill : fine-tune by distilling from ``model`` (see :func:`lattice_lab.train.fit`).
 
     Returns
     -------
@@ -207,8 +216,11 @@ def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[f
     _check_sweep_grid(amounts, seeds, finetune_epochs)
     options = options or {}
     train_data = data if train_data is None else train_data
-    key = json.dumps([model_fingerprint(model), _data_fingerprint(data), _data_fingerprint(train_data), methods,
-                      list(amounts), list(seeds), finetune_epochs, scope, options, device], sort_keys=True, default=str)
+    settings = [model_fingerprint(model), _data_fingerprint(data), _data_fingerprint(train_data), methods,
+                list(amounts), list(seeds), finetune_epochs, scope, options, device]
+    if finetune_lr != train.FINETUNE_LR or distill:  # the defaults keep the keys of earlier caches
+        settings.append({"finetune_lr": finetune_lr, "distill": distill})
+    key = json.dumps(settings, sort_keys=True, default=str)
     disk = Path(cache_dir) / f"sweep-{hashlib.sha256(key.encode()).hexdigest()[:20]}.json" if cache_dir else None
     if cache and key in _CACHE:
         return [dict(row) for row in _CACHE[key]]
@@ -223,7 +235,8 @@ def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[f
         result = prune(model, method, amount, train_data, scope=scope, seed=seed, **options.get(method, {}))
         result.info.setdefault("seconds", time.perf_counter() - start)
         rows.append(evaluate_result(result, model, data, train_data=train_data, finetune_epochs=finetune_epochs,
-                                    dense_accuracy=dense_accuracy, seed=seed, device=device))
+                                    dense_accuracy=dense_accuracy, seed=seed, device=device,
+                                    finetune_lr=finetune_lr, distill=distill))
     if cache:
         _CACHE[key] = [dict(row) for row in rows]
         if disk is not None:

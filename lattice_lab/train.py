@@ -3,7 +3,8 @@
 :func:`fit` trains a model **in place** (it is the one function in the package that changes
 its model: that is its job) with Adam, cross-entropy, gradient-norm clipping, optional mixed
 precision on CUDA, progress bars and seeded determinism. :func:`finetune` is :func:`fit` with
-fine-tuning defaults. :func:`evaluate` and :func:`predict_logits` never change the model: they
+fine-tuning defaults; both can distil from a teacher (the dense model a pruned one came from).
+:func:`evaluate` and :func:`predict_logits` never change the model: they
 put it back in the mode and on the device they found it in.
 
 Masks attached with ``torch.nn.utils.prune`` (see :mod:`lattice_lab.surgery`) stay applied
@@ -54,6 +55,8 @@ from .progress import quiet
 DEVICES = ("auto", "cpu", "cuda", "mps")
 FIT_LR = 1e-3
 FINETUNE_LR = 1e-4
+DISTILL_WEIGHT = 0.5  # distillation defaults: measured on row-MNIST LSTM-128s pruned to 64 units
+DISTILL_TEMPERATURE = 4.0
 
 
 # --------------------------------------------------------------------------- devices
@@ -244,7 +247,8 @@ def _rng_devices(device: torch.device) -> list[int]:
 def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = FIT_LR,
         batch_size: int = 128, device: str | torch.device = "auto", amp: bool = False,
         clip: float | None = 1.0, seed: int = 0, val_data: Dataset | None = None,
-        progress: bool | None = None, weight_decay: float = 0.0) -> list[dict[str, float]]:
+        progress: bool | None = None, weight_decay: float = 0.0, teacher: nn.Module | None = None,
+        distill_weight: float = DISTILL_WEIGHT, temperature: float = DISTILL_TEMPERATURE) -> list[dict[str, float]]:
     """Train ``model`` in place with Adam and cross-entropy; return the per-epoch history.
 
     This is the one function that changes its model: the weights are updated and the model
@@ -271,13 +275,21 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
     val_data : optional dataset evaluated after every epoch (``val_accuracy``, ``val_loss``).
     progress : show tqdm progress bars; None: show unless ``LATTICE_LAB_QUIET=1`` or under pytest.
     weight_decay : Adam's L2 penalty, >= 0.
+    teacher : optional model to distil from (Hinton et al. 2015), typically the dense model a
+        pruned one came from. The loss becomes ``(1 - w)·CE(student, y) + w·T²·KL(p_teacher^T ‖
+        p_student^T)`` with ``p^T = softmax(logits / T)``. The teacher must be another model
+        with the same number of outputs; it is run in eval mode without gradients on its own
+        device and is left as it was (weights, mode, device).
+    distill_weight : w in [0, 1], the weight of the distillation term (used with ``teacher``).
+    temperature : T > 0, the softening temperature (used with ``teacher``).
 
     Returns
     -------
     list of dict
-        One per epoch: ``epoch`` (from 1), ``train_loss`` and ``train_accuracy`` (averaged over
-        the epoch's batches as they were trained), ``val_accuracy`` and ``val_loss`` (with
-        ``val_data``), ``seconds`` and ``samples_per_second`` (training only).
+        One per epoch: ``epoch`` (from 1), ``train_loss`` (cross-entropy, also with a teacher)
+        and ``train_accuracy`` (averaged over the epoch's batches as they were trained),
+        ``distill_loss`` (the T²·KL term, with a teacher), ``val_accuracy`` and ``val_loss``
+        (with ``val_data``), ``seconds`` and ``samples_per_second`` (training only).
 
     Examples
     --------
@@ -301,6 +313,7 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
     weight_decay = _check_positive("weight_decay", weight_decay, allow_zero=True)
     if clip is not None:
         clip = _check_positive("clip", clip)
+    distill = _check_distillation(model, teacher, distill_weight, temperature)
     show = _show_progress(progress)
     device = select_device(device)
     use_amp = _use_amp(amp, device)
@@ -311,41 +324,91 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
     optimizer = torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     history = []
-    with torch.random.fork_rng(devices=_rng_devices(device)):
-        torch.manual_seed(seed)
-        generator = torch.Generator().manual_seed(seed)
-        epoch_bar = tqdm(range(1, epochs + 1), desc="epochs", unit="epoch", disable=not show or epochs < 2)
-        for epoch in epoch_bar:
-            model.train()
-            record = _train_epoch(model, data, optimizer, scaler, batch_size, device, generator,
-                                  use_amp, clip, show, f"epoch {epoch}/{epochs}")
-            record = {"epoch": epoch, **record}
-            if val_data is not None:
-                scores = evaluate(model, val_data, device=device)
-                record["val_accuracy"], record["val_loss"] = scores["accuracy"], scores["loss"]
+    teacher_was_training = teacher.training if teacher is not None else False
+    try:
+        if teacher is not None:
+            teacher.eval()
+        with torch.random.fork_rng(devices=_rng_devices(device)):
+            torch.manual_seed(seed)
+            generator = torch.Generator().manual_seed(seed)
+            epoch_bar = tqdm(range(1, epochs + 1), desc="epochs", unit="epoch", disable=not show or epochs < 2)
+            for epoch in epoch_bar:
                 model.train()
-            epoch_bar.set_postfix(loss=f"{record['train_loss']:.4f}", acc=f"{record['train_accuracy']:.4f}")
-            history.append(record)
+                record = _train_epoch(model, data, optimizer, scaler, batch_size, device, generator,
+                                      use_amp, clip, show, f"epoch {epoch}/{epochs}", distill)
+                record = {"epoch": epoch, **record}
+                if val_data is not None:
+                    scores = evaluate(model, val_data, device=device)
+                    record["val_accuracy"], record["val_loss"] = scores["accuracy"], scores["loss"]
+                    model.train()
+                epoch_bar.set_postfix(loss=f"{record['train_loss']:.4f}", acc=f"{record['train_accuracy']:.4f}")
+                history.append(record)
+    finally:
+        if teacher is not None:
+            teacher.train(teacher_was_training)
     return history
+
+
+class _Distillation:
+    """The teacher's half of the distillation loss: its softened log-probabilities, and the mix."""
+
+    def __init__(self, teacher: nn.Module, weight: float, temperature: float):
+        self.teacher, self.weight, self.temperature = teacher, weight, temperature
+
+    def teacher_log_probs(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            logits = self.teacher(x.to(model_device(self.teacher))).float().to(x.device)
+        return torch.log_softmax(logits / self.temperature, dim=1)
+
+    def term(self, logits: torch.Tensor, teacher_log_probs: torch.Tensor) -> torch.Tensor:
+        """T²·KL(p_teacher^T ‖ p_student^T), averaged over the batch."""
+        if teacher_log_probs.shape != logits.shape:
+            raise ValueError(f"the teacher gives logits of shape {tuple(teacher_log_probs.shape)}, the model "
+                             f"{tuple(logits.shape)}: distil only between models with the same outputs")
+        student = torch.log_softmax(logits / self.temperature, dim=1)
+        kl = nn.functional.kl_div(student, teacher_log_probs, log_target=True, reduction="batchmean")
+        return kl * self.temperature ** 2
+
+
+def _check_distillation(model: nn.Module, teacher: Any, weight: Any, temperature: Any) -> _Distillation | None:
+    weight = _check_positive("distill_weight", weight, allow_zero=True)
+    if weight > 1:
+        raise ValueError(f"distill_weight must be in [0, 1], got {weight!r}")
+    temperature = _check_positive("temperature", temperature)
+    if teacher is None:
+        return None
+    if not isinstance(teacher, nn.Module):
+        raise TypeError(f"teacher must be a torch.nn.Module (e.g. the dense model), got {type(teacher).__name__}")
+    if teacher is model:
+        raise ValueError("teacher is the model being trained; pass a separate model, e.g. the dense model "
+                         "before pruning")
+    return _Distillation(teacher, weight, temperature)
 
 
 def _train_epoch(model: nn.Module, data: Dataset, optimizer: torch.optim.Optimizer,
                  scaler: torch.amp.GradScaler, batch_size: int, device: torch.device,
                  generator: torch.Generator, use_amp: bool, clip: float | None,
-                 show: bool, desc: str) -> dict[str, float]:
+                 show: bool, desc: str, distill: _Distillation | None = None) -> dict[str, float]:
     """One pass over ``data``; loss and accuracy are summed on the device and read once."""
     loss_sum = torch.zeros((), device=device)
+    distill_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
     seen = 0
     start = time.perf_counter()
     batches = _batches(data, batch_size, device, generator)
     for x, y in tqdm(batches, total=_num_batches(data, batch_size), desc=desc, unit="batch",
                      leave=False, disable=not show):
+        teacher_log_probs = distill.teacher_log_probs(x) if distill is not None else None
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
             logits = model(x)
             loss = nn.functional.cross_entropy(logits.float(), y)
+        objective = loss
+        if distill is not None:
+            term = distill.term(logits.float(), teacher_log_probs)
+            objective = (1 - distill.weight) * loss + distill.weight * term
+            distill_sum += term.detach() * y.shape[0]
         optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
+        scaler.scale(objective).backward()
         if clip is not None:
             scaler.unscale_(optimizer)
             nn.utils.clip_grad_norm_(model.parameters(), clip)
@@ -357,8 +420,10 @@ def _train_epoch(model: nn.Module, data: Dataset, optimizer: torch.optim.Optimiz
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - start
-    return {"train_loss": float(loss_sum) / seen, "train_accuracy": int(correct) / seen,
-            "seconds": seconds, "samples_per_second": seen / seconds if seconds > 0 else float("inf")}
+    record = {"train_loss": float(loss_sum) / seen, "train_accuracy": int(correct) / seen}
+    if distill is not None:
+        record["distill_loss"] = float(distill_sum) / seen
+    return dict(record, seconds=seconds, samples_per_second=seen / seconds if seconds > 0 else float("inf"))
 
 
 def finetune(model: nn.Module, train_data: Dataset, *, epochs: int = 1, lr: float = FINETUNE_LR,
@@ -368,7 +433,10 @@ def finetune(model: nn.Module, train_data: Dataset, *, epochs: int = 1, lr: floa
     The small learning rate adjusts the surviving weights without undoing what the dense
     training learned; prune masks stay applied, so the pruned weights stay exactly zero.
     Call it on the pruned copy (``PruneResult.model``), never on the dense original.
-    ``fit_kwargs`` go to :func:`fit` (``batch_size``, ``device``, ``seed``, ``val_data`` ...).
+    ``fit_kwargs`` go to :func:`fit` (``batch_size``, ``device``, ``seed``, ``val_data`` ...),
+    among them ``teacher``: pass the dense model to distil from it while fine-tuning. One
+    epoch of that at ``lr=3e-4`` took a row-MNIST LSTM-128 pruned to 64 units by ``spectral``
+    to 98.7% where plain fine-tuning at 1e-4 reached 97.8–98.2% (``benchmarks.spectral_lstm``).
 
     Examples
     --------

@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from lattice_lab import checkpoints
+from lattice_lab import checkpoints, data, prune, train
 from lattice_lab.cli import main
 
 
@@ -53,6 +53,22 @@ def test_round_trip_train_evaluate_prune_evaluate(trained, tmp_path, capsys):
     model, _ = checkpoints.load(str(pruned_path))
     weight = model.layers[0].weight_hh_l0
     assert (weight == 0).float().mean().item() == pytest.approx(0.5, abs=1e-3)
+
+
+def test_prune_can_distil_from_the_dense_checkpoint_while_finetuning(trained, capsys):
+    pruned = run_json(capsys, "prune", "--checkpoint", str(trained), "--method", "magnitude", "--amount", "0.75",
+                      "--finetune-epochs", "1", "--finetune-lr", "3e-4", "--distill")
+    assert pruned["distill"] is True and pruned["finetune_lr"] == 3e-4
+    model, card = checkpoints.load(str(trained))
+    by_hand = prune(model, "magnitude", 0.75).model
+    train.finetune(by_hand, data.load("digits", "train"), lr=3e-4, seed=0, device="cpu", teacher=model)
+    assert pruned["accuracy_finetuned"] == train.evaluate(by_hand, data.load("digits", "test"), device="cpu")["accuracy"]
+
+
+def test_distill_without_finetuning_is_refused(trained, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["prune", "--checkpoint", str(trained), "--method", "magnitude", "--amount", "0.5", "--distill"])
+    assert exit_info.value.code == 2 and "--finetune-epochs" in capsys.readouterr().err
 
 
 def test_unit_level_prune_counts_removed_weights(trained, capsys):

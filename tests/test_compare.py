@@ -8,7 +8,7 @@ import torch
 from matplotlib.colors import to_hex
 
 from lattice_lab import compare, train
-from lattice_lab.pruning import REGISTRY, MethodSpec, PruneResult
+from lattice_lab.pruning import REGISTRY, MethodSpec, PruneResult, prune
 
 FAST_METHODS = ["magnitude", "random", "magnitude-units", "random-units"]
 
@@ -129,6 +129,24 @@ def test_finetuning_fills_accuracy_finetuned_and_keeps_the_sparsity(model, digit
     rows = compare.sweep(model, digits[1], methods=["magnitude"], amounts=[0.5], finetune_epochs=1,
                          train_data=digits[0], cache=False)
     assert rows[0]["finetune_epochs"] == 1 and 0.0 <= rows[0]["accuracy_finetuned"] <= 1.0
+
+
+def test_distilled_finetuning_is_finetune_with_the_dense_teacher(model, digits):
+    rows = compare.sweep(model, digits[1], methods=["magnitude"], amounts=[0.75], finetune_epochs=1,
+                         train_data=digits[0], cache=False, finetune_lr=3e-4, distill=True)
+    by_hand = prune(model, "magnitude", 0.75, digits[0]).model
+    train.finetune(by_hand, digits[0], lr=3e-4, seed=0, device="cpu", teacher=model)
+    assert rows[0]["accuracy_finetuned"] == train.evaluate(by_hand, digits[1], device="cpu")["accuracy"]
+
+
+def test_finetuning_settings_are_part_of_the_cache_key(model, digits, counted_prune):
+    grid = {"methods": ["magnitude"], "amounts": [0.5], "finetune_epochs": 1, "train_data": digits[0]}
+    compare.sweep(model, digits[1], **grid)
+    compare.sweep(model, digits[1], **grid, finetune_lr=train.FINETUNE_LR, distill=False)
+    assert len(counted_prune) == 1  # the defaults spelled out are the same sweep
+    compare.sweep(model, digits[1], **grid, distill=True)
+    compare.sweep(model, digits[1], **grid, finetune_lr=3e-4)
+    assert len(counted_prune) == 3
 
 
 def test_aggregate_averages_over_seeds(model, digits):

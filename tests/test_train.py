@@ -10,7 +10,7 @@ from torch.utils.data import Dataset, TensorDataset
 from lattice_lab import prune
 from lattice_lab.models import build, get_weight
 from lattice_lab.surgery import get_masks
-from lattice_lab.train import describe_device, evaluate, finetune, fit, predict_logits, select_device
+from lattice_lab.train import _Distillation, describe_device, evaluate, finetune, fit, predict_logits, select_device
 
 CONFIG = {"kind": "lstm", "input_size": 8, "hidden_size": 32, "num_classes": 10}
 
@@ -290,3 +290,72 @@ def test_cuda_amp_training_learns_and_evaluate_returns_model_home(digits):
     weight = get_weight(pruned, "layers.0.weight_hh_l0")
     assert torch.all(weight[pruned.layers[0].weight_hh_l0_mask == 0] == 0)
     assert np.isclose(float((weight == 0).float().mean()), 0.7, atol=1e-3)
+
+
+# --------------------------------------------------------------------------- distillation
+
+def _copy(model: torch.nn.Module) -> torch.nn.Module:
+    clone = build(CONFIG)
+    clone.load_state_dict(model.state_dict())
+    return clone
+
+
+def test_distillation_with_weight_zero_is_plain_training(digits, trained):
+    plain, distilled = build(CONFIG), build(CONFIG)
+    distilled.load_state_dict(plain.state_dict())
+    fit(plain, digits[0], epochs=1, device="cpu", seed=3)
+    history = fit(distilled, digits[0], epochs=1, device="cpu", seed=3, teacher=trained[0], distill_weight=0.0)
+    for a, b in zip(plain.state_dict().values(), distilled.state_dict().values()):
+        assert torch.equal(a, b)
+    assert history[0]["distill_loss"] > 0  # measured and reported even at weight 0
+
+
+def test_an_identical_teacher_gives_zero_distillation_loss_and_gradient(digits, trained):
+    """T²·KL(p_teacher ‖ p_student) is exactly 0 for a copy, and its gradient vanishes (to rounding)."""
+    student, teacher = _copy(trained[0]), _copy(trained[0]).eval()
+    x = digits[0].inputs[:64]
+    term = _Distillation(teacher, 1.0, 4.0).term(student(x), _Distillation(teacher, 1.0, 4.0).teacher_log_probs(x))
+    assert term.item() == 0.0
+    term.backward()
+    assert max(p.grad.abs().max().item() for p in student.parameters()) < 1e-7
+
+
+def test_distillation_pulls_the_student_towards_the_teacher(digits, trained):
+    """A fresh student distilled (weight 1) agrees with the teacher far more than one trained on labels."""
+    teacher = trained[0]
+    reference = predict_logits(teacher, digits[1], device="cpu").argmax(dim=1)
+    agreement = {}
+    for weight in (0.0, 1.0):
+        torch.manual_seed(1)
+        student = build(CONFIG)
+        labels = Rows(digits[0].inputs, torch.randint(0, 10, (len(digits[0]),), generator=torch.Generator().manual_seed(5)))
+        fit(student, labels, epochs=3, lr=1e-2, batch_size=32, device="cpu", teacher=teacher, distill_weight=weight)
+        agreement[weight] = (predict_logits(student, digits[1], device="cpu").argmax(dim=1) == reference).float().mean()
+    assert agreement[0.0] < 0.3 < 0.8 < agreement[1.0]  # random labels teach nothing; the teacher does
+
+
+def test_distillation_leaves_the_teacher_as_it_was(digits, trained):
+    teacher = _copy(trained[0]).train()
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    finetune(_copy(trained[0]), digits[0], device="cpu", teacher=teacher)
+    assert teacher.training and all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
+    assert all(p.grad is None for p in teacher.parameters())
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"teacher": "dense"}, TypeError, "teacher"),
+    ({"distill_weight": 1.5}, ValueError, "distill_weight"),
+    ({"distill_weight": -0.1}, ValueError, "distill_weight"),
+    ({"temperature": 0.0}, ValueError, "temperature"),
+    ({"teacher": build(dict(CONFIG, num_classes=3))}, ValueError, "same outputs"),
+])
+def test_distillation_rejects_bad_arguments(digits, kwargs, error, match):
+    kwargs = {"teacher": build(CONFIG), **kwargs}
+    with pytest.raises(error, match=match):
+        fit(build(CONFIG), digits[0], epochs=1, device="cpu", **kwargs)
+
+
+def test_a_model_cannot_be_its_own_teacher(digits):
+    model = build(CONFIG)
+    with pytest.raises(ValueError, match="separate model"):
+        fit(model, digits[0], epochs=1, device="cpu", teacher=model)
