@@ -446,6 +446,30 @@ def expander_tables(report: dict[str, Any]) -> list[str]:
     return lines + _table(["model \\ σ"] + [f"{s:g}" for s in sigmas], rows) + [""]
 
 
+def spectral_lstm_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: spectral at m♯ units on each trained LSTM, by fine-tuning recipe; the bar model by model."""
+    settings = report["settings"]
+    recipes = list(settings["finetunings"])
+    labels = {"plain": f"plain (lr {settings['plain_lr']:g})", "distilled": "distilled (lr 3e-4)"}
+    lines = ["### Spectral pruning of LSTMs: the 64-unit bar across training runs", "", _machine_line(report), "",
+             f"Row-{settings['dataset']} LSTM-{settings['hidden']}s; `spectral` keeps {settings['units']} units. Test "
+             f"accuracy %, mean ± std over Σ̂ seeds {settings['seeds']}; each fine-tuning is one epoch on all "
+             f"{settings['n_train']} training sequences from the same pruned model, distilled with weight "
+             f"{settings['distill_weight']:g} and temperature {settings['temperature']:g}:", ""]
+    rows = [[f"{e['name']} ({e['source']})", _pct(e["dense_accuracy"])]
+            + [_pct(e["mean"][c], e["std"][c]) for c in ["accuracy", *recipes]] for e in report["models"]]
+    lines += _table(["model", "dense", "no fine-tuning"] + [labels.get(r, r) for r in recipes], rows) + [""]
+    target = report["target"]
+    if target["per_model"]:
+        verdicts = list(target["per_model"].values())
+        count = {key: sum(v[key] for v in verdicts) for key in ("no_finetuning", "plain", "distilled")}
+        lines += [f"Issue 5's bar, on the mean over seeds: ≥ {_pct(target['accuracy'])}% with no fine-tuning on "
+                  f"{count['no_finetuning']} of {len(verdicts)} models; ≥ {_pct(target['accuracy_finetuned'])}% "
+                  f"after one epoch on {count['distilled']} of {len(verdicts)} with distillation, "
+                  f"{count['plain']} of {len(verdicts)} with the plain default.", ""]
+    return lines
+
+
 def cost_tables(report: dict[str, Any]) -> list[str]:
     """Markdown: seconds of each analysis at the smallest and largest size, and the fitted exponent."""
     lines = ["### Cost of each method's analysis", "", _machine_line(report), ""]
@@ -493,8 +517,9 @@ def live_budget_tables(report: dict[str, Any]) -> list[str]:
     return lines + [f"Median {report['median_s']:.2f} s per move: {verdict} the {report['budget_s']:.0f} s budget.", ""]
 
 
-TABLES = {"quality": quality_tables, "expander": expander_tables, "cost": cost_tables, "speed": speed_tables,
-          "train_speed": train_speed_tables, "live_budget": live_budget_tables}
+TABLES = {"quality": quality_tables, "expander": expander_tables, "spectral_lstm": spectral_lstm_tables,
+          "cost": cost_tables, "speed": speed_tables, "train_speed": train_speed_tables,
+          "live_budget": live_budget_tables}
 """Benchmark name -> the function that renders its report as README markdown lines."""
 
 

@@ -11,8 +11,8 @@ import torch
 
 from benchmarks import BENCHMARKS, common
 from benchmarks import __main__ as entry
-from benchmarks import cost, expander, live_budget, quality, speed, train_speed
-from lattice_lab import compare
+from benchmarks import cost, expander, live_budget, quality, spectral_lstm, speed, train_speed
+from lattice_lab import checkpoints, compare, data, prune, train
 from lattice_lab.models import build
 
 MACHINE_KEYS = {"cpu", "cores", "usable_cores", "torch", "torch_threads", "date", "command", "load_average_start",
@@ -34,6 +34,7 @@ def reports(tmp_path_factory):
                 "train_speed": train_speed.main(["--out", str(out)]),
                 "quality": quality.main(["--out", str(out)]),
                 "expander": expander.main(["--out", str(out)]),
+                "spectral_lstm": spectral_lstm.main(["--out", str(out)]),
                 "live_budget": live_budget.main(["--out", str(out), "--moves", "2", "--methods", "magnitude"]),
             }
         finally:
@@ -134,7 +135,7 @@ def test_update_readme_replaces_exactly_the_marked_block(reports, tmp_path):
     out, _ = reports
     results = tmp_path / "results"
     results.mkdir()
-    for name in ("quality", "expander", "cost", "speed", "train_speed"):
+    for name in ("quality", "expander", "spectral_lstm", "cost", "speed", "train_speed"):
         shutil.copy(out / f"{name}_fast.json", results / f"{name}.json")
     readme = tmp_path / "README.md"
     before = _readme_with_markers(readme)
@@ -144,7 +145,7 @@ def test_update_readme_replaces_exactly_the_marked_block(reports, tmp_path):
     assert after.startswith(head + common.START_MARKER) and after.endswith(common.END_MARKER + tail)
     block = after[len(head) + len(common.START_MARKER):len(after) - len(tail) - len(common.END_MARKER)]
     assert block.strip() == common.results_markdown(results)
-    for title in ("### Quality", "### Expanders", "### Cost", "### Inference speed", "### Training speed"):
+    for title in ("### Quality", "### Expanders", "### Spectral pruning of LSTMs", "### Cost", "### Inference speed", "### Training speed"):
         assert block.count(title) == 1
     assert common.update_readme(readme, results) is False  # regenerating the same results changes nothing
 
@@ -207,6 +208,42 @@ def test_expander_compares_the_schedules_at_matched_sparsity(reports):
     models = {r["model"] for r in report["noise"]}
     assert "dense" in models and len(models) == len(report["rows"]) + 1
     assert report["target"]["met"] is None  # fast mode is not the target's setting
+
+
+def test_spectral_lstm_fine_tunes_every_seed_from_the_same_pruned_model(reports, monkeypatch):
+    report = reports[1]["spectral_lstm"]
+    settings = report["settings"]
+    assert [e["name"] for e in report["models"]] == ["digits-lstm", "run 1"]
+    for entry in report["models"]:
+        assert [r["seed"] for r in entry["per_seed"]] == settings["seeds"]
+        for row in entry["per_seed"]:
+            assert set(row) == {"seed", "accuracy", *spectral_lstm.FINETUNINGS}
+            assert all(0.0 <= row[key] <= 1.0 for key in row if key != "seed")
+        assert entry["mean"]["accuracy"] == pytest.approx(entry["per_seed"][0]["accuracy"])
+    shipped = report["models"][0]
+    assert shipped["dense_accuracy"] > 0.9 and settings["units"] == 32  # digits-lstm has 64 units: half kept
+    monkeypatch.setenv("LATTICE_LAB_FAST", "1")  # as the benchmark ran (Σ̂ from 500 sequences)
+    model, _ = checkpoints.load("digits-lstm")  # the last recipe, redone by hand from a fresh pruning
+    train_set, test_set = data.load("digits", "train"), data.load("digits", "test")
+    pruned = prune(model, "spectral", 0.5, train_set, seed=0, hidden_units=32).model
+    train.finetune(pruned, train_set, lr=spectral_lstm.DISTILL_LR, seed=0, device="cpu", teacher=model)
+    assert shipped["per_seed"][0]["distilled"] == train.evaluate(pruned, test_set, device="cpu")["accuracy"]
+    assert report["target"]["applies"] is False and report["target"]["per_model"] is None
+
+
+def test_spectral_lstm_renders_the_bar_model_by_model():
+    entry = {"name": "mnist-lstm", "source": "shipped", "dense_accuracy": 0.985,
+             "mean": {"accuracy": 0.957, "plain": 0.975, "plain, lr 3e-4": 0.983, "distilled": 0.987},
+             "std": {"accuracy": 0.002, "plain": 0.001, "plain, lr 3e-4": 0.001, "distilled": 0.001}}
+    machine = {"date": "2026-11-21", "cpu": "cpu", "usable_cores": 2, "torch_threads": 1, "torch": "2.11",
+               "load_average_start": [0.1], "load_average_end": [0.1], "command": "python -m benchmarks.spectral_lstm"}
+    settings = {"dataset": "mnist", "hidden": 128, "units": 64, "seeds": [0, 1, 2], "n_train": 60000,
+                "finetunings": spectral_lstm.FINETUNINGS, "plain_lr": 1e-4, "distill_weight": 0.5, "temperature": 4.0}
+    report = {"machine": machine, "settings": settings, "models": [entry],
+              "target": spectral_lstm.verdict([entry], applies=True)}
+    text = "\n".join(common.spectral_lstm_tables(report))
+    assert "| mnist-lstm (shipped) | 98.5 | 95.7 ± 0.2 | 97.5 ± 0.1 | 98.3 ± 0.1 | 98.7 ± 0.1 |" in text
+    assert "no fine-tuning on 0 of 1 models" in text and "on 1 of 1 with distillation, 0 of 1 with the plain" in text
 
 
 def test_live_budget_times_each_slider_move(reports):
