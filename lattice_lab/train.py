@@ -55,7 +55,7 @@ from .progress import quiet
 DEVICES = ("auto", "cpu", "cuda", "mps")
 FIT_LR = 1e-3
 FINETUNE_LR = 1e-4
-DISTILL_WEIGHT = 0.5  # distillation defaults: the best of a small grid (benchmarks.spectral_lstm)
+DISTILL_WEIGHT = 0.5  # distillation defaults: among the best of a small grid (benchmarks.spectral_lstm)
 DISTILL_TEMPERATURE = 4.0
 
 
