@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -92,14 +93,13 @@ def measure(model, name: str, source: str, train_set, test_set, *, units: int, s
     for seed in seeds:
         result = prune(model, "spectral", 1 - units / models.hidden_sizes(model)[0], train_set, seed=seed,
                        hidden_units=units)
-        state = {key: value.clone() for key, value in result.model.state_dict().items()}
         row = {"seed": seed, "accuracy": train.evaluate(result.model, test_set, device="cpu")["accuracy"]}
         for recipe, options in FINETUNINGS.items():
-            result.model.load_state_dict(state)
+            tuned = models.clone(result.model)  # every recipe starts from the same pruned model
             options = dict(options)
             teacher = model if options.pop("distill", False) else None
-            train.finetune(result.model, train_set, seed=seed, device="cpu", teacher=teacher, **options)
-            row[recipe] = train.evaluate(result.model, test_set, device="cpu")["accuracy"]
+            train.finetune(tuned, train_set, seed=seed, device="cpu", teacher=teacher, **options)
+            row[recipe] = train.evaluate(tuned, test_set, device="cpu")["accuracy"]
         per_seed.append(row)
         print(f"{name} seed {seed}: " + ", ".join(f"{k} {100 * v:.2f}%" for k, v in row.items() if k != "seed"),
               flush=True)
@@ -134,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="epochs at lr 1e-3 before the annealing epoch (default 12; fast 2)")
     parser.add_argument("--no-cache", action="store_true", help="retrain the runs instead of loading them")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
-    parser.add_argument("--out", default=RESULTS, help="folder for the JSON")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON")
     return parser
 
 

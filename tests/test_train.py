@@ -8,7 +8,7 @@ from sklearn.datasets import load_digits
 from torch.utils.data import Dataset, TensorDataset
 
 from lattice_lab import prune
-from lattice_lab.models import build, get_weight
+from lattice_lab.models import build, clone, get_weight
 from lattice_lab.surgery import get_masks
 from lattice_lab.train import _Distillation, describe_device, evaluate, finetune, fit, predict_logits, select_device
 
@@ -294,12 +294,6 @@ def test_cuda_amp_training_learns_and_evaluate_returns_model_home(digits):
 
 # --------------------------------------------------------------------------- distillation
 
-def _copy(model: torch.nn.Module) -> torch.nn.Module:
-    clone = build(CONFIG)
-    clone.load_state_dict(model.state_dict())
-    return clone
-
-
 def test_distillation_with_weight_zero_is_plain_training(digits, trained):
     plain, distilled = build(CONFIG), build(CONFIG)
     distilled.load_state_dict(plain.state_dict())
@@ -312,7 +306,7 @@ def test_distillation_with_weight_zero_is_plain_training(digits, trained):
 
 def test_an_identical_teacher_gives_zero_distillation_loss_and_gradient(digits, trained):
     """T²·KL(p_teacher ‖ p_student) is exactly 0 for a copy, and its gradient vanishes (to rounding)."""
-    student, teacher = _copy(trained[0]), _copy(trained[0]).eval()
+    student, teacher = clone(trained[0]), clone(trained[0]).eval()
     x = digits[0].inputs[:64]
     term = _Distillation(teacher, 1.0, 4.0).term(student(x), _Distillation(teacher, 1.0, 4.0).teacher_log_probs(x))
     assert term.item() == 0.0
@@ -335,9 +329,9 @@ def test_distillation_pulls_the_student_towards_the_teacher(digits, trained):
 
 
 def test_distillation_leaves_the_teacher_as_it_was(digits, trained):
-    teacher = _copy(trained[0]).train()
+    teacher = clone(trained[0]).train()
     before = {k: v.clone() for k, v in teacher.state_dict().items()}
-    finetune(_copy(trained[0]), digits[0], device="cpu", teacher=teacher)
+    finetune(clone(trained[0]), digits[0], device="cpu", teacher=teacher)
     assert teacher.training and all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
     assert all(p.grad is None for p in teacher.parameters())
 
