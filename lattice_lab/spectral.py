@@ -203,7 +203,7 @@ def laplacian_spectrum(G: GraphLike) -> np.ndarray:
     Examples
     --------
     >>> import networkx as nx
-    >>> laplacian_spectrum(nx.complete_graph(4)).round(6).tolist()
+    >>> (laplacian_spectrum(nx.complete_graph(4)).round(6) + 0.0).tolist()   # + 0.0 turns a -0.0 into 0.0
     [0.0, 4.0, 4.0, 4.0]
     """
     A = _nonnegative_adjacency(G)
