@@ -36,17 +36,13 @@ import torch
 from . import metrics, train
 from .progress import progress_bar
 from .pruning import REGISTRY, get_method, prune
-from .pruning.base import check_amount
+from .pruning.base import check_amount, derived_colour
 
 COLUMNS = ("method", "level", "amount", "seed", "scope", "sparsity", "sparsity_recurrent", "sparsity_input",
            "hidden_units", "params_nonzero", "flops", "flops_dense", "accuracy", "finetune_epochs",
            "accuracy_finetuned", "dense_accuracy", "latency_ms", "prune_seconds", "diagnostics")
 """The columns of every row, for every method (``diagnostics`` is a dict of the method's scalars)."""
-METHOD_COLOURS = {
-    "dense": "#000000", "random": "#9e9e9e", "magnitude": "#1f77b4", "random-units": "#bdbdbd",
-    "magnitude-units": "#17becf", "lattice": "#d62728", "spectral": "#2ca02c", "ramanujan-imp": "#9467bd",
-    "expander": "#ff7f0e",
-}
+DENSE_COLOUR = "#000000"
 _CACHE: dict[str, list[dict]] = {}
 
 
@@ -67,15 +63,24 @@ def supported_methods(model) -> list[str]:
 
 
 def method_colour(method: str) -> str:
-    """A fixed colour per method, the same in every plot of the course.
+    """A fixed colour per method, the same in every plot of the course: its registry entry's.
 
-    >>> method_colour("magnitude")
-    '#1f77b4'
+    ``"dense"`` (the unpruned model) is black; a name that is not registered gets a stable
+    colour derived from it.
+
+    >>> method_colour("magnitude"), method_colour("dense")
+    ('#1f77b4', '#000000')
     """
-    if method in METHOD_COLOURS:
-        return METHOD_COLOURS[method]
-    palette = ["#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78"]
-    return palette[int(hashlib.sha1(method.encode()).hexdigest(), 16) % len(palette)]
+    if method == "dense":
+        return DENSE_COLOUR
+    spec = REGISTRY.get(method)
+    return spec.colour if spec is not None else derived_colour(method)
+
+
+def __getattr__(name: str):
+    if name == "METHOD_COLOURS":  # the old table, now read off the registry (kept for one release)
+        return {"dense": DENSE_COLOUR, **{m: spec.colour for m, spec in REGISTRY.items()}}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def model_fingerprint(model: torch.nn.Module) -> str:

@@ -19,6 +19,7 @@ Examples
 """
 from __future__ import annotations
 
+import hashlib
 import inspect
 import math
 from dataclasses import dataclass, field
@@ -55,7 +56,12 @@ class PruneResult:
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """A registered pruning method: its function and what the UI needs to know about it."""
+    """A registered pruning method: its function and what the UI needs to know about it.
+
+    ``colour`` is the method's colour in every plot of the course; ``diagnostic_labels`` maps
+    keys of its ``PruneResult.info`` to display names (``"delta_r" -> "Δ_r"``) and
+    ``diagnostic_plots`` names the keys that get a plot of their own in the lab.
+    """
 
     name: str
     function: Callable[..., PruneResult]
@@ -64,6 +70,9 @@ class MethodSpec:
     needs_data: bool
     kinds: tuple[str, ...]
     options: dict[str, Any]  # option name -> default
+    colour: str = ""
+    diagnostic_labels: dict[str, str] = field(default_factory=dict)
+    diagnostic_plots: tuple[str, ...] = ()
 
 
 REGISTRY: dict[str, MethodSpec] = {}
@@ -72,15 +81,22 @@ ALL_KINDS = ("rnn", "irnn", "lstm", "gru", "feedback")
 
 
 def register(name: str, *, level: str, summary: str, needs_data: bool = False,
-             kinds: tuple[str, ...] = ALL_KINDS) -> Callable:
+             kinds: tuple[str, ...] = ALL_KINDS, colour: str = "", diagnostic_labels: dict[str, str] | None = None,
+             diagnostic_plots: tuple[str, ...] = ()) -> Callable:
     """Decorator that adds a method to :data:`REGISTRY`.
 
     The function is called as ``function(model, amount, *, data, scope, seed, **options)`` on a
     private copy and returns a :class:`PruneResult` (``sparsity`` and the bookkeeping fields are
     filled in by :func:`prune`). Its other keyword arguments, with defaults, are its options.
+    ``colour`` (a hex colour; default: one derived from the name), ``diagnostic_labels`` and
+    ``diagnostic_plots`` are what plots and the lab show for it (see :class:`MethodSpec`).
     """
     if level not in ("weight", "unit"):
         raise ValueError(f"level must be 'weight' or 'unit', got {level!r}")
+    labels = dict(diagnostic_labels or {})
+    unlabelled = [key for key in diagnostic_plots if key not in labels]
+    if unlabelled:
+        raise ValueError(f"method {name!r}: the plotted diagnostics {unlabelled} need a label in diagnostic_labels")
 
     def decorator(function: Callable[..., PruneResult]) -> Callable[..., PruneResult]:
         params = inspect.signature(function).parameters
@@ -89,10 +105,23 @@ def register(name: str, *, level: str, summary: str, needs_data: bool = False,
             raise TypeError(f"method {name!r} must accept {missing}")
         options = {p.name: p.default for p in params.values()
                    if p.name not in _RESERVED and p.kind is inspect.Parameter.KEYWORD_ONLY}
-        REGISTRY[name] = MethodSpec(name, function, level, summary, needs_data, tuple(kinds), options)
+        REGISTRY[name] = MethodSpec(name, function, level, summary, needs_data, tuple(kinds), options,
+                                    colour or derived_colour(name), labels, tuple(diagnostic_plots))
         return function
 
     return decorator
+
+
+_PALETTE = ("#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78")
+
+
+def derived_colour(name: str) -> str:
+    """A stable colour for a name that has none of its own (the same in every session).
+
+    >>> derived_colour("some-new-method") == derived_colour("some-new-method")
+    True
+    """
+    return _PALETTE[int(hashlib.sha1(name.encode()).hexdigest(), 16) % len(_PALETTE)]
 
 
 def get_method(name: str) -> MethodSpec:

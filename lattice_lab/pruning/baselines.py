@@ -29,14 +29,16 @@ def _weight_level(model, amount, scope, per_layer, score) -> PruneResult:
                        info={"per_layer": per_layer, "tensors": names})
 
 
-@register("random", level="weight", summary="remove a uniformly random fraction of the weights in scope")
+@register("random", level="weight", summary="remove a uniformly random fraction of the weights in scope",
+          colour="#9e9e9e")
 def random_weights(model, amount, *, data=None, scope="recurrent", seed=0, per_layer: bool = False) -> PruneResult:
     generator = torch.Generator().manual_seed(seed)
     return _weight_level(model, amount, scope, per_layer,
                          lambda w: torch.rand(w.shape, generator=generator).to(w.device))
 
 
-@register("magnitude", level="weight", summary="remove the weights of smallest |w| (global ranking by default)")
+@register("magnitude", level="weight", summary="remove the weights of smallest |w| (global ranking by default)",
+          colour="#1f77b4")
 def magnitude_weights(model, amount, *, data=None, scope="recurrent", seed=0, per_layer: bool = False) -> PruneResult:
     return _weight_level(model, amount, scope, per_layer, torch.abs)
 
@@ -78,13 +80,15 @@ def _unit_level(model, amount, scores: list[torch.Tensor]) -> PruneResult:
     return PruneResult(model=remove_units(model, keep), kept_units=keep, info={"unit_scores": scores})
 
 
-@register("random-units", level="unit", summary="remove a uniformly random fraction of each layer's hidden units")
+@register("random-units", level="unit", summary="remove a uniformly random fraction of each layer's hidden units",
+          colour="#bdbdbd")
 def random_units(model, amount, *, data=None, scope="recurrent", seed=0) -> PruneResult:
     generator = torch.Generator().manual_seed(seed)
     return _unit_level(model, amount, [torch.rand(size, generator=generator) for size in hidden_sizes(model)])
 
 
 @register("magnitude-units", level="unit",
-          summary="remove the hidden units whose incoming and outgoing weights have the smallest L2 norm")
+          summary="remove the hidden units whose incoming and outgoing weights have the smallest L2 norm",
+          colour="#17becf")
 def magnitude_units(model, amount, *, data=None, scope="recurrent", seed=0) -> PruneResult:
     return _unit_level(model, amount, unit_norms(model))

@@ -66,6 +66,7 @@ FAST_ROUNDS = 2
 FAST_FINETUNE_SAMPLES = 512  # fine-tuning subset in fast mode (LATTICE_LAB_FAST=1)
 DEFAULT_SCRATCH_EPOCHS = 10
 MIN_DEGREE = 3  # Δ_r needs average degrees >= 3 (Pal et al. 2022)
+_IMP_LABELS = {"delta_r": "Δ_r", "delta_r_initial": "Δ_r before pruning", "rejected_delta_r": "Δ_r of the rejected mask"}
 
 
 # --------------------------------------------------------------------------- Δ_r of masks
@@ -295,7 +296,8 @@ def _prune_round(scores, masks, active, n_remove, per_layer, preserve):
 
 @register("ramanujan-imp", level="weight", needs_data=True,
           summary="iterative magnitude pruning with fine-tuning; a layer stops being pruned when its "
-                  "Ramanujan gap Δ_r would turn negative")
+                  "Ramanujan gap Δ_r would turn negative",
+          colour="#9467bd", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",))
 def ramanujan_imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds: int | None = None,
                   finetune_epochs: int = 1, n_finetune: int | None = None, rewind: bool = False,
                   preserve: bool = True, per_layer: bool = True, lr: float = train.FINETUNE_LR,
@@ -402,7 +404,8 @@ def _record_round(info, model, masks, current, total, val_data, device) -> None:
 
 
 register("imp", level="weight", needs_data=True,
-         summary="plain iterative magnitude pruning with fine-tuning between rounds (no Δ_r stopping rule)")(
+         summary="plain iterative magnitude pruning with fine-tuning between rounds (no Δ_r stopping rule)",
+         colour="#e377c2", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",))(
     functools.partial(ramanujan_imp, preserve=False))
 
 
@@ -457,7 +460,8 @@ def expander_masks(model: SequenceClassifier, amount: float, *, scope: str = "re
 
 
 @register("expander", level="weight", needs_data=True,
-          summary="random biregular (expander) masks at the requested density, fine-tuned or trained from scratch")
+          summary="random biregular (expander) masks at the requested density, fine-tuned or trained from scratch",
+          colour="#ff7f0e", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",))
 def expander(model, amount, *, data=None, scope="recurrent", seed=0, per_gate: bool = True,
              from_scratch: bool = False, epochs: int | None = None, finetune_epochs: int = 1,
              n_finetune: int | None = None, lr: float | None = None, batch_size: int = 128,
