@@ -74,12 +74,12 @@ def method_colour(method: str) -> str:
     if method == "dense":
         return DENSE_COLOUR
     spec = REGISTRY.get(method)
-    return spec.colour if spec is not None else derived_colour(method)
+    return spec.colour if spec is not None and spec.colour else derived_colour(method)
 
 
 def __getattr__(name: str):
     if name == "METHOD_COLOURS":  # the old table, now read off the registry (kept for one release)
-        return {"dense": DENSE_COLOUR, **{m: spec.colour for m, spec in REGISTRY.items()}}
+        return {"dense": DENSE_COLOUR, **{m: method_colour(m) for m in REGISTRY}}
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

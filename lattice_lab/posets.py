@@ -18,8 +18,8 @@ References used throughout: B. A. Davey and H. A. Priestley, *Introduction to La
 vol. 1, 2nd ed., Cambridge University Press 2012 ("EC1"); B. Ganter and R. Wille, *Formal Concept
 Analysis*, Springer 1999 ("G&W").
 
-Imports: numpy, scipy and networkx only (matplotlib lazily inside :func:`draw_hasse`). Must not
-import torch or any other lattice_lab module.
+Imports: numpy, scipy and networkx (matplotlib lazily inside :func:`draw_hasse`), and the
+package's :mod:`~lattice_lab.validation`. Must not import torch or any other lattice_lab module.
 
 Examples
 --------
@@ -40,6 +40,8 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, maximum_bipartite_matching
+
+from .validation import check_float, check_int
 
 __all__ = [
     "Poset",
@@ -851,6 +853,25 @@ def antichain(n: int) -> Poset:
     """
     n = _check_count(n, "n")
     return Poset._trusted(np.eye(n, dtype=bool))
+
+
+def random_poset(n: int, density: float, seed: int = 0) -> Poset:
+    """A random poset on ``n`` elements: each pair i < j related with probability ``density``, then closed.
+
+    The relation is drawn on the pairs ``i < j`` only, so it is acyclic and its transitive closure
+    is a partial order (a random graph order; Albert and Frieze, "Random graph orders", Order 6, 1989).
+
+    Examples
+    --------
+    >>> random_poset(6, 1.0).height(), random_poset(6, 0.0).width()
+    (6, 6)
+    """
+    n = check_int(n, "n", "random_poset", low=1)
+    density = check_float(density, "density", "random_poset", low=0, high=1)
+    seed = check_int(seed, "seed", "random_poset", low=0)
+    rng = np.random.default_rng(seed)
+    upper = np.triu(rng.random((n, n)) < density, k=1)
+    return Poset.from_relation(n, list(zip(*np.nonzero(upper))))
 
 
 def boolean_lattice(k: int) -> Poset:

@@ -716,6 +716,64 @@ def is_ramanujan_biregular(mask: MaskLike) -> bool:
     return bool(_top_two_singular_values(X)[1] <= bound + 1e-9 * bound)
 
 
+def average_degrees(mask: MaskLike) -> tuple[float, float]:
+    """``(d̄_L, d̄_R)``: the average row and column degree over the non-isolated nodes of a mask.
+
+    These are the degrees of Pal et al.'s irregular Ramanujan bound (:func:`delta_r`); an
+    all-zero mask has ``(0.0, 0.0)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> average_degrees(np.array([[1, 1, 0], [0, 0, 0], [1, 1, 0]]))   # row 1 and column 2 are isolated
+    (2.0, 2.0)
+    """
+    X = _as_mask(mask)
+    rows, cols = np.count_nonzero(X.getnnz(axis=1)), np.count_nonzero(X.getnnz(axis=0))
+    return (float(X.nnz / rows) if rows else 0.0), (float(X.nnz / cols) if cols else 0.0)
+
+
+def irregular_ramanujan_bound(d_left: float, d_right: float) -> float:
+    """``√(d̄_L − 1) + √(d̄_R − 1)``, the bound μ̂ is compared with in :func:`delta_r` (degrees ≥ 1).
+
+    Examples
+    --------
+    >>> irregular_ramanujan_bound(5.0, 2.0)
+    3.0
+    """
+    if not (d_left >= 1 and d_right >= 1):
+        raise ValueError(f"the bound needs average degrees >= 1, got d_left={d_left!r}, d_right={d_right!r}")
+    return math.sqrt(d_left - 1) + math.sqrt(d_right - 1)
+
+
+def mask_spectrum(mask: MaskLike) -> dict:
+    """Every singular value of a 0/1 mask, its average degrees, the irregular Ramanujan bound and Δ_r.
+
+    Returns a dict: ``values`` (descending), ``d_left`` and ``d_right`` (:func:`average_degrees`),
+    ``bound`` (:func:`irregular_ramanujan_bound`, None when a degree is below 1), ``delta_r``
+    (:func:`delta_r`, None where it is undefined) and ``note`` (why Δ_r is undefined, else "").
+
+    Examples
+    --------
+    >>> out = mask_spectrum(biregular_mask(32, 32, 8, seed=0))
+    >>> round(float(out["values"][0]), 6), out["delta_r"] > 0, out["note"]
+    (8.0, True, '')
+    >>> mask_spectrum(np.eye(4))["delta_r"] is None
+    True
+    """
+    X = _as_mask(mask)
+    d_left, d_right = average_degrees(X)
+    out = {"values": np.linalg.svd(X.toarray().astype(float), compute_uv=False), "d_left": d_left,
+           "d_right": d_right, "bound": None, "delta_r": None, "note": ""}
+    if d_left >= 1 and d_right >= 1:
+        out["bound"] = irregular_ramanujan_bound(d_left, d_right)
+    try:
+        out["delta_r"] = delta_r(X)
+    except ValueError as error:
+        out["note"] = str(error)
+    return out
+
+
 def delta_r(mask: MaskLike, weights: ArrayLike | None = None) -> float:
     """Ramanujan gap ``Δ_r = √(d̄_L − 1) + √(d̄_R − 1) − μ̂`` of an irregular layer mask.
 
@@ -767,14 +825,13 @@ def delta_r(mask: MaskLike, weights: ArrayLike | None = None) -> float:
     full = _as_mask(mask)
     X = _drop_isolated(full, full)
     nnz = X.nnz
-    d_left = nnz / X.shape[0] if X.shape[0] else 0.0
-    d_right = nnz / X.shape[1] if X.shape[1] else 0.0
+    d_left, d_right = average_degrees(full)
     if nnz == 0 or d_left < 3 or d_right < 3:
         raise ValueError(
             "Δ_r is undefined for average degree < 3: after removing isolated nodes the average "
             f"row degree is {d_left:.4g} and the average column degree is {d_right:.4g}"
         )
-    bound = math.sqrt(d_left - 1) + math.sqrt(d_right - 1)
+    bound = irregular_ramanujan_bound(d_left, d_right)
     if weights is None:
         return bound - _top_two_singular_values(X)[1]
     Wabs = _drop_isolated(full, _weighted_layer(full, weights))

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
-from .models import SequenceClassifier, build, clone, gate_count, hidden_sizes, split_name
+from .models import SequenceClassifier, build, clone, gate_count, get_weight, hidden_sizes, split_name, weight_names
 
 KeepSpec = Sequence[Sequence[int] | torch.Tensor] | torch.Tensor
 
@@ -203,3 +203,29 @@ def unit_masks(model: SequenceClassifier, keep: KeepSpec) -> dict[str, torch.Ten
             mask[row_ok[:, None] & col_ok[None, :]] = 1
         masks[name] = mask
     return masks
+
+
+def keep_pattern(dense: SequenceClassifier, pruned: nn.Module, name: str,
+                 kept_units: Sequence[torch.Tensor] | None = None) -> "np.ndarray":
+    """0/1 array of the dense shape of weight ``name``: 1 where ``pruned`` keeps a nonzero weight.
+
+    A weight of the dense shape (weight-level pruning): its nonzeros. A smaller model
+    (unit-level pruning): the rows and columns of the ``kept_units`` of each layer. Neither:
+    everything is kept.
+
+    >>> from lattice_lab.models import build
+    >>> model = build({"kind": "rnn", "input_size": 2, "hidden_size": 4, "num_classes": 2})
+    >>> keep = [torch.tensor([0, 3])]
+    >>> keep_pattern(model, remove_units(model, keep), "layers.0.weight_hh_l0", keep).tolist()
+    [[1.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 1.0]]
+    """
+    import numpy as np
+
+    shape = tuple(get_weight(dense, name).shape)
+    if name in weight_names(pruned, "all"):
+        weight = get_weight(pruned, name).detach()
+        if tuple(weight.shape) == shape:
+            return (weight != 0).float().cpu().numpy()
+    if kept_units is not None:
+        return unit_masks(dense, kept_units)[name].detach().float().cpu().numpy()
+    return np.ones(shape, dtype=np.float32)

@@ -60,12 +60,12 @@ import ipywidgets as W
 import numpy as np
 import torch
 
-from . import checkpoints, compare, graphs, metrics, spectral, train
+from . import checkpoints, compare, graphs, metrics, posets, spectral, train
 from .models import SCOPES, SequenceClassifier, clone, get_weight, weight_names
 from .posets import Poset, dedekind_macneille, draw_hasse
 from .pruning import REGISTRY, PruneResult, prune
 from .settings import fast as fast_mode
-from .surgery import unit_masks
+from .surgery import keep_pattern as surgery_keep_pattern
 
 DIAGNOSTIC_PLOTS = ("delta_r", "dof", "meet_irreducibles")
 """``PruneResult.info`` keys that get a plot in the lab's diagnostics tab, when a method reports them."""
@@ -502,24 +502,8 @@ def figure_png(fig) -> bytes:
 
 
 def keep_pattern(dense: SequenceClassifier, result: PruneResult, name: str) -> np.ndarray:
-    """0/1 array, the dense shape of weight ``name``: 1 where the pruned model keeps a nonzero weight.
-
-    Weight-level pruning: the pruned weight's nonzeros. Unit-level pruning (a smaller model):
-    the rows and columns of the kept units.
-
-    >>> from lattice_lab.models import build
-    >>> model = build({"kind": "rnn", "input_size": 2, "hidden_size": 4, "num_classes": 2})
-    >>> keep_pattern(model, prune(model, "magnitude-units", 0.5), "layers.0.weight_hh_l0").sum().item()
-    4.0
-    """
-    shape = tuple(get_weight(dense, name).shape)
-    if name in weight_names(result.model, "all"):
-        weight = get_weight(result.model, name).detach()
-        if tuple(weight.shape) == shape:
-            return (weight != 0).float().cpu().numpy()
-    if result.kept_units is not None:
-        return unit_masks(dense, result.kept_units)[name].detach().float().cpu().numpy()
-    return np.ones(shape, dtype=np.float32)
+    """:func:`lattice_lab.surgery.keep_pattern` of a :class:`PruneResult` (its model and kept units)."""
+    return surgery_keep_pattern(dense, result.model, name, result.kept_units)
 
 
 def draw_weights(ax, dense: SequenceClassifier, result: PruneResult, name: str) -> None:
@@ -577,26 +561,7 @@ def poset_readout(poset: Poset) -> dict[str, Any]:
             "largest component": int(max(len(c) for c in poset.components))}
 
 
-def mask_spectrum(mask: np.ndarray) -> dict[str, Any]:
-    """Singular values of a 0/1 mask with its irregular Ramanujan bound and Δ_r (when defined).
-
-    >>> out = mask_spectrum(spectral.biregular_mask(32, 32, 8, seed=0))
-    >>> round(float(out["values"][0]), 6), out["delta_r"] > 0
-    (8.0, True)
-    """
-    values = np.linalg.svd(mask.astype(float), compute_uv=False)
-    rows, cols = mask.sum(axis=1), mask.sum(axis=0)
-    nnz = float(mask.sum())
-    d_left = nnz / max(int((rows > 0).sum()), 1)
-    d_right = nnz / max(int((cols > 0).sum()), 1)
-    out = {"values": values, "d_left": d_left, "d_right": d_right, "bound": None, "delta_r": None, "note": ""}
-    if d_left >= 1 and d_right >= 1:
-        out["bound"] = math.sqrt(d_left - 1) + math.sqrt(d_right - 1)
-    try:
-        out["delta_r"] = spectral.delta_r(mask)
-    except ValueError as error:
-        out["note"] = str(error)
-    return out
+mask_spectrum = spectral.mask_spectrum  # moved to lattice_lab.spectral; kept here for one release
 
 
 def draw_spectrum(ax, info: Mapping[str, Any], title: str) -> None:
@@ -1193,19 +1158,7 @@ class PruningLab:
 
 # ==================================================================================== explorers
 
-def random_poset(n: int, density: float, seed: int = 0) -> Poset:
-    """A random poset on ``n`` elements: each pair i < j related with probability ``density``, then closed.
-
-    >>> random_poset(6, 1.0).height(), random_poset(6, 0.0).width()
-    (6, 6)
-    """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
-    if isinstance(density, bool) or not isinstance(density, (int, float)) or not 0 <= density <= 1:
-        raise ValueError(f"density must be a number in [0, 1], got {density!r}")
-    rng = np.random.default_rng(seed)
-    upper = np.triu(rng.random((n, n)) < density, k=1)
-    return Poset.from_relation(n, list(zip(*np.nonzero(upper))))
+random_poset = posets.random_poset  # moved to lattice_lab.posets; kept here for one release
 
 
 @dataclass(frozen=True)
