@@ -312,7 +312,7 @@ def test_failed_download_becomes_clear_error(tmp_path, monkeypatch):
         calls.append(cls_name)
         raise OSError("network unreachable")
 
-    monkeypatch.setattr(data, "_download_torchvision", offline)
+    monkeypatch.setattr("lattice_lab.data.folders.download_torchvision", offline)  # what idx.download calls
     with pytest.raises(FileNotFoundError, match="downloading them failed") as info:
         data.load("mnist", root=tmp_path, download=True)
     assert calls == ["MNIST"] and isinstance(info.value.__cause__, OSError)
@@ -429,7 +429,7 @@ def test_subset_is_seeded_and_keeps_original_order():
                  for r in part.inputs.reshape(50, -1)]
     assert positions == sorted(positions) and len(set(positions)) == 50
     assert part.targets.tolist() == full.targets[positions].tolist()
-    with pytest.raises(ValueError, match="subset=361"):
+    with pytest.raises(ValueError, match=r"'subset' parameter of load must be an int in \[1, 360\]. Got 361 instead"):
         data.load("digits", "test", subset=361)
 
 
