@@ -51,17 +51,19 @@ def gate_count(kind: str) -> int:
     return _GATES[check_choice(kind, "kind", "gate_count", KINDS)]
 
 
-def _hidden_sizes(hidden: Any, num_layers: int) -> list[int]:
-    """``hidden_size`` of a config (an int, or one int per layer) as one int per layer."""
-    what = "an int >= 1 or a list of ints >= 1 (one per layer)"
-    if not isinstance(hidden, (list, tuple)):
-        if isinstance(hidden, bool) or not isinstance(hidden, numbers.Integral) or hidden < 1:
-            fail("hidden_size", "build", what, hidden)
-        return [int(hidden)] * num_layers
-    sizes = check_list(hidden, "hidden_size", "build", lambda h: check_int(h, "hidden_size", "build", low=1), what)
-    if len(sizes) != num_layers:
-        raise ValueError(f"hidden_size has {len(sizes)} entries but num_layers is {num_layers}")
-    return sizes
+def _layer_sizes(config: dict, kind: str) -> tuple[int, list[int]]:
+    """``(num_layers, hidden sizes)`` of a config whose ``hidden_size`` is an int or one int per layer."""
+    hidden, what = config["hidden_size"], "an int >= 1 or a list of ints >= 1 (one per layer)"
+    if isinstance(hidden, (list, tuple)):
+        sizes = check_list(hidden, "hidden_size", "build", lambda h: check_int(h, "hidden_size", "build", low=1), what)
+        num_layers = check_int(config.get("num_layers", len(sizes)), "num_layers", "build", low=1)
+        if len(sizes) != num_layers:
+            raise ValueError(f"hidden_size has {len(sizes)} entries but num_layers is {num_layers}")
+        return num_layers, sizes
+    if isinstance(hidden, bool) or not isinstance(hidden, numbers.Integral) or hidden < 1:
+        fail("hidden_size", "build", what, hidden)
+    num_layers = check_int(config.get("num_layers", 2 if kind == "feedback" else 1), "num_layers", "build", low=1)
+    return num_layers, [int(hidden)] * num_layers
 
 
 def normalize_config(config: dict) -> dict:
@@ -84,10 +86,7 @@ def normalize_config(config: dict) -> dict:
         if key not in config:
             raise ValueError(f"config is missing {key!r}; required: kind, input_size, hidden_size, num_classes")
     kind = check_choice(config["kind"], "kind", "build", KINDS)
-    hidden = config["hidden_size"]
-    num_layers = config.get("num_layers", len(hidden) if isinstance(hidden, (list, tuple)) else (2 if kind == "feedback" else 1))
-    num_layers = check_int(num_layers, "num_layers", "build", low=1)
-    hidden = _hidden_sizes(hidden, num_layers)
+    num_layers, hidden = _layer_sizes(config, kind)
     bidirectional = check_bool(config.get("bidirectional", False), "bidirectional", "build")
     nonlinearity = check_choice(config.get("nonlinearity", "tanh"), "nonlinearity", "build", NONLINEARITIES)
     if kind == "irnn":
