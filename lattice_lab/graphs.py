@@ -108,7 +108,8 @@ def check_gate_rule(kind: str, gate_rule: str, caller: str = "check_gate_rule") 
     lattice_lab.validation.InvalidParameterError: The 'gate_rule' parameter of dependency_graph must be one of \
 'max', 'sum', 'mean', 'l2', 'reset', 'update', 'new'. Got 'forget' instead.
     """
-    return check_choice(gate_rule, "gate_rule", caller, GATE_RULES + GATE_NAMES[kind])
+    gates = GATE_NAMES[check_choice(kind, "kind", caller, tuple(GATE_NAMES))]
+    return check_choice(gate_rule, "gate_rule", caller, GATE_RULES + gates)
 
 
 def gate_blocks(weight: Any, kind: str) -> dict[str, np.ndarray]:

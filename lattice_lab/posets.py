@@ -273,8 +273,8 @@ class Poset:
         """Reachability preorder of a digraph, collapsed to its condensation (D&P ch. 1, pre-orders)."""
         if n == 0:
             return cls._trusted(np.zeros((0, 0), dtype=bool), element_labels=[])
-        keep = src != dst
-        src, dst = src[keep], dst[keep]
+        off_loop = src != dst  # self-loops add nothing to an order
+        src, dst = src[off_loop], dst[off_loop]
         comp = _strong_components(n, src, dst)
         k = int(comp.max()) + 1
         cs, cd = comp[src], comp[dst]

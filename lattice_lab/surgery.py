@@ -46,6 +46,7 @@ def apply_masks(model: nn.Module, masks: dict[str, torch.Tensor], *, inplace: bo
     Returns a masked copy unless ``inplace``. A tensor that already carries a mask gets the
     product of both (``torch.nn.utils.prune`` combines them), so masks only ever remove more.
     """
+    check_instance(masks, "masks", "apply_masks", dict, "a dict of tensor name -> 0/1 mask")
     target = model if check_bool(inplace, "inplace", "apply_masks") else clone(model)
     for name, mask in masks.items():
         module_path, attr = split_name(name)

@@ -248,6 +248,8 @@ def test_flags_indices_and_models_are_checked_strictly():
         (lambda: graphs.layer_biadjacencies(bi, 0.0), "'layer' parameter of layer_biadjacencies must be an int"),
         (lambda: graphs.dependency_graph(bi, top_down=1), "'top_down' parameter of dependency_graph must be True"),
         (lambda: graphs.dependency_graph(bi, gate_rule="forget"), "'gate_rule' parameter of dependency_graph"),
+        (lambda: graphs.combine_gates(np.ones((4, 1)), "transformer"), "'kind' parameter of combine_gates must be one "
+                                                                       "of 'rnn', 'irnn', 'feedback', 'lstm', 'gru'"),
         (lambda: graphs.unfolded_graph(rnn, 2.0), "'steps' parameter of unfolded_graph must be an int >= 1"),
         (lambda: graphs.unfolded_graph(rnn, 2, readout="yes"), "'readout' parameter of unfolded_graph"),
         (lambda: graphs.dependency_graph(torch.nn.RNN(2, 3)), "'model' parameter of dependency_graph must be a "

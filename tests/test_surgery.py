@@ -148,6 +148,8 @@ def test_mask_functions_refuse_non_boolean_inplace_and_other_models():
     model = build(CONFIGS["rnn-tanh"])
     with pytest.raises(ValueError, match="The 'inplace' parameter of apply_masks must be True or False"):
         apply_masks(model, {}, inplace="no")
+    with pytest.raises(TypeError, match="The 'masks' parameter of apply_masks must be a dict of tensor name -> 0/1"):
+        apply_masks(model, [torch.ones(12, 12)])
     with pytest.raises(ValueError, match="The 'inplace' parameter of make_permanent must be True or False"):
         make_permanent(model, inplace=1)
     with pytest.raises(TypeError, match="The 'model' parameter of remove_units must be a lattice_lab "
