@@ -35,7 +35,7 @@ default to ``n=1000`` train / ``500`` test. ``digits`` is never capped.
 No module of this package imports torchvision or torchaudio at module level (they are
 imported lazily, only to download or compute MFCCs), and none imports a ``lattice_lab``
 module outside this package except :mod:`lattice_lab.settings` and :mod:`lattice_lab.validation`.
-Must not import: analysis, checkpoints, cli, compare, graphs, metrics, models, posets, progress, pruning, robustness, spectral, surgery, train, widgets.
+Must not import anything from the package (except settings, validation and data).
 
 Examples
 --------

@@ -5,7 +5,7 @@ An entry's name carries a key of its source (:func:`source_key`), so a replaced 
 entry; an entry is written through a ``.part`` sibling renamed into place (:func:`write_atomic`),
 so a reader never sees half of one; and :func:`is_cached` is the one test of whether an entry can
 be read back. Every source that caches goes through these three.
-Must not import: analysis, checkpoints, cli, compare, graphs, metrics, models, posets, progress, pruning, robustness, spectral, surgery, train, widgets.
+Must not import anything from the package (except settings, validation and data).
 
 Examples
 --------

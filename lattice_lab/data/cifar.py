@@ -5,7 +5,7 @@ is extracted once into the cache (:func:`extracted`), never next to it. Pixels a
 and normalized per channel; a row step holds 32 pixels x 3 channels (R, G, B interleaved per
 pixel). A batch is read by :func:`read_batch`, the one place that parses a batch file (a pickle:
 the archive is trusted).
-Must not import: analysis, checkpoints, cli, compare, graphs, metrics, models, posets, progress, pruning, robustness, spectral, surgery, train, widgets.
+Must not import anything from the package (except settings, validation and data).
 
 Examples
 --------

@@ -4,7 +4,7 @@ It never needs a file or the network. Pixels are divided by 16 and standardized 
 set's mean and standard deviation (one scalar each); the split is 1437/360 by
 ``train_test_split(test_size=0.2, random_state=0, stratify=y)``, independent of ``seed``.
 Never capped in fast mode.
-Must not import: analysis, checkpoints, cli, compare, graphs, metrics, models, posets, progress, pruning, robustness, spectral, surgery, train, widgets.
+Must not import anything from the package (except settings, validation and data).
 
 Examples
 --------

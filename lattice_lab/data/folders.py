@@ -12,7 +12,7 @@ locate-or-download step every dataset with files goes through; a failed or refus
 becomes a ``FileNotFoundError`` that says which files to put in which folder
 (:func:`missing_message`). Downloads by torchvision are :func:`download_torchvision` (imported
 lazily: this module must not import torchvision or torchaudio at module level).
-Must not import: analysis, checkpoints, cli, compare, graphs, metrics, models, posets, progress, pruning, robustness, spectral, surgery, train, widgets.
+Must not import anything from the package (except settings, validation and data).
 
 Examples
 --------

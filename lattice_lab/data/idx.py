@@ -5,7 +5,7 @@ A split is two files under ``<root>/MNIST/raw/`` (or ``FashionMNIST/raw/``), gzi
 parsed with numpy + gzip. Pixels are divided by 255, then ``(x - mean) / std`` with the usual
 constants (0.1307/0.3081 for MNIST, 0.2860/0.3530 for Fashion-MNIST). :func:`download` is the one
 place the files are fetched (today by torchvision, which writes the same folder layout).
-Must not import: analysis, checkpoints, cli, compare, graphs, metrics, models, posets, progress, pruning, robustness, spectral, surgery, train, widgets.
+Must not import anything from the package (except settings, validation and data).
 
 Examples
 --------

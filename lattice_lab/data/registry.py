@@ -8,7 +8,7 @@ how to read a split. :func:`load` validates the request against the entry, locat
 (downloading when allowed) and hands a :class:`Request` to the entry's reader; :func:`available`
 asks the entry's file source. A new dataset is one reader and one entry here, nothing else.
 :data:`DATASETS` is the registry's names, in order.
-Must not import: analysis, checkpoints, cli, compare, graphs, metrics, models, posets, progress, pruning, robustness, spectral, surgery, train, widgets.
+Must not import anything from the package (except settings, validation and data).
 
 Examples
 --------

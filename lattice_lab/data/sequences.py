@@ -6,7 +6,7 @@ read as rows or as pixels (:func:`image_layout`), a seeded random subset that ke
 order (:func:`choose`), and the fast-mode cap of the real datasets (:func:`selection`).
 
 It knows no dataset and no folder; the sources (digits, idx, cifar, speech, synthetic) build on it.
-Must not import: analysis, checkpoints, cli, compare, graphs, metrics, models, posets, progress, pruning, robustness, spectral, surgery, train, widgets.
+Must not import anything from the package (except settings, validation and data).
 
 Examples
 --------

@@ -7,7 +7,7 @@ trimmed at the end to 1 s at 16 kHz; 40 MFCCs every 10 ms (101 frames), each coe
 normalized per utterance to zero mean and unit variance over time (cepstral mean and variance
 normalization). The features of a whole split are cached under ``cache_dir() / "features"``.
 torchaudio is imported lazily, only to compute MFCCs or download.
-Must not import: analysis, checkpoints, cli, compare, graphs, metrics, models, posets, progress, pruning, robustness, spectral, surgery, train, widgets.
+Must not import anything from the package (except settings, validation and data).
 
 Examples
 --------

@@ -7,7 +7,7 @@
 
 Default length 50 (adding) and 20 (parity); default size 5000 train / 1000 test, 1000 / 500 in
 fast mode. The test split uses a stream derived from ``seed`` that differs from the train one.
-Must not import: analysis, checkpoints, cli, compare, graphs, metrics, models, posets, progress, pruning, robustness, spectral, surgery, train, widgets.
+Must not import anything from the package (except settings, validation and data).
 
 Examples
 --------
