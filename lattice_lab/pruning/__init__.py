@@ -11,8 +11,9 @@ True
 """
 from .base import REGISTRY, MethodSpec, PruneResult, get_method, prune, register
 from . import baselines  # noqa: F401  (registers random, magnitude, random-units, magnitude-units)
-from . import spectral  # noqa: F401  (registers spectral)
+from . import spectral_units  # noqa: F401  (registers spectral)
 from . import lattice  # noqa: F401  (registers lattice)
 from . import expander  # noqa: F401  (registers ramanujan-imp, imp, expander)
+from . import spectral  # noqa: F401  (the old path of spectral_units and ridge, kept for one release)
 
 __all__ = ["REGISTRY", "MethodSpec", "PruneResult", "get_method", "prune", "register"]
