@@ -371,8 +371,8 @@ def spectral(model: SequenceClassifier, amount: float, *, data=None, scope: str 
     ``L_A`` / ``L_A_rel`` (relative to Tr Σ̂) / ``L_B`` of the chosen J, ``eigenvalues`` (of Σ̂,
     descending), ``dof`` (``{"lam": grid, "dof": N̂}``), ``bound`` (see
     :func:`lattice_lab.ridge.bound_terms`) — each a list with one entry per layer — and
-    ``n_samples``, ``n_states``, ``reconstruct``, ``selection``, ``theta``, ``center``. A layer that keeps all its units is left unchanged
-    (Â = I), so ``amount=0`` returns an exact copy.
+    ``n_samples``, ``n_states``, ``reconstruct``, ``selection``, ``theta``, ``center``. A layer
+    that keeps all its units is left unchanged (Â = I), so ``amount=0`` returns an exact copy.
     """
     check_instance(model, "model", "spectral", SequenceClassifier, "a lattice_lab SequenceClassifier")
     if data is None:
