@@ -227,14 +227,14 @@ def _compress_layer(model: SequenceClassifier, k: int, keep: torch.Tensor,
     if recon is None:
         return small
     plan = unit_index_plan(model, keeps)
-    size, kept = hidden_sizes(model)[k], keep.numel()
+    size, new_size = hidden_sizes(model)[k], keep.numel()
     with torch.no_grad():
         for name, d, block, bias_name in _consumers(model, k):
             rows = plan[name][0]
             w = get_weight(model, name).detach()
             w = (w if rows is None else w[rows.to(w.device)])[:, block * size:(block + 1) * size].double().cpu()
             target = get_weight(small, name)
-            target[:, block * kept:(block + 1) * kept] = (w @ torch.from_numpy(recon[d])).to(target)
+            target[:, block * new_size:(block + 1) * new_size] = (w @ torch.from_numpy(recon[d])).to(target)
             if shift is not None:
                 bias = get_weight(small, bias_name)
                 bias += (w @ torch.from_numpy(shift[d])).to(bias)
