@@ -38,7 +38,7 @@ from . import metrics, train
 from .progress import progress_bar
 from .pruning import REGISTRY, get_method, prune
 from .pruning.base import check_amount, derived_colour
-from .validation import check_bool, check_int, check_list, fail
+from .validation import check_bool, check_choice, check_int, check_list, fail
 
 COLUMNS = ("method", "level", "amount", "seed", "scope", "sparsity", "sparsity_recurrent", "sparsity_input",
            "hidden_units", "params_nonzero", "flops", "flops_dense", "accuracy", "finetune_epochs",
@@ -441,8 +441,7 @@ def plot_accuracy(rows: list[dict], x: str = "sparsity", ax=None, finetuned: boo
     """
     import matplotlib.pyplot as plt
 
-    if x not in ("sparsity", "flops", "amount", "hidden_units"):
-        raise ValueError(f"x must be 'sparsity', 'flops', 'amount' or 'hidden_units', got {x!r}")
+    check_choice(x, "x", "plot_accuracy", ("sparsity", "flops", "amount", "hidden_units"))
     column = "accuracy_finetuned" if finetuned else "accuracy"
     ax = ax or plt.subplots(figsize=(6, 4))[1]
     for method in dict.fromkeys(r["method"] for r in rows):

@@ -46,7 +46,7 @@ import torch
 
 from .. import metrics
 from ..models import SCOPES, SequenceClassifier, clone
-from ..validation import check_choice, check_float
+from ..validation import check_choice, check_float, check_int
 
 
 @dataclass
@@ -113,8 +113,7 @@ def register(name: str, *, level: str, summary: str, needs_data: bool = False,
     ``diagnostic_plots`` are what plots and the lab show for it (see :class:`MethodSpec`);
     ``renamed_options`` (old name -> new name) keeps old option names working for one release.
     """
-    if level not in ("weight", "unit"):
-        raise ValueError(f"level must be 'weight' or 'unit', got {level!r}")
+    check_choice(level, "level", "register", ("weight", "unit"))
     labels = dict(diagnostic_labels or {})
     unlabelled = [key for key in diagnostic_plots if key not in labels]
     if unlabelled:
@@ -252,8 +251,7 @@ def exact_lowest_mask(scores: torch.Tensor, count: int) -> torch.Tensor:
             [1., 0.]])
     """
     flat = scores.flatten()
-    if not 0 <= count <= flat.numel():
-        raise ValueError(f"count must be in [0, {flat.numel()}], got {count}")
+    count = check_int(count, "count", "exact_lowest_mask", low=0, high=flat.numel())
     order = torch.sort(flat, stable=True).indices
     mask = torch.ones_like(flat, dtype=torch.float32)
     mask[order[:count]] = 0.0

@@ -113,8 +113,7 @@ def mobius_centrality(poset: Poset, kind: str = "mobius") -> tuple[np.ndarray, b
     >>> mobius_centrality(boolean_lattice(2), "mobius-up")[0].tolist()   # μ(∅, {0,1}) = +1
     [4, 2, 2, 1]
     """
-    if kind not in ("mobius", "mobius-up"):
-        raise ValueError(f"kind must be 'mobius' or 'mobius-up', got {kind!r}")
+    check_choice(kind, "kind", "mobius_centrality", ("mobius", "mobius-up"))
     if poset.size > MAX_MOBIUS_ELEMENTS:
         covers = poset.covers
         up = 1 + np.bincount(covers[:, 0], minlength=poset.size)
