@@ -52,7 +52,7 @@ import torch
 
 from .models import KINDS, SequenceClassifier, build
 from .surgery import apply_masks, get_masks, make_permanent
-from .train import describe_device, select_device, to_device
+from .devices import describe_device, select_device, to_device
 
 SHIPPED_FOLDER = "shipped"
 SUFFIX = ".pt"
