@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lattice_lab import checkpoints, prune
-from lattice_lab.checkpoints import list_shipped, load, make_card, save, weights_sha256
+from lattice_lab.checkpoints import list_shipped, load, make_card, pruned_card, save, weights_sha256
 from lattice_lab.models import build, get_weight
 from lattice_lab.surgery import get_masks
 
@@ -153,9 +153,11 @@ def test_shipped_names_resolve_through_package_data(tmp_path, monkeypatch, model
 
 
 @pytest.mark.parametrize("name", list_shipped())
-def test_every_shipped_checkpoint_loads_into_todays_models(name):
-    model, card = load(name)
-    assert model.config == build(card["config"]).config
+def test_saving_a_shipped_checkpoint_again_reproduces_its_hashes(tmp_path, name):
+    model, card = load(name)  # that it loads into today's models is tests/test_shipped.py's
+    _, again = load(save(tmp_path / f"{name}.pt", model, card))
+    assert (again["sha256"], again["masks_sha256"], again["masked"]) == (card["sha256"], card["masks_sha256"],
+                                                                         card["masked"])
 
 
 def test_load_refuses_pickled_code(tmp_path):
@@ -241,3 +243,31 @@ def test_make_card_takes_the_config_from_the_model(model):
     with pytest.raises(ValueError, match="model or its config"):
         make_card(dataset="toy", layout="rows", n_train=1, n_test=1, epochs=1, seed=0, device="cpu",
                   test_accuracy=None, command="c")
+
+
+def _pruned_card_of(model, dense_card, **changes):
+    arguments = dict(method="magnitude", amount=0.5, scope="recurrent", seed=3, options={"per_layer": True},
+                     sparsity=0.5, hidden_units=12, accuracy=0.25, command="pytest", device="cpu")
+    return pruned_card(dense_card, model, **(arguments | changes))
+
+
+def test_pruned_card_describes_the_pruned_model_and_keeps_the_dense_card(model):
+    dense_card = make_card(model, dataset="toy", layout="rows", n_train=10, n_test=5, epochs=2, seed=1,
+                           device="cpu", test_accuracy=0.5, command="train", history=[{"epoch": 1}])
+    pruned = prune(model, "magnitude-units", 0.5).model
+    card = _pruned_card_of(pruned, dense_card, options={"per_layer": True, "weights": torch.ones(1)})
+    assert card["config"] == pruned.config != dense_card["config"]
+    assert card["test_accuracy"] == 0.25 and card["command"] == "pytest"
+    assert (card["dataset"], card["n_train"], card["n_test"], card["epochs"], card["seed"]) == ("toy", 10, 5, 2, 1)
+    assert card["dense_card"] == {k: v for k, v in dense_card.items() if k != "history"} and "history" not in card
+    assert card["pruned"]["seed"] == 3 and card["pruned"]["options"] == {"per_layer": True,
+                                                                         "weights": repr(torch.ones(1))}
+    tuned = _pruned_card_of(pruned, dense_card, accuracy_finetuned=0.75, finetune_epochs=1, finetune_lr=1e-4,
+                            n_test=3)
+    assert tuned["test_accuracy"] == 0.75 and tuned["n_test"] == 3 and tuned["pruned"]["accuracy"] == 0.25
+    assert tuned.keys() == card.keys() and tuned["pruned"].keys() == card["pruned"].keys()
+    alone = _pruned_card_of(pruned, None)
+    assert (alone["dataset"], alone["n_train"], alone["epochs"], alone["seed"], alone["dense_card"]) == (
+        "unknown", 0, 0, 3, {})
+    assert alone.keys() == card.keys()
+
