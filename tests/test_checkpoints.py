@@ -271,3 +271,30 @@ def test_pruned_card_describes_the_pruned_model_and_keeps_the_dense_card(model):
         "unknown", 0, 0, 3, {})
     assert alone.keys() == card.keys()
 
+
+def test_the_cli_and_the_lab_write_one_pruned_card_that_loads_back(tmp_path, capsys):
+    from lattice_lab.cli import main
+    from lattice_lab.data import load as load_data
+    from lattice_lab.widgets import PruningLab
+
+    assert main(["prune", "--checkpoint", "digits-lstm", "--method", "magnitude", "--amount", "0.5",
+                 "--option", "per_layer=false", "--out",
+                 str(tmp_path / "cli.pt"), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) == {"checkpoint", "method", "amount", "scope", "sparsity", "sparsity_recurrent",
+                            "sparsity_input", "hidden_units", "params_nonzero", "flops", "accuracy", "seed",
+                            "diagnostics", "out"}  # the --json keys did not change
+    dense, dense_card = load("digits-lstm")
+    lab = PruningLab(dense, load_data("digits", "test"), quick=True, card=dense_card)
+    cli_model, cli_card = load(tmp_path / "cli.pt")
+    lab_model, lab_card = load(lab.export_checkpoint(tmp_path / "lab.pt"))
+    assert cli_card.keys() == lab_card.keys()
+    assert cli_card["pruned"].keys() == lab_card["pruned"].keys()
+    assert cli_card["dense_card"] == lab_card["dense_card"] == {k: v for k, v in dense_card.items() if k != "history"}
+    for key in ("method", "amount", "scope", "seed", "options", "sparsity", "sparsity_recurrent", "sparsity_input",
+                "hidden_units", "params_nonzero", "flops", "accuracy"):
+        assert cli_card["pruned"][key] == lab_card["pruned"][key], key
+    assert cli_card["test_accuracy"] == lab_card["test_accuracy"] == printed["accuracy"]
+    assert cli_card["pruned"]["source"] == "digits-lstm" and lab_card["pruned"]["source"] is None
+    x = torch.randn(3, 8, 8, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(cli_model(x), lab_model(x))
