@@ -5,6 +5,8 @@ stdout stays parseable). ``--checkpoint`` takes a path or the name of a shipped 
 
 Sits on top: nothing in the package imports it.
 
+Must not import: widgets.
+
 Examples
 --------
 >>> main(["prune", "--help"])  # doctest: +ELLIPSIS
