@@ -58,6 +58,7 @@ import torch
 from .models import KINDS, SequenceClassifier, build
 from .surgery import apply_masks, get_masks, make_permanent
 from .train import describe_device, select_device, to_device
+from .validation import check_instance
 
 SHIPPED_FOLDER = "shipped"
 SUFFIX = ".pt"
@@ -220,6 +221,10 @@ def pruned_card(dense_card: dict[str, Any] | None, pruned_model: SequenceClassif
     >>> card["test_accuracy"], card["epochs"], card["pruned"]["method"], "history" in card["dense_card"]
     (0.75, 5, 'magnitude', False)
     """
+    if dense_card is not None:
+        check_instance(dense_card, "dense_card", "pruned_card", dict, "a checkpoint card (a dict) or None")
+    check_instance(pruned_model, "pruned_model", "pruned_card", SequenceClassifier,
+                   "a lattice_lab SequenceClassifier")
     base = {key: value for key, value in (dense_card or {}).items() if key != "history"}
     pruned = {"method": method, "amount": amount, "scope": scope, "seed": seed,
               "options": {name: _option_text(value) for name, value in options.items()},

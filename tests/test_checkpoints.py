@@ -270,6 +270,11 @@ def test_pruned_card_describes_the_pruned_model_and_keeps_the_dense_card(model):
     assert (alone["dataset"], alone["n_train"], alone["epochs"], alone["seed"], alone["dense_card"]) == (
         "unknown", 0, 0, 3, {})
     assert alone.keys() == card.keys()
+    with pytest.raises(TypeError, match="The 'pruned_model' parameter of pruned_card must be a lattice_lab "
+                                        "SequenceClassifier"):
+        _pruned_card_of(pruned.state_dict(), dense_card)
+    with pytest.raises(ValueError, match="The 'dense_card' parameter of pruned_card must be a checkpoint card"):
+        _pruned_card_of(pruned, "digits-lstm")
 
 
 def test_the_cli_and_the_lab_write_one_pruned_card_that_loads_back(tmp_path, capsys):
