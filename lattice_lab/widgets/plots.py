@@ -28,7 +28,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import torch
 
 from .. import compare
 from ..models import SequenceClassifier, get_weight
@@ -136,6 +135,7 @@ def diagnostic_series(value: Any, label: str = "") -> list[dict[str, Any]]:
 
     >>> [s["label"] for s in diagnostic_series([{"lam": [1, 10], "dof": [5.0, 2.0]}, None])]
     ['[0]']
+    >>> import torch
     >>> diagnostic_series(torch.tensor([1, 4, 9]))[0]["kind"]
     'set'
     """

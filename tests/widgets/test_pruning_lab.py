@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from lattice_lab import checkpoints, train, widgets
-from lattice_lab.models import build
 from lattice_lab.pruning import REGISTRY, PruneResult, prune
 from lattice_lab.pruning.base import units_to_keep
 from lattice_lab.validation import InvalidParameterError
