@@ -12,12 +12,12 @@ join-irreducibles of its Dedekind–MacNeille completion. It also reports Δ_r
 (:func:`lattice_lab.spectral.delta_r`) of the magnitude mask that keeps the weights of each
 recurrent tensor (``W_hh`` with its gate blocks stacked, and ``W_td``) at or above that quantile,
 and, when ``data`` is given, the hidden-state covariance diagnostics of spectral pruning
-(:func:`lattice_lab.pruning.spectral.hidden_covariance`, :func:`~lattice_lab.pruning.spectral.degrees_of_freedom`).
+(:func:`lattice_lab.pruning.spectral_units.hidden_covariance`, :func:`lattice_lab.ridge.degrees_of_freedom`).
 
 The report is a plain JSON-able dict; :func:`format_report` renders it as text tables.
 
 Sits on top with the CLI: imports graphs, posets, spectral, models, validation (and
-pruning.spectral lazily); only the CLI imports it. It reads a model and never trains, loads or
+ridge and pruning.spectral_units lazily); only the CLI imports it. It reads a model and never trains, loads or
 saves one.
 Must not import: widgets, cli, compare, train, data, checkpoints.
 
@@ -109,7 +109,8 @@ def _ramanujan_rows(model: SequenceClassifier, thresholds: list[float]) -> list[
 
 def _spectral_rows(model: SequenceClassifier, data: Any, n_samples: int | None) -> list[dict] | None:
     try:
-        from .pruning.spectral import degrees_of_freedom, hidden_covariance
+        from .pruning.spectral_units import hidden_covariance
+        from .ridge import degrees_of_freedom
     except ImportError:
         return None
     rows = []

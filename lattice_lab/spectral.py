@@ -872,13 +872,10 @@ def biregular_mask(n_out: int, n_in: int, out_degree: int, seed: int = 0) -> np.
     are exact and there are no multi-edges. When ``out_degree > n_in / 2`` the (sparser)
     complement is sampled and inverted.
 
-    How often the result is Ramanujan (:func:`is_ramanujan_biregular`), measured over seeds
-    0–99: 100/100 for ``(n_out, n_in, out_degree)`` = (64, 64, 8), (128, 128, 8),
-    (128, 128, 16), (256, 256, 8), (256, 256, 16), (512, 512, 16), (512, 128, 8),
-    (128, 512, 32), (256, 64, 8), (1024, 256, 16); but only 94/100 for (128, 128, 4),
-    99/100 for (512, 128, 4) and 96/100 for (128, 512, 8) (column degree 2). At a fixed degree
-    the margin shrinks as the layer grows: for large random regular graphs only a constant
-    fraction below one is Ramanujan (Huang, McKenzie, Yau 2024), so check, do not assume.
+    The result is usually, not always, Ramanujan (:func:`is_ramanujan_biregular`): less often at
+    column degree 2 and, at a fixed degree, less often as the layer grows (for large random regular
+    graphs only a constant fraction below one is Ramanujan; Huang, McKenzie, Yau 2024), so check,
+    do not assume. How often, for several shapes: ``docs/METHODS.md``, "Measured in this project".
 
     Parameters
     ----------

@@ -30,10 +30,6 @@ PACKAGE = Path(importlib.util.find_spec("lattice_lab").origin).parent
 RULE = re.compile(r"Must not import(?:: (?P<names>[\w.]+(?:, [\w.]+)*)"
                   r"| anything from the package(?: \((?P<note>[^()]*)\))?)\.")
 TOP = {("widgets",): ("widgets",), ("cli",): ("cli",), ("compare",): ("compare", "widgets", "cli")}
-# Modules of the other helpers' rooms that have no rule line on this branch (issue 14: their
-# helpers add them). The rule test is an expected failure while exactly these (or some of them)
-# are missing, and fails for any other module; delete this list once they have their lines.
-PENDING_ELSEWHERE = {"", "cli", "compare", "data", "widgets", "pruning"}
 
 
 def _name(path: Path, root: Path = PACKAGE) -> str:
@@ -138,11 +134,7 @@ def layering_violations(sources: dict[str, tuple[Path, ast.Module]]) -> list[str
 def test_every_module_declares_its_import_rule():
     missing = sorted(name or "__init__" for name, (_, tree) in _sources().items()
                      if parse_rule(ast.get_docstring(tree)) is None)
-    pending = sorted(name or "__init__" for name in PENDING_ELSEWHERE)
-    unexpected = [name for name in missing if name not in pending]
-    assert not unexpected, f"modules whose docstring has no 'Must not import' line: {unexpected}"
-    if missing:
-        pytest.xfail(f"modules of other rooms still without a rule line: {missing}")
+    assert not missing, f"modules whose docstring has no 'Must not import' line: {missing}"
 
 
 def test_rules_name_modules_of_the_package():

@@ -255,7 +255,7 @@ def lattice(model, amount, *, data=None, scope="recurrent", seed=0, adjacency: s
     ``info``: ``poset_size`` (elements after condensation: the number of strongly connected
     components), ``connected_components`` (connected pieces of the poset), ``largest_scc``,
     ``meet_irreducibles`` (element indices), ``critical_units`` (unit indices over all layers,
-    see ``graphs.neuron_offsets``; ``critical_neurons`` before this release), ``units`` (hidden
+    see ``graphs.unit_offsets``; ``critical_neurons`` before this release), ``units`` (hidden
     units over all layers; ``neurons`` before), ``centrality`` (per unit), ``threshold_value``
     (θ), ``edges``, ``mobius_exact``, the options used and the ``tensors`` pruned.
     """

@@ -108,15 +108,6 @@ def test_unknown_method_scope_option_and_model_are_rejected():
         ll.prune(torch.nn.LSTM(3, 4), "magnitude", 0.5)
 
 
-def test_bad_configs_are_rejected():
-    with pytest.raises(ValueError, match="kind"):
-        build({**LSTM, "kind": "transformer"})
-    with pytest.raises(ValueError, match="hidden_size"):
-        build({**LSTM, "hidden_size": 0})
-    with pytest.raises(ValueError, match="feedback"):
-        build({**FEEDBACK, "hidden_size": 4, "num_layers": 1})
-
-
 def test_invalid_amount_gets_the_house_message():
     with pytest.raises(ValueError) as error:
         ll.prune(build(LSTM), "magnitude", 1.5)
