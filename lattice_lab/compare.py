@@ -2,11 +2,23 @@
 
 Every row has the same columns for every method (method, amount, measured sparsity, hidden
 units, nonzero parameters, FLOPs, accuracy before and after fine-tuning, latency, seed, method
-diagnostics), so any two methods can be put side by side without special cases. Finished
-sweeps are kept in a :class:`SweepCache` (in memory, and on disk with ``cache_dir``): repeating
-a call with the same model, data and settings is instant. Rows go to JSON or CSV
-(:func:`save_rows`) and come back with :func:`load_rows`; :func:`plot_accuracy` draws accuracy
-against sparsity or FLOPs, one fixed colour per method (:func:`method_colour`).
+diagnostics), so any two methods can be put side by side without special cases. Rows go to JSON
+or CSV (:func:`save_rows`) and come back with :func:`load_rows`; :func:`plot_accuracy` draws
+accuracy against sparsity or FLOPs, one fixed colour per method (:func:`method_colour`).
+
+A sweep is a grid of cells, one per (method, amount, seed): :func:`plan_sweep` lays the grid
+out, :func:`run_cells` computes it, :func:`sweep` does both. Each cell is one call of a pure
+function (:func:`lattice_lab.sweep_cell.run_cell`) on a small picklable spec
+(:mod:`lattice_lab.sweep_specs`), so a sweep runs serially in this process, or on any executor
+with the ``concurrent.futures`` interface: a local process pool, Dask, Ray, SLURM through
+submitit (``examples/``; :mod:`lattice_lab.executors` makes the local and Dask ones). The rows
+come back in grid order and are the same as the serial run's, to the last digit, except the two
+wall-clock columns (:data:`TIMING_COLUMNS`), which are None under an executor.
+
+Finished cells are kept in a content-addressed :class:`SweepCache` (:mod:`lattice_lab.sweep_cache`:
+in memory, and on disk with ``cache_dir``), keyed by the hashes of the weights, of every array of
+the data, of the settings and of the method's code: a cell is never served for other data, and an
+interrupted grid resumes cell by cell.
 
 Sits on top: nothing in the package imports it except ``widgets`` and ``cli``.
 Must not import: widgets, cli.
@@ -24,99 +36,47 @@ Examples
 """
 from __future__ import annotations
 
+import concurrent.futures
 import csv
-import hashlib
+import dataclasses
+import importlib.util
 import json
 import statistics
 import time
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import torch
 
-from . import metrics, train
+from . import train
 from .progress import progress_bar
-from .pruning import REGISTRY, get_method, prune
+from .pruning import REGISTRY, get_method
 from .pruning.base import check_amount, derived_colour
-from .validation import check_bool, check_choice, check_int, check_list, fail
+from .sweep_cache import SweepCache, cell_key, dense_key
+from .sweep_cell import TIMING_COLUMNS, compute_cell, evaluate_result, latency_ms, run_cell, scalar_diagnostics
+from .sweep_specs import (CellSpec, CheckpointSpec, DataSpec, checkpoint_spec, data_digest, data_spec, load_checkpoint,
+                          load_data, model_digest)
+from .validation import check_bool, check_choice, check_instance, check_int, check_list, fail
+
+__all__ = ["COLUMNS", "DEFAULT_CACHE", "TIMING_COLUMNS", "CellSpec", "CheckpointSpec", "DataSpec", "PlannedCell",
+           "SweepCache", "aggregate", "checkpoint_spec", "clear_cache", "comparable", "data_spec", "evaluate_result",
+           "format_table", "latency_ms", "load_rows", "method_colour", "model_fingerprint", "plan_sweep",
+           "plot_accuracy", "run_cell", "run_cells", "save_rows", "scalar_diagnostics", "supported_methods", "sweep"]
 
 COLUMNS = ("method", "level", "amount", "seed", "scope", "sparsity", "sparsity_recurrent", "sparsity_input",
            "hidden_units", "params_nonzero", "flops", "flops_dense", "accuracy", "finetune_epochs",
            "accuracy_finetuned", "dense_accuracy", "latency_ms", "prune_seconds", "diagnostics")
 """The columns of every row, for every method (``diagnostics`` is a dict of the method's scalars)."""
 DENSE_COLOUR = "#000000"
-
-
-class SweepCache:
-    """Finished sweeps, by key: their rows in memory and, with a ``folder``, as JSON files there.
-
-    A key is the JSON text of everything a sweep depends on (:func:`sweep` builds it from the
-    fingerprints of the model and the data, the methods, the grid and the options); the file of a
-    key is named by a hash of it, so the same call finds its rows again in a later session.
-    Rows are copied in and out: changing a returned row never changes the cache. A key is only
-    as discerning as its fingerprints: :func:`sweep` fingerprints a model by every tensor, but a
-    dataset by its name, size and a checksum of the first 64 features of each sequence (one
-    without ``.inputs`` by its ``id``, so only within a process).
-
-    Parameters
-    ----------
-    folder : where finished sweeps are also written as ``sweep-<hash>.json`` (None: memory only).
-    memory : the dict that holds rows by key (default: a new one); :meth:`in_folder` shares it.
-
-    Examples
-    --------
-    >>> cache = SweepCache()
-    >>> cache.put("key", [{"method": "magnitude", "accuracy": 0.9}])
-    >>> cache.get("key"), cache.get("another key")
-    ([{'method': 'magnitude', 'accuracy': 0.9}], None)
-    >>> cache.clear(); cache.get("key") is None
-    True
-    """
-
-    def __init__(self, folder: str | Path | None = None, *, memory: dict[str, list[dict]] | None = None):
-        self.folder = None if folder is None else Path(folder)
-        self.memory: dict[str, list[dict]] = {} if memory is None else memory
-
-    def __repr__(self) -> str:
-        return f"SweepCache(folder={self.folder!r}, sweeps in memory: {len(self.memory)})"
-
-    def in_folder(self, folder: str | Path) -> SweepCache:
-        """A cache that shares this one's memory and also keeps its files in ``folder``."""
-        return SweepCache(folder, memory=self.memory)
-
-    def path(self, key: str) -> Path | None:
-        """The file that holds the rows of ``key`` (None without a folder)."""
-        if self.folder is None:
-            return None
-        return self.folder / f"sweep-{hashlib.sha256(key.encode()).hexdigest()[:20]}.json"
-
-    def get(self, key: str) -> list[dict] | None:
-        """A copy of the rows of ``key`` from memory, else from its file (then kept in memory); None if absent."""
-        if key not in self.memory:
-            path = self.path(key)
-            if path is None or not path.is_file():
-                return None
-            self.memory[key] = load_rows(path)
-        return [dict(row) for row in self.memory[key]]
-
-    def put(self, key: str, rows: list[dict]) -> None:
-        """Keep a copy of ``rows`` under ``key`` (and write its file when there is a folder)."""
-        self.memory[key] = [dict(row) for row in rows]
-        path = self.path(key)
-        if path is not None:
-            save_rows(rows, path)
-
-    def clear(self) -> None:
-        """Forget every sweep held in memory (files in the folder are kept)."""
-        self.memory.clear()
-
+POLL_SECONDS = 0.05
+"""How often completion is polled on an executor whose futures are not ``concurrent.futures`` ones."""
 
 DEFAULT_CACHE = SweepCache()
 """The cache of ``sweep(..., cache=True)``: one per process, in memory (files with ``cache_dir``)."""
 
 
 def clear_cache() -> None:
-    """Forget every sweep cached in memory by :data:`DEFAULT_CACHE` (the files of ``cache_dir`` are kept)."""
+    """Forget every cell cached in memory by :data:`DEFAULT_CACHE` (the files of ``cache_dir`` are kept)."""
     DEFAULT_CACHE.clear()
 
 
@@ -153,77 +113,44 @@ def __getattr__(name: str):
 
 
 def model_fingerprint(model: torch.nn.Module) -> str:
-    """A short hash of a model's config and every tensor in its state dict."""
-    digest = hashlib.sha256(json.dumps(getattr(model, "config", {}), sort_keys=True).encode())
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:16]
+    """A short hash of a model's config and weights: the first 16 digits of :func:`lattice_lab.sweep_specs.model_digest`."""
+    return model_digest(model)[:16]
 
 
-def _data_fingerprint(data) -> str:
-    inputs = getattr(data, "inputs", None)
-    if inputs is None:
-        return f"{type(data).__name__}-{id(data)}"
-    sample = inputs.reshape(len(inputs), -1)[:, :64]
-    return f"{getattr(data, 'name', '')}-{len(inputs)}-{float(sample.double().sum()):.10e}"
+def comparable(row: dict) -> dict:
+    """``row`` without its wall-clock columns (:data:`TIMING_COLUMNS`): what two runs of a cell agree on exactly.
 
-
-def latency_ms(model: torch.nn.Module, example: torch.Tensor, repeats: int = 5) -> float:
-    """Median wall time in milliseconds of one forward pass on ``example`` (CPU, no grad)."""
-    model.eval()
-    timings = []
-    with torch.no_grad():
-        model(example)  # warm-up
-        for _ in range(repeats):
-            start = time.perf_counter()
-            model(example)
-            timings.append(time.perf_counter() - start)
-    return 1000.0 * statistics.median(timings)
-
-
-def scalar_diagnostics(info: dict) -> dict:
-    """The scalar entries of a method's ``info`` (numbers, strings, booleans), for a table row."""
-    out = {}
-    for key, value in info.items():
-        if isinstance(value, (bool, int, float, str)):
-            out[key] = value
-        elif isinstance(value, torch.Tensor) and value.numel() == 1:
-            out[key] = value.item()
-    return out
-
-
-def evaluate_result(result, dense, test_data, *, train_data=None, finetune_epochs: int = 0,
-                    dense_accuracy: float | None = None, seed: int = 0, device: str = "cpu",
-                    finetune_lr: float = train.FINETUNE_LR, distill: bool = False) -> dict:
-    """One comparison row for a :class:`~lattice_lab.pruning.PruneResult`.
-
-    With ``finetune_epochs`` the pruned model is then fine-tuned on ``train_data`` at
-    ``finetune_lr``, distilling from ``dense`` when ``distill`` (see :func:`lattice_lab.train.fit`).
+    >>> comparable({"method": "magnitude", "accuracy": 0.5, "latency_ms": 1.25, "prune_seconds": None})
+    {'method': 'magnitude', 'accuracy': 0.5}
     """
-    seq_len = int(test_data.inputs.shape[1]) if hasattr(test_data, "inputs") else 1
-    costs = metrics.summary(result.model, dense, seq_len)
-    example = test_data.inputs[:256] if hasattr(test_data, "inputs") else None
-    row = {
-        "method": result.method, "level": get_method(result.method).level, "amount": result.amount,
-        "seed": seed, "scope": result.scope, "sparsity": result.sparsity,
-        "sparsity_recurrent": costs["sparsity_recurrent"], "sparsity_input": costs["sparsity_input"],
-        "hidden_units": costs["hidden_units"], "params_nonzero": costs["params_nonzero"],
-        "flops": costs["flops"], "flops_dense": costs["flops_dense"],
-        "accuracy": train.evaluate(result.model, test_data, device=device)["accuracy"],
-        "finetune_epochs": finetune_epochs, "accuracy_finetuned": None, "dense_accuracy": dense_accuracy,
-        "latency_ms": latency_ms(result.model, example) if example is not None else None,
-        "prune_seconds": result.info.get("seconds"),
-        "diagnostics": scalar_diagnostics(result.info),
-    }
-    if finetune_epochs:
-        if train_data is None:
-            raise ValueError("finetune_epochs > 0 needs train_data")
-        tuned = result.model
-        train.finetune(tuned, train_data, epochs=finetune_epochs, lr=finetune_lr, seed=seed, device=device,
-                       teacher=dense if distill else None)
-        row["accuracy_finetuned"] = train.evaluate(tuned, test_data, device=device)["accuracy"]
-    return row
+    return {key: value for key, value in row.items() if key not in TIMING_COLUMNS}
+
+
+# --------------------------------------------------------------------------- planning a grid
+
+@dataclasses.dataclass(frozen=True)
+class PlannedCell:
+    """A cell of a planned grid, as this process holds it: the spec a worker gets, and what stays here.
+
+    ``model``, ``test_data`` and ``train_data`` are the objects the cell runs on here (loaded from
+    the spec's checkpoint and data when it has them); ``key`` and ``fields`` address its row in a
+    :class:`SweepCache` (None: not cacheable), ``dense_key`` and ``dense_fields`` the dense model's
+    accuracy on the test data.
+    """
+
+    spec: CellSpec
+    model: Any
+    test_data: Any
+    train_data: Any
+    key: str | None
+    fields: dict | None
+    dense_key: str | None
+    dense_fields: dict | None
+
+    @property
+    def portable(self) -> bool:
+        """Whether another process can compute this cell: its checkpoint and both datasets are specs."""
+        return None not in (self.spec.checkpoint, self.spec.test, self.spec.train)
 
 
 def _check_sweep_settings(amounts: Sequence[float], seeds: Sequence[int], finetune_epochs: int,
@@ -236,62 +163,37 @@ def _check_sweep_settings(amounts: Sequence[float], seeds: Sequence[int], finetu
         check_bool(progress, "progress", "sweep")
 
 
-def _sweep_cache(cache: bool | SweepCache, cache_dir: str | Path | None) -> SweepCache | None:
-    """The cache a sweep uses: None (``cache=False``), the given one, or the default one (in ``cache_dir``)."""
-    if isinstance(cache, SweepCache):
-        if cache_dir is not None:
-            fail("cache_dir", "sweep", "None when cache is a SweepCache (give the folder to the SweepCache)",
-                 str(cache_dir))
-        return cache
-    if not check_bool(cache, "cache", "sweep"):
-        return None
-    return DEFAULT_CACHE if cache_dir is None else DEFAULT_CACHE.in_folder(cache_dir)
+def _resolve_data(data, name: str) -> tuple[Any, DataSpec | None]:
+    """(dataset, its spec or None): a DataSpec is loaded (once per process), a dataset is taken as it is."""
+    if isinstance(data, DataSpec):
+        return load_data(data), data
+    check_instance(data, name, "sweep", torch.utils.data.Dataset, "a dataset or a DataSpec (compare.data_spec)")
+    return data, None
 
 
-def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[float] = (0.5, 0.75, 0.9),
-          seeds: Sequence[int] = (0,), finetune_epochs: int = 0, *, train_data=None, scope: str = "recurrent",
-          options: dict[str, dict] | None = None, device: str = "cpu", cache: bool | SweepCache = True,
-          cache_dir: str | Path | None = None, progress: bool | None = None,
-          finetune_lr: float = train.FINETUNE_LR, distill: bool = False) -> list[dict]:
-    """Prune ``model`` with every method x amount x seed, evaluate on ``data``, return rows.
+def plan_sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[float] = (0.5, 0.75, 0.9),
+               seeds: Sequence[int] = (0,), finetune_epochs: int = 0, *, train_data=None, scope: str = "recurrent",
+               options: dict[str, dict] | None = None, device: str = "cpu", finetune_lr: float = train.FINETUNE_LR,
+               distill: bool = False, threads: int | None = None) -> list[PlannedCell]:
+    """The cells of a sweep, in grid order (method, then amount, then seed), ready for :func:`run_cells`.
 
-    Parameters
-    ----------
-    model : the dense model (never modified).
-    data : the evaluation set (usually the test split).
-    methods : names from the registry (default: every registered method that supports the
-        model's kind). A named method that does not support it is a ValueError, raised before
-        any work is done.
-    amounts : fractions removed (of weights in ``scope`` or of hidden units, by method level).
-    seeds : one row per seed.
-    finetune_epochs : when > 0, each pruned model is fine-tuned on ``train_data`` and
-        ``accuracy_finetuned`` is filled in.
-    train_data : the training set (methods that need data, and fine-tuning); default ``data``.
-    options : per-method options, e.g. ``{"lattice": {"adjacency": "binary"}}``.
-    cache : True (default): reuse the rows of an identical earlier call, kept by
-        :data:`DEFAULT_CACHE` (in this process, and in ``cache_dir``); a :class:`SweepCache`:
-        use that one instead; False: compute everything and keep nothing.
-    cache_dir : with ``cache=True``, a folder where finished sweeps are also kept as JSON, keyed
-        by a hash of the model, the data and every setting, so a repeated call is instant
-        across sessions (with a :class:`SweepCache`, give it the folder instead).
-    progress : show a progress bar; None: unless ``LATTICE_LAB_QUIET=1`` or under pytest.
-    finetune_lr : the fine-tuning learning rate (default :data:`lattice_lab.train.FINETUNE_LR`).
-    distill : fine-tune by distilling from ``model`` (see :func:`lattice_lab.train.fit`).
-
-    Returns
-    -------
-    list of dict
-        One row per (method, amount, seed), with the keys :data:`COLUMNS`.
+    Takes :func:`sweep`'s grid arguments (``model`` may be a :class:`CheckpointSpec`, ``data`` and
+    ``train_data`` :class:`DataSpec`\ s) and validates them before any work; nothing is pruned
+    here. Methods with a ``device`` option get the sweep's ``device`` unless ``options`` sets it.
+    Plans of several models or datasets can be concatenated and run together, on one executor.
 
     Examples
     --------
-    >>> from lattice_lab.models import build
-    >>> from lattice_lab.data import load
-    >>> model = build({"kind": "gru", "input_size": 8, "hidden_size": 8, "num_classes": 10})
-    >>> rows = sweep(model, load("digits", "test"), methods=["random"], amounts=[0.5], seeds=[0, 1])
-    >>> [(r["seed"], r["sparsity"]) for r in rows], sorted(rows[0]) == sorted(COLUMNS)
-    ([(0, 0.5), (1, 0.5)], True)
+    >>> cells = plan_sweep(checkpoint_spec("digits-lstm"), data_spec("digits", "test"),
+    ...                    methods=["magnitude", "imp"], amounts=[0.5, 0.9])
+    >>> [(c.spec.method, c.spec.amount, c.spec.options.get("device")) for c in cells]
+    [('magnitude', 0.5, None), ('magnitude', 0.9, None), ('imp', 0.5, 'cpu'), ('imp', 0.9, 'cpu')]
+    >>> all(c.portable and c.key is not None for c in cells)
+    True
     """
+    checkpoint = model if isinstance(model, CheckpointSpec) else None
+    if checkpoint is not None:
+        model = load_checkpoint(checkpoint)[0]
     if methods is None:
         methods = supported_methods(model)
     else:
@@ -301,31 +203,230 @@ def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[f
             if getattr(model, "kind", None) not in spec.kinds:
                 raise ValueError(f"method {name!r} supports model kinds {spec.kinds}, not "
                                  f"{getattr(model, 'kind', type(model).__name__)!r}; leave it out of methods")
-    _check_sweep_settings(amounts, seeds, finetune_epochs, progress)
-    store = _sweep_cache(cache, cache_dir)
-    options = options or {}
-    train_data = data if train_data is None else train_data
-    settings = [model_fingerprint(model), _data_fingerprint(data), _data_fingerprint(train_data), methods,
-                list(amounts), list(seeds), finetune_epochs, scope, options, device]
-    if finetune_lr != train.FINETUNE_LR or distill:  # the defaults keep the keys of earlier caches
-        settings.append({"finetune_lr": finetune_lr, "distill": distill})
-    key = json.dumps(settings, sort_keys=True, default=str)
-    cached = None if store is None else store.get(key)
-    if cached is not None:
-        return cached
-    dense_accuracy = train.evaluate(model, data, device=device)["accuracy"]
-    grid = [(m, a, s) for m in methods for a in amounts for s in seeds]
-    rows = []
-    for method, amount, seed in progress_bar(grid, desc="sweep", enabled=progress):
-        start = time.perf_counter()
-        result = prune(model, method, amount, train_data, scope=scope, seed=seed, **options.get(method, {}))
-        result.info.setdefault("seconds", time.perf_counter() - start)
-        rows.append(evaluate_result(result, model, data, train_data=train_data, finetune_epochs=finetune_epochs,
-                                    dense_accuracy=dense_accuracy, seed=seed, device=device,
-                                    finetune_lr=finetune_lr, distill=distill))
-    if store is not None:
-        store.put(key, rows)
-    return rows
+    _check_sweep_settings(amounts, seeds, finetune_epochs, None)
+    threads = check_int(threads, "threads", "sweep", low=1, allow_none=True)
+    options = {} if options is None else check_instance(options, "options", "sweep", dict,
+                                                         "a dict of option dicts by method")
+    test_data, test_spec = _resolve_data(data, "data")
+    train_data, train_spec = (test_data, test_spec) if train_data is None else _resolve_data(train_data, "train_data")
+    digests = model_digest(model), data_digest(test_data), data_digest(train_data)
+    dense = dense_key(digests[0], digests[1], device)
+    cells = []
+    for method in methods:
+        entry = get_method(method)
+        chosen = dict(options.get(method, {}))
+        if "device" in entry.options:
+            chosen.setdefault("device", device)
+        for amount in amounts:
+            for seed in seeds:
+                spec = CellSpec(method, amount, seed, scope, chosen, finetune_epochs, finetune_lr, distill, device,
+                                checkpoint, test_spec, train_spec, None, entry.function.__module__, threads)
+                key, fields = cell_key(spec, *digests)
+                cells.append(PlannedCell(spec, model, test_data, train_data, key, fields, *dense))
+    return cells
+
+
+# --------------------------------------------------------------------------- running cells
+
+def _sweep_cache(cache: bool | SweepCache, cache_dir: str | Path | None, caller: str) -> SweepCache | None:
+    """The cache a sweep uses: None (``cache=False``), the given one, or the default one (in ``cache_dir``)."""
+    if isinstance(cache, SweepCache):
+        if cache_dir is not None:
+            fail("cache_dir", caller, "None when cache is a SweepCache (give the folder to the SweepCache)",
+                 str(cache_dir))
+        return cache
+    if not check_bool(cache, "cache", caller):
+        return None
+    return DEFAULT_CACHE if cache_dir is None else DEFAULT_CACHE.in_folder(cache_dir)
+
+
+def _dense_accuracies(cells: list[PlannedCell], store: SweepCache | None) -> list[PlannedCell]:
+    """``cells`` with their ``dense_accuracy`` filled in: from the cache, else evaluated here once per model and data."""
+    found: dict[Any, float] = {}
+    out = []
+    for cell in cells:
+        group = cell.dense_key or (id(cell.model), id(cell.test_data), cell.spec.device)
+        if group not in found:
+            cached = store.get(cell.dense_key) if store is not None and cell.dense_key else None
+            if cached is None:
+                cached = {"dense_accuracy": train.evaluate(cell.model, cell.test_data,
+                                                           device=cell.spec.device)["accuracy"]}
+                if store is not None and cell.dense_key:
+                    store.put(cell.dense_key, cached, cell.dense_fields)
+            found[group] = cached["dense_accuracy"]
+        out.append(dataclasses.replace(cell, spec=dataclasses.replace(cell.spec, dense_accuracy=found[group])))
+    return out
+
+
+def _for_executor(cell: PlannedCell) -> CellSpec:
+    """The spec a worker gets: one thread unless the plan asked for more, no wall-clock columns."""
+    if not cell.portable:
+        raise ValueError("an executor computes cells in other processes, which load the model and the data "
+                         "themselves: give sweep a checkpoint (compare.checkpoint_spec(path or shipped name)) and "
+                         "data (compare.data_spec(name, split, ...)) instead of objects in memory, or run it "
+                         "here (executor=None)")
+    module = cell.spec.method_module
+    if module in (None, "__main__") or importlib.util.find_spec(module) is None:
+        raise ValueError(f"method {cell.spec.method!r} is registered by {module!r}, which workers cannot import: "
+                         "register it in a module of its own that every worker can import (installed, or on "
+                         "PYTHONPATH), and import that module before the sweep")
+    threads = 1 if cell.spec.threads is None else cell.spec.threads
+    return dataclasses.replace(cell.spec, threads=threads, timings=False)
+
+
+def _as_completed(futures: list) -> Iterator:
+    """Futures in the order they finish: ``concurrent.futures.as_completed``, else by polling ``done()``."""
+    if all(isinstance(f, concurrent.futures.Future) for f in futures):
+        yield from concurrent.futures.as_completed(futures)
+        return
+    pending = list(futures)
+    while pending:
+        done = [f for f in pending if f.done()]
+        for future in done:
+            pending.remove(future)
+            yield future
+        if not done:
+            time.sleep(POLL_SECONDS)
+
+
+def _describe(spec: CellSpec) -> str:
+    return f"sweep cell {spec.method} amount={spec.amount} seed={spec.seed} options={spec.options}"
+
+
+def run_cells(cells: Sequence[PlannedCell], *, executor=None, cache: bool | SweepCache = True,
+              cache_dir: str | Path | None = None, progress: bool | None = None) -> list[dict]:
+    """The rows of planned cells (:func:`plan_sweep`), in their order: from the cache, else computed.
+
+    Parameters
+    ----------
+    cells : planned cells, of one grid or of several concatenated.
+    executor : None: compute here, one cell after another. Otherwise any object with the
+        ``concurrent.futures.Executor`` interface (``submit(fn, *args)`` returning a future with
+        ``result()`` and ``done()``): each missing cell becomes one ``submit(run_cell, spec)``.
+        Cells must then be portable (a checkpoint spec and data specs) and their methods
+        registered by importable modules.
+    cache, cache_dir : as for :func:`sweep`. Every cell is stored as soon as it is done.
+    progress : show a progress bar; None: unless ``LATTICE_LAB_QUIET=1`` or under pytest.
+
+    Each missing cell's ``dense_accuracy`` is looked up in the cache, or evaluated here once per
+    model and test set. If a cell fails, the cells not yet started are cancelled, the finished ones
+    stay cached, and the cell's exception is raised with a note naming the cell.
+    """
+    store = _sweep_cache(cache, cache_dir, "sweep")
+    if progress is not None:
+        check_bool(progress, "progress", "sweep")
+    rows: list[dict | None] = [None] * len(cells)
+    for index, cell in enumerate(cells):
+        if store is not None and cell.key is not None:
+            rows[index] = store.get(cell.key)
+    missing = [index for index, row in enumerate(rows) if row is None]
+    planned = dict(zip(missing, _dense_accuracies([cells[i] for i in missing], store)))
+
+    def keep(index: int, row: dict) -> None:
+        rows[index] = row
+        cell = planned[index]
+        if store is not None and cell.key is not None:
+            store.put(cell.key, row, cell.fields)
+
+    if executor is None:
+        for index in progress_bar(missing, desc="sweep", enabled=progress):
+            cell = planned[index]
+            try:
+                keep(index, compute_cell(cell.spec, cell.model, cell.test_data, cell.train_data))
+            except Exception as error:
+                error.add_note(f"in {_describe(cell.spec)}")
+                raise
+        return [dict(row) for row in rows]
+    specs = {index: _for_executor(planned[index]) for index in missing}
+    futures = {executor.submit(run_cell, spec): index for index, spec in specs.items()}
+    try:
+        for future in progress_bar(_as_completed(list(futures)), desc="sweep", total=len(futures), enabled=progress):
+            index = futures[future]
+            try:
+                keep(index, future.result())
+            except Exception as error:
+                error.add_note(f"in {_describe(specs[index])}")
+                raise
+    finally:
+        for future in futures:
+            future.cancel()  # the ones not started yet (a no-op for finished ones)
+    return [dict(row) for row in rows]
+
+
+def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[float] = (0.5, 0.75, 0.9),
+          seeds: Sequence[int] = (0,), finetune_epochs: int = 0, *, train_data=None, scope: str = "recurrent",
+          options: dict[str, dict] | None = None, device: str = "cpu", cache: bool | SweepCache = True,
+          cache_dir: str | Path | None = None, progress: bool | None = None,
+          finetune_lr: float = train.FINETUNE_LR, distill: bool = False, executor=None,
+          threads: int | None = None) -> list[dict]:
+    """Prune ``model`` with every method x amount x seed, evaluate on ``data``, return rows.
+
+    Parameters
+    ----------
+    model : the dense model (never modified), or a :class:`CheckpointSpec` of it
+        (:func:`checkpoint_spec`: a checkpoint file or a shipped name).
+    data : the evaluation set (usually the test split): a dataset, or a :class:`DataSpec`
+        (:func:`data_spec`).
+    methods : names from the registry (default: every registered method that supports the
+        model's kind). A named method that does not support it is a ValueError, raised before
+        any work is done.
+    amounts : fractions removed (of weights in ``scope`` or of hidden units, by method level).
+    seeds : one row per seed.
+    finetune_epochs : when > 0, each pruned model is fine-tuned on ``train_data`` and
+        ``accuracy_finetuned`` is filled in.
+    train_data : the training set (methods that need data, and fine-tuning); default ``data``.
+        A dataset or a :class:`DataSpec`.
+    options : per-method options, e.g. ``{"lattice": {"adjacency": "binary"}}``. Methods with a
+        ``device`` option (``imp``, ``ramanujan-imp``, ``expander``) get ``device`` unless set here.
+    device : where every cell evaluates, fine-tunes and (methods with a ``device`` option) prunes.
+    cache : True (default): reuse the rows of cells computed before with the same model, data
+        and settings, kept by :data:`DEFAULT_CACHE` (in this process, and in ``cache_dir``); a
+        :class:`SweepCache`: use that one instead; False: compute everything and keep nothing.
+    cache_dir : with ``cache=True``, a folder where every finished cell is also kept as JSON,
+        keyed by a hash of the weights, of every array of the data, of every setting and of the
+        method's code (see :mod:`lattice_lab.sweep_cache`), so a repeated or interrupted grid
+        resumes cell by cell across sessions (with a :class:`SweepCache`, give it the folder).
+    progress : show a progress bar; None: unless ``LATTICE_LAB_QUIET=1`` or under pytest.
+    finetune_lr : the fine-tuning learning rate (default :data:`lattice_lab.train.FINETUNE_LR`).
+    distill : fine-tune by distilling from ``model`` (see :func:`lattice_lab.train.fit`).
+    executor : None (default): compute the cells here, one after another. Otherwise an object
+        with the ``concurrent.futures.Executor`` interface, e.g. ``lattice_lab.executors.local_pool(2)``,
+        a Dask ``client.get_executor()``, or the Ray and submitit executors of ``examples/``; then
+        ``model`` must be a :class:`CheckpointSpec` and the data :class:`DataSpec`\ s (workers
+        load them once each), and the methods must be registered by modules the workers can
+        import. Rows are the serial run's, in grid order; ``latency_ms`` and ``prune_seconds`` are
+        None (see :data:`TIMING_COLUMNS`).
+    threads : torch and BLAS threads while each cell runs: default one per worker under an
+        executor, and this process's own setting when serial. Rows are identical to the last digit
+        between runs with the same thread count.
+
+    Returns
+    -------
+    list of dict
+        One row per (method, amount, seed), in that order, with the keys :data:`COLUMNS`.
+
+    Examples
+    --------
+    >>> from lattice_lab.models import build
+    >>> from lattice_lab.data import load
+    >>> model = build({"kind": "gru", "input_size": 8, "hidden_size": 8, "num_classes": 10})
+    >>> rows = sweep(model, load("digits", "test"), methods=["random"], amounts=[0.5], seeds=[0, 1])
+    >>> [(r["seed"], r["sparsity"]) for r in rows], sorted(rows[0]) == sorted(COLUMNS)
+    ([(0, 0.5), (1, 0.5)], True)
+
+    On two local worker processes (the same rows, but for the wall-clock columns):
+
+    >>> from lattice_lab.executors import local_pool
+    >>> spec, test = checkpoint_spec("digits-lstm"), data_spec("digits", "test")
+    >>> with local_pool(2) as pool:  # doctest: +SKIP
+    ...     parallel = sweep(spec, test, methods=["magnitude"], amounts=[0.5, 0.9], executor=pool, cache=False)
+    >>> serial = sweep(spec, test, methods=["magnitude"], amounts=[0.5, 0.9], cache=False, threads=1)
+    >>> [comparable(r) for r in parallel] == [comparable(r) for r in serial]  # doctest: +SKIP
+    True
+    """
+    cells = plan_sweep(model, data, methods, amounts, seeds, finetune_epochs, train_data=train_data, scope=scope,
+                       options=options, device=device, finetune_lr=finetune_lr, distill=distill, threads=threads)
+    return run_cells(cells, executor=executor, cache=cache, cache_dir=cache_dir, progress=progress)
 
 
 def aggregate(rows: list[dict]) -> list[dict]:
