@@ -36,7 +36,13 @@ Usage::
     python -m benchmarks.quality [--datasets mnist fashion-mnist] [--models lstm gru rnn irnn]
         [--methods ...] [--skip-methods ...] [--amounts ...] [--units ...] [--seeds 0 1 2]
         [--finetune-epochs 1] [--finetune-amounts ...] [--finetune-units ...] [--train-subset N]
-        [--out DIR]
+        [--jobs N | --scheduler ADDRESS] [--out DIR]
+
+The dense models are made first (shipped, cached, or trained and saved), then every cell of every
+model is planned and all of them are computed together: in this process, on ``--jobs`` local
+worker processes, or on the workers of a Dask ``--scheduler`` (one torch thread per worker; the
+rows are the serial run's). Each finished cell is kept in the sweep cache, so an interrupted run
+resumes cell by cell.
 
 Writes ``quality.json`` and ``quality_<dataset>-<kind>.png`` (``*_fast*`` in fast mode).
 """
@@ -44,14 +50,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from lattice_lab import checkpoints, compare, data, models, train
+from lattice_lab.executors import executor_for
 from lattice_lab.pruning import REGISTRY
 from lattice_lab.settings import fast
+from lattice_lab.sweep_specs import load_checkpoint, load_data
 
 from .common import (RESULTS, command_line, machine_info, report_path, save_figure, set_threads,
                      write_report)
@@ -96,28 +105,37 @@ def trained_path(dataset: str, kind: str, hidden: int, epochs: int) -> Path:
     return data.cache_dir() / "bench_models" / f"{dataset}-{kind}{hidden}-e{epochs}-s0.pt"
 
 
-def dense_model(dataset: str, kind: str, train_set: data.SequenceDataset, test_set: data.SequenceDataset, *,
-                hidden: int, epochs: int, device: str, cache: bool = True) -> tuple[models.SequenceClassifier, str]:
-    """The dense model for ``(dataset, kind)``: shipped, cached from an earlier run, or trained now."""
+def dense_checkpoint(dataset: str, kind: str, train_set: compare.DataSpec, test_set: compare.DataSpec, *,
+                     hidden: int, epochs: int, device: str, cache: bool = True,
+                     scratch: Path | None = None) -> tuple[compare.CheckpointSpec, str]:
+    """The dense model for ``(dataset, kind)`` as a checkpoint spec, and where it came from.
+
+    The shipped checkpoint ``<dataset>-<kind>`` when there is one, else the model trained by an
+    earlier run (``cache``), else one trained now with :func:`lattice_lab.train.fit` and saved:
+    under the cache (``cache``) or in ``scratch``, a folder that lives as long as the run, so that
+    workers can load it like any checkpoint. This is the phase before the fan-out.
+    """
     name = f"{dataset}-{kind}"
     if name in checkpoints.list_shipped():
-        return checkpoints.load(name, expect_kind=kind)[0], f"shipped {name}"
-    path = trained_path(dataset, kind, hidden, epochs)
+        checkpoints.load(name, expect_kind=kind)
+        return compare.checkpoint_spec(name), f"shipped {name}"
+    path = trained_path(dataset, kind, hidden, epochs) if cache else Path(scratch) / f"{name}.pt"
     if cache and path.is_file():
-        return checkpoints.load(path, expect_kind=kind)[0], f"trained here ({epochs} epochs), cached"
+        checkpoints.load(path, expect_kind=kind)
+        return compare.checkpoint_spec(path), f"trained here ({epochs} epochs), cached"
+    train_data, test_data = load_data(train_set), load_data(test_set)
     torch.manual_seed(0)
-    model = models.build({"kind": kind, "input_size": train_set.input_size, "hidden_size": hidden,
-                          "num_classes": train_set.num_classes})
-    history = train.fit(model, train_set, epochs=epochs, lr=train.FIT_LR, batch_size=128, device=device, seed=0)
+    model = models.build({"kind": kind, "input_size": train_data.input_size, "hidden_size": hidden,
+                          "num_classes": train_data.num_classes})
+    history = train.fit(model, train_data, epochs=epochs, lr=train.FIT_LR, batch_size=128, device=device, seed=0)
     model = model.cpu().eval()
-    if cache:
-        accuracy = train.evaluate(model, test_set, device=device)["accuracy"]
-        card = checkpoints.make_card(model, dataset=dataset, layout="rows", n_train=len(train_set),
-                                     n_test=len(test_set), epochs=epochs, seed=0, device=device,
-                                     test_accuracy=accuracy, history=history,
-                                     command=f"python -m benchmarks.quality (train {name}, {epochs} epochs)")
-        checkpoints.save(path, model, card)
-    return model, f"trained here ({epochs} epochs)"
+    accuracy = train.evaluate(model, test_data, device=device)["accuracy"]
+    card = checkpoints.make_card(model, dataset=dataset, layout="rows", n_train=len(train_data),
+                                 n_test=len(test_data), epochs=epochs, seed=0, device=device,
+                                 test_accuracy=accuracy, history=history,
+                                 command=f"python -m benchmarks.quality (train {name}, {epochs} epochs)")
+    checkpoints.save(path, model, card)
+    return compare.checkpoint_spec(path), f"trained here ({epochs} epochs)"
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -160,18 +178,20 @@ def unit_counts(hidden: int, units: list[int] | None) -> list[int]:
     return counts
 
 
-def run_model(model, test_set, train_set, *, methods: list[str], amounts: list[float], units: list[int],
-              seeds: list[int], finetune_epochs: int, finetune_amounts: list[float] | None,
-              finetune_units: list[int] | None, options: dict, device: str, cache_dir: Path | None) -> list[dict]:
-    """Every row for one dense model: weight-level methods at ``amounts``, unit-level ones at ``units``.
+def plan_model(checkpoint: compare.CheckpointSpec, test_set: compare.DataSpec, train_set: compare.DataSpec, *,
+               methods: list[str], amounts: list[float], units: list[int], seeds: list[int], finetune_epochs: int,
+               finetune_amounts: list[float] | None, finetune_units: list[int] | None, options: dict,
+               device: str) -> tuple[list[str], list[compare.PlannedCell]]:
+    """Every cell for one dense model, with the row label of each: weight-level methods at ``amounts``, unit-level ones at ``units``.
 
     Fine-tuning (``finetune_epochs``) is done at every amount / unit count, or only at those in
     ``finetune_amounts`` / ``finetune_units`` when given; the other rows have no fine-tuned accuracy.
-    ``methods`` are row labels (registered methods or :data:`VARIANTS`); each label is its own
-    sweep, so an interrupted run keeps (in ``cache_dir``) every label it finished.
+    ``methods`` are row labels (registered methods or :data:`VARIANTS`). Nothing is computed here:
+    the cells of every model run together (:func:`lattice_lab.compare.run_cells`), and the sweep
+    cache keeps each finished cell, so an interrupted run resumes cell by cell.
     """
-    hidden = models.hidden_sizes(model)[0]
-    rows = []
+    hidden = models.hidden_sizes(load_checkpoint(checkpoint)[0])[0]
+    labels, cells = [], []
     for label in methods:
         method = base_method(label)
         if REGISTRY[method].level == "weight":
@@ -183,11 +203,12 @@ def run_model(model, test_set, train_set, *, methods: list[str], amounts: list[f
         without = [a for a in targets if a not in with_ft]
         for chosen, epochs in ((with_ft, finetune_epochs), (without, 0)):
             if chosen:
-                found = compare.sweep(model, test_set, methods=[method], amounts=chosen, seeds=seeds,
-                                      finetune_epochs=epochs, train_data=train_set,
-                                      options={method: options.get(label, {})}, device=device, cache_dir=cache_dir)
-                rows += [{**row, "method": label} for row in found]
-    return rows
+                found = compare.plan_sweep(checkpoint, test_set, methods=[method], amounts=chosen, seeds=seeds,
+                                           finetune_epochs=epochs, train_data=train_set,
+                                           options={method: options.get(label, {})}, device=device)
+                labels += [label] * len(found)
+                cells += found
+    return labels, cells
 
 
 def summarize(rows: list[dict], hidden: int) -> list[dict]:
@@ -283,13 +304,35 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="cpu", help="device for evaluation and fine-tuning (default cpu)")
     parser.add_argument("--no-cache", action="store_true", help="recompute sweeps and retrain missing models")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads (default: torch's own; fast mode 1)")
+                        help="torch threads (default: torch's own; fast mode 1; with --jobs/--scheduler: 1 per worker)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="worker processes on this machine (default 1: every cell in this process)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="a Dask scheduler (tcp://host:8786) whose workers compute the cells; needs the "
+                             "[cluster] extra")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON and PNGs")
     return parser
 
 
+def _methods_for(kind_model, args) -> list[str]:
+    """The row labels run on a model: every supported method and variant, or ``--methods``, less ``--skip-methods``."""
+    supported = compare.supported_methods(kind_model)
+    supported += [label for label, (method, _) in VARIANTS.items() if method in supported]
+    methods = [m for m in (args.methods or supported) if m not in args.skip_methods]
+    unknown = [m for m in methods if m not in supported]
+    if unknown:
+        raise SystemExit(f"methods {unknown} are not registered for {kind_model.kind!r}; registered methods and "
+                         f"variants: {supported}")
+    return methods
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Run the quality sweeps; write the JSON report and one plot per model; return the report."""
+    """Run the quality sweeps; write the JSON report and one plot per model; return the report.
+
+    Three phases: the dense models (shipped, cached, or trained now and saved), then every cell
+    of every model planned, then all cells computed together: here, or on ``--jobs`` local worker
+    processes, or on the workers of a Dask ``--scheduler``.
+    """
     args = _parser().parse_args(argv)
     quick = fast()
     datasets = args.datasets or (["digits"] if quick else ["mnist", "fashion-mnist"])
@@ -304,47 +347,61 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sweep_cache = data.cache_dir() / "bench_sweeps" if cache else None
     set_threads(args.threads)
     machine = machine_info(command_line("quality", argv))
+    with tempfile.TemporaryDirectory(prefix="quality-models-") as scratch:
+        planned = []  # per model: its info (dense accuracy to come), row labels and cells
+        for dataset in datasets:
+            train_full, test_set = compare.data_spec(dataset, "train"), compare.data_spec(dataset, "test")
+            size = len(load_data(train_full))
+            train_set = train_full if train_subset is None else compare.data_spec(dataset, "train",
+                                                                                  subset=min(train_subset, size))
+            for kind in kinds:
+                checkpoint, source = dense_checkpoint(dataset, kind, train_full, test_set, hidden=hidden_default,
+                                                      epochs=train_epochs, device=args.device, cache=cache,
+                                                      scratch=Path(scratch))
+                model = load_checkpoint(checkpoint)[0]
+                hidden = models.hidden_sizes(model)[0]
+                units = [max(1, hidden // 2)] if quick and not args.units else unit_counts(hidden, args.units)
+                methods = _methods_for(model, args)
+                name = f"{dataset}-{kind}"
+                print(f"{name}: {source}, {hidden} units; methods {methods}", flush=True)
+                labels, cells = plan_model(checkpoint, test_set, train_set, methods=methods, amounts=amounts,
+                                           units=units, seeds=seeds, finetune_epochs=args.finetune_epochs,
+                                           finetune_amounts=args.finetune_amounts,
+                                           finetune_units=args.finetune_units,
+                                           options=method_options(methods, method_samples), device=args.device)
+                info = {"name": name, "dataset": dataset, "kind": kind, "hidden": hidden, "source": source,
+                        "methods": methods, "units": units, "n_test": len(load_data(test_set)),
+                        "n_train_used": len(load_data(train_set))}
+                planned.append((info, labels, cells))
+        every_cell = [cell for _, _, cells in planned for cell in cells]
+        print(f"{len(every_cell)} cells; computing them "
+              + (f"on the Dask scheduler {args.scheduler}" if args.scheduler else
+                 f"on {args.jobs} worker processes" if args.jobs > 1 else "here"), flush=True)
+        with executor_for(args.jobs, args.scheduler) as executor:
+            every_row = compare.run_cells(every_cell, executor=executor, cache_dir=sweep_cache)
     rows, summary, model_infos, plots = [], [], [], []
-    for dataset in datasets:
-        train_full, test_set = data.load(dataset, "train"), data.load(dataset, "test")
-        train_set = train_full if train_subset is None else train_full.subset(min(train_subset, len(train_full)))
-        for kind in kinds:
-            model, source = dense_model(dataset, kind, train_full, test_set, hidden=hidden_default,
-                                        epochs=train_epochs, device=args.device, cache=cache)
-            hidden = models.hidden_sizes(model)[0]
-            units = [max(1, hidden // 2)] if quick and not args.units else unit_counts(hidden, args.units)
-            supported = compare.supported_methods(model)
-            supported += [label for label, (method, _) in VARIANTS.items() if method in supported]
-            methods = [m for m in (args.methods or supported) if m not in args.skip_methods]
-            unknown = [m for m in methods if m not in supported]
-            if unknown:
-                raise SystemExit(f"methods {unknown} are not registered for {kind!r}; registered methods and "
-                                 f"variants: {supported}")
-            name = f"{dataset}-{kind}"
-            print(f"{name}: {source}, {hidden} units; methods {methods}", flush=True)
-            model_rows = run_model(model, test_set, train_set, methods=methods, amounts=amounts, units=units,
-                                   seeds=seeds, finetune_epochs=args.finetune_epochs,
-                                   finetune_amounts=args.finetune_amounts, finetune_units=args.finetune_units,
-                                   options=method_options(methods, method_samples), device=args.device,
-                                   cache_dir=sweep_cache)
-            model_rows = sorted(({"dataset": dataset, "model": name, **r} for r in model_rows),
-                                key=lambda r: (r["level"], r["method"], r["amount"], r["seed"]))
-            info = {"name": name, "dataset": dataset, "kind": kind, "hidden": hidden, "source": source,
-                    "dense_accuracy": model_rows[0]["dense_accuracy"], "methods": methods, "units": units,
-                    "n_test": len(test_set), "n_train_used": len(train_set)}
-            model_infos.append(info)
-            rows += model_rows
-            summary += [{"dataset": dataset, "model": name, **e} for e in summarize(model_rows, hidden)]
-            png = plot(model_rows, name, report_path(args.out, f"quality_{name}", ".png"))
-            plots.append(png.name)
-            print(compare.format_table(model_rows), flush=True)
+    start = 0
+    for info, labels, cells in planned:
+        found, start = every_row[start:start + len(cells)], start + len(cells)
+        name, dataset = info["name"], info["dataset"]
+        model_rows = sorted(({"dataset": dataset, "model": name, **row, "method": label}
+                             for label, row in zip(labels, found)),
+                            key=lambda r: (r["level"], r["method"], r["amount"], r["seed"]))
+        info = {**info, "dense_accuracy": model_rows[0]["dense_accuracy"]}
+        model_infos.append(info)
+        rows += model_rows
+        summary += [{"dataset": dataset, "model": name, **e} for e in summarize(model_rows, info["hidden"])]
+        png = plot(model_rows, name, report_path(args.out, f"quality_{name}", ".png"))
+        plots.append(png.name)
+        print(compare.format_table(model_rows), flush=True)
     lead = next((m for m in model_infos if m["dataset"] == "mnist" and m["kind"] == "lstm"),
                 next((m for m in model_infos if m["kind"] == "lstm"), None))
     settings = {"datasets": datasets, "models": kinds, "amounts": amounts, "units": "per model (models[].units)",
                 "seeds": seeds, "finetune_epochs": args.finetune_epochs, "finetune_amounts": args.finetune_amounts,
                 "finetune_units": args.finetune_units, "finetune_lr": train.FINETUNE_LR,
                 "train_subset": train_subset, "method_samples": method_samples, "scope": "recurrent",
-                "skip_methods": args.skip_methods, "device": args.device, "train_epochs_if_trained": train_epochs}
+                "skip_methods": args.skip_methods, "device": args.device, "train_epochs_if_trained": train_epochs,
+                "jobs": args.jobs, "scheduler": args.scheduler}
     report = {"benchmark": "quality", "machine": machine, "settings": settings, "models": model_infos,
               "summary": summary, "headlines": headlines(summary, lead), "rows": rows, "plots": plots}
     path = write_report(report, args.out, "quality")

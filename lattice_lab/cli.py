@@ -129,12 +129,18 @@ def cmd_prune(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    model, card = checkpoints.load(args.checkpoint)
-    test_set = _dataset_for(card, args, "test")
-    train_set = _dataset_for(card, args, "train")
-    rows = compare.sweep(model, test_set, methods=args.methods, amounts=args.amounts, seeds=args.seeds,
-                         finetune_epochs=args.finetune_epochs, train_data=train_set, scope=args.scope,
-                         device=args.device, finetune_lr=args.finetune_lr, distill=args.distill)
+    from .executors import executor_for
+    from .sweep_specs import load_checkpoint
+
+    checkpoint = compare.checkpoint_spec(args.checkpoint)  # specs: what workers load, once each
+    card = load_checkpoint(checkpoint)[1]
+    name, layout = args.dataset or card["dataset"], card.get("layout", "rows")
+    test_set, train_set = (compare.data_spec(name, split, layout=layout) for split in ("test", "train"))
+    with executor_for(args.jobs, args.scheduler) as executor:
+        rows = compare.sweep(checkpoint, test_set, methods=args.methods, amounts=args.amounts, seeds=args.seeds,
+                             finetune_epochs=args.finetune_epochs, train_data=train_set, scope=args.scope,
+                             device=args.device, finetune_lr=args.finetune_lr, distill=args.distill,
+                             executor=executor)
     if args.out:
         _write_results(rows, Path(args.out), finetuned=bool(args.finetune_epochs))
     _emit(args, rows, compare.format_table(rows))
@@ -263,6 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     _finetune_args(p)
     p.add_argument("--dataset", choices=data.DATASETS, help="default: the checkpoint's own dataset")
     p.add_argument("--out", help="folder for results.json, results.csv and accuracy.png")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="worker processes on this machine, one torch thread each (default 1: all in this process); "
+                        "the rows are the same, but latency_ms and prune_seconds are not measured")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="compute the cells on the workers of this Dask scheduler (tcp://host:8786; needs "
+                        "pip install 'lattice_lab[cluster]', and lattice_lab on every worker)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("analyze", parents=[common], help="structure of a checkpoint: posets, lattices, spectra")

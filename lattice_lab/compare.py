@@ -178,7 +178,7 @@ def plan_sweep(model, data, methods: Iterable[str] | None = None, amounts: Seque
     """The cells of a sweep, in grid order (method, then amount, then seed), ready for :func:`run_cells`.
 
     Takes :func:`sweep`'s grid arguments (``model`` may be a :class:`CheckpointSpec`, ``data`` and
-    ``train_data`` :class:`DataSpec`\ s) and validates them before any work; nothing is pruned
+    ``train_data`` data specs) and validates them before any work; nothing is pruned
     here. Methods with a ``device`` option get the sweep's ``device`` unless ``options`` sets it.
     Plans of several models or datasets can be concatenated and run together, on one executor.
 
@@ -392,7 +392,7 @@ def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[f
     executor : None (default): compute the cells here, one after another. Otherwise an object
         with the ``concurrent.futures.Executor`` interface, e.g. ``lattice_lab.executors.local_pool(2)``,
         a Dask ``client.get_executor()``, or the Ray and submitit executors of ``examples/``; then
-        ``model`` must be a :class:`CheckpointSpec` and the data :class:`DataSpec`\ s (workers
+        ``model`` must be a :class:`CheckpointSpec` and the data :class:`DataSpec` objects (workers
         load them once each), and the methods must be registered by modules the workers can
         import. Rows are the serial run's, in grid order; ``latency_ms`` and ``prune_seconds`` are
         None (see :data:`TIMING_COLUMNS`).
