@@ -1,4 +1,6 @@
-"""compare: ShrinkBench-style rows, the sweep cache (memory and disk), export round trips, plots."""
+"""compare: ShrinkBench-style rows, the per-cell sweep cache (memory and disk), export round trips, plots.
+
+The fan-out on executors and the content addressing of the cache are pinned in test_sweeps.py."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,7 +13,7 @@ import pytest
 import torch
 from matplotlib.colors import to_hex
 
-from lattice_lab import compare, train
+from lattice_lab import compare, sweep_cell, train
 from lattice_lab.pruning import REGISTRY, MethodSpec, PruneResult, base, prune
 
 FAST_METHODS = ["magnitude", "random", "magnitude-units", "random-units"]
@@ -20,13 +22,13 @@ FAST_METHODS = ["magnitude", "random", "magnitude-units", "random-units"]
 @pytest.fixture
 def counted_prune(monkeypatch):
     calls = []
-    real = compare.prune
+    real = sweep_cell.prune
 
     def counting(*args, **kwargs):
         calls.append(args[1])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(compare, "prune", counting)
+    monkeypatch.setattr(sweep_cell, "prune", counting)
     compare.clear_cache()
     yield calls
     compare.clear_cache()
@@ -46,19 +48,20 @@ def test_rows_have_the_same_columns_for_every_method(model, digits):
     assert by[("magnitude", 0.5)]["flops"] < by[("magnitude", 0.5)]["flops_dense"]
 
 
-def test_repeated_sweep_is_served_from_the_memory_cache(model, digits, counted_prune):
+def test_repeated_sweep_is_served_from_the_memory_cache_cell_by_cell(model, digits, counted_prune):
     first = compare.sweep(model, digits[1], methods=["magnitude", "random-units"], amounts=[0.5], seeds=[0, 1])
     assert len(counted_prune) == 4
     again = compare.sweep(model, digits[1], methods=["magnitude", "random-units"], amounts=[0.5], seeds=[0, 1])
     assert len(counted_prune) == 4
     assert again == first and again is not first
-    compare.sweep(model, digits[1], methods=["magnitude", "random-units"], amounts=[0.5], seeds=[0, 2])
-    assert len(counted_prune) == 8  # another grid is another sweep
+    other = compare.sweep(model, digits[1], methods=["magnitude", "random-units"], amounts=[0.5], seeds=[0, 2])
+    assert len(counted_prune) == 6  # another grid computes only the cells it does not share (seed 2)
+    assert [r for r in other if r["seed"] == 0] == [r for r in first if r["seed"] == 0]
 
 
 def test_disk_cache_survives_a_cleared_memory_cache(model, digits, counted_prune, tmp_path):
     first = compare.sweep(model, digits[1], methods=["magnitude"], amounts=[0.5], cache_dir=tmp_path)
-    assert len(counted_prune) == 1 and len(list(tmp_path.glob("sweep-*.json"))) == 1
+    assert len(counted_prune) == 1 and len(list(tmp_path.glob("cell-*.json"))) == 2  # the cell and the dense accuracy
     compare.clear_cache()
     again = compare.sweep(model, digits[1], methods=["magnitude"], amounts=[0.5], cache_dir=tmp_path)
     assert len(counted_prune) == 1
@@ -180,19 +183,19 @@ def test_an_explicit_sweep_cache_holds_its_own_sweeps(model, digits, counted_pru
     own = compare.SweepCache()
     grid = {"methods": ["magnitude"], "amounts": [0.5]}
     first = compare.sweep(model, digits[1], **grid, cache=own)
-    assert len(counted_prune) == 1 and len(own.memory) == 1 and compare.DEFAULT_CACHE.memory == {}
+    assert len(counted_prune) == 1 and len(own.memory) == 2 and compare.DEFAULT_CACHE.memory == {}  # cell, dense
     again = compare.sweep(model, digits[1], **grid, cache=own)
     assert len(counted_prune) == 1 and again == first
     compare.sweep(model, digits[1], **grid)  # the default cache has not seen it
-    assert len(counted_prune) == 2 and len(compare.DEFAULT_CACHE.memory) == 1
+    assert len(counted_prune) == 2 and len(compare.DEFAULT_CACHE.memory) == 2
     compare.clear_cache()  # clears the default cache only
-    assert compare.DEFAULT_CACHE.memory == {} and len(own.memory) == 1
+    assert compare.DEFAULT_CACHE.memory == {} and len(own.memory) == 2
 
 
 def test_a_sweep_cache_with_a_folder_serves_a_new_process_from_its_files(model, digits, counted_prune, tmp_path):
     grid = {"methods": ["magnitude", "random-units"], "amounts": [0.5]}
     first = compare.sweep(model, digits[1], **grid, cache=compare.SweepCache(tmp_path))
-    assert len(counted_prune) == 2 and len(list(tmp_path.glob("sweep-*.json"))) == 1
+    assert len(counted_prune) == 2 and len(list(tmp_path.glob("cell-*.json"))) == 3  # 2 cells, 1 dense accuracy
     fresh = compare.SweepCache(tmp_path)  # as a later session would make it
     assert compare.sweep(model, digits[1], **grid, cache=fresh) == first and len(counted_prune) == 2
     # the same files as cache_dir= writes: one folder serves both spellings
@@ -201,12 +204,12 @@ def test_a_sweep_cache_with_a_folder_serves_a_new_process_from_its_files(model, 
 
 def test_sweep_cache_rows_are_copies(tmp_path):
     cache = compare.SweepCache()
-    rows = [{"method": "magnitude", "accuracy": 0.5}]
-    cache.put("k", rows)
-    rows[0]["accuracy"] = 0.0
+    row = {"method": "magnitude", "accuracy": 0.5}
+    cache.put("k", row)
+    row["accuracy"] = 0.0
     served = cache.get("k")
-    served[0]["accuracy"] = 1.0
-    assert cache.get("k") == [{"method": "magnitude", "accuracy": 0.5}]
+    served["accuracy"] = 1.0
+    assert cache.get("k") == {"method": "magnitude", "accuracy": 0.5}
     assert cache.path("k") is None and cache.in_folder(tmp_path).path("k").parent == tmp_path
 
 
