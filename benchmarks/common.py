@@ -522,9 +522,37 @@ def live_budget_tables(report: dict[str, Any]) -> list[str]:
     return lines + [f"Median {report['median_s']:.2f} s per move: {verdict} the {report['budget_s']:.0f} s budget.", ""]
 
 
+def sweep_scaling_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: the grid serially and on workers, the speedup and overhead, and the projected full quality grid."""
+    settings = report["settings"]
+    workers = settings["workers"]
+    lines = [f"### Sweep scaling: serial against {workers} workers", "", _machine_line(report), "",
+             f"{report['cells']} cells ({settings['checkpoint']}: {', '.join(settings['methods'])} at amounts "
+             f"{', '.join(f'{a:g}' for a in settings['amounts'])}; one epoch of fine-tuning on "
+             f"{settings['train_subset']} sequences), sweep cache off, one torch thread per process:", ""]
+    rows = [["serial (this process)", f"{report['serial_s']:.1f}", f"{report['serial_s'] / report['cells']:.2f}"],
+            [f"{workers} workers ({settings['engine']})", f"{report['parallel_s']:.1f}",
+             f"{report['parallel_s'] / report['cells']:.2f}"]]
+    lines += _table(["run", "wall time (s)", "s per cell"], rows) + [""]
+    verdict = "met" if report["target_met"] else "**not met**"
+    lines += [f"Speedup {report['speedup']:.2f}× (target ≥ {report['target_speedup']:g}×: {verdict}), efficiency "
+              f"{100 * report['efficiency']:.0f}%, fan-out overhead {report['overhead_per_cell_s']:.2f} s per cell; "
+              f"rows identical to the serial run's (but for latency_ms and prune_seconds): "
+              f"{'yes' if report['identical'] else '**no**'}.", ""]
+    if report.get("projection"):
+        p = report["projection"]
+        slowest = max(report["probe"], key=lambda e: e["seconds"])
+        lines += [f"The full quality grid ({p['cells']} cells; every model counted as costly as the LSTM, so an "
+                  f"upper bound) is {p['core_seconds'] / 3600:.1f} core-hours: on {p['cores']} cores about "
+                  f"{p['projected_s'] / 60:.0f} min (its longest cell, {slowest['label']}, takes "
+                  f"{p['longest_cell_s']:.0f} s). Seconds per cell, by row label:", ""]
+        lines += _table(["label", "s per cell"], [[e["label"], f"{e['seconds']:.1f}"] for e in report["probe"]]) + [""]
+    return lines
+
+
 TABLES = {"quality": quality_tables, "expander": expander_tables, "spectral_lstm": spectral_lstm_tables,
           "cost": cost_tables, "speed": speed_tables, "train_speed": train_speed_tables,
-          "live_budget": live_budget_tables}
+          "live_budget": live_budget_tables, "sweep_scaling": sweep_scaling_tables}
 """Benchmark name -> the function that renders its report as README markdown lines."""
 
 

@@ -349,7 +349,8 @@ def run_cells(cells: Sequence[PlannedCell], *, executor=None, cache: bool | Swee
                 raise
     finally:
         for future in futures:
-            future.cancel()  # the ones not started yet (a no-op for finished ones)
+            if not future.done():
+                future.cancel()  # the cells not finished when another failed or the wait was interrupted
     return [dict(row) for row in rows]
 
 
