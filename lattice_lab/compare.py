@@ -315,6 +315,9 @@ def run_cells(cells: Sequence[PlannedCell], *, executor=None, cache: bool | Swee
     store = _sweep_cache(cache, cache_dir, "sweep")
     if progress is not None:
         check_bool(progress, "progress", "sweep")
+    if executor is not None:
+        for cell in cells:  # every cell, cached or not: whether a grid runs must not depend on the cache
+            _for_executor(cell)
     rows: list[dict | None] = [None] * len(cells)
     for index, cell in enumerate(cells):
         if store is not None and cell.key is not None:

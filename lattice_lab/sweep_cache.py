@@ -8,9 +8,9 @@ A cell's key (:func:`cell_key`) is the sha256 of one canonical JSON text holding
   (:func:`lattice_lab.sweep_specs.data_digest`),
 - the method, its options (a dataset among them by its digest), the amount, the seed, the scope,
   the fine-tuning epochs, learning rate and distillation, the device,
-- the version of the code that computes the row (:func:`code_version`: a hash of the source of
+- the version of the code that computes the row (:func:`code_version`: a hash of the code of
   the method's module, of :mod:`lattice_lab.sweep_cell`, and of every ``lattice_lab`` module they
-  import, transitively), the torch version and :data:`CACHE_FORMAT`.
+  import, transitively, docstrings and comments left out), the torch version and :data:`CACHE_FORMAT`.
 
 Change any of them (one value in the last time step of one test sequence, an option, a line of
 the method) and the key changes: the row is computed again, never served stale. A key is None

@@ -226,7 +226,7 @@ def load_checkpoint(spec: CheckpointSpec, *, verify: bool = True) -> tuple[nn.Mo
     return model, card
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=8)  # the quality grid: 2 datasets x (test, training subset, all of train)
 def _load_data(name: str, split: str, layout: str, subset: int | None, seed: int, length: int | None,
                n: int | None) -> data.SequenceDataset:
     return data.load(name, split, layout=layout, subset=subset, seed=seed, length=length, n=n)

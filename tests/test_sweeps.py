@@ -180,9 +180,12 @@ def test_in_memory_models_and_data_run_serially_and_are_refused_by_an_executor(m
         compare.sweep(checkpoint, test, methods=["magnitude"], amounts=[0.5], cache=False, executor=executor,
                       train_data=digits[0])
     assert executor.submitted == []
-    in_memory = compare.sweep(model, digits[1], methods=["magnitude"], amounts=[0.5], cache=False)
+    cache = compare.SweepCache()
+    in_memory = compare.sweep(model, digits[1], methods=["magnitude"], amounts=[0.5], cache=cache)
     from_specs = compare.sweep(checkpoint, test, methods=["magnitude"], amounts=[0.5], cache=False)
     assert _comparable(in_memory) == _comparable(from_specs)
+    with pytest.raises(ValueError, match="give sweep a checkpoint"):  # refused even when every cell is cached
+        compare.sweep(model, digits[1], methods=["magnitude"], amounts=[0.5], cache=cache, executor=executor)
 
 
 def test_the_sweeps_device_reaches_every_method_that_takes_one(specs):
