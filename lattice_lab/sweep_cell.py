@@ -18,7 +18,8 @@ kernels may round differently with another thread count.
 Two columns are wall-clock measurements, not results: ``latency_ms`` (:func:`latency_ms`, one
 forward pass on 256 test sequences) and ``prune_seconds``. They are measured only when the cell
 says so (``cell.timings``: serial sweeps); under an executor other cells share the cores, the
-numbers would mean nothing, and they are None. Compare speeds with ``benchmarks.speed``.
+numbers would mean nothing, and they are None. A row served from the sweep cache keeps the
+wall-clock columns of the run that computed it. Compare speeds with ``benchmarks.speed``.
 
 Must not import: compare, widgets, cli, sweep_cache.
 
