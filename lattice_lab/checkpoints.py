@@ -354,18 +354,17 @@ def _reason(error: Exception) -> str:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise ValueError(f"{path} was refused by torch.load(weights_only=True), which loads only tensors and "
-                         f"plain containers and never runs pickled code; the file is not a torch checkpoint "
-                         f"or holds other objects ({_reason(error)})") from error
-    except OSError:
-        raise  # unreadable (permissions, I/O): the caller's error names the file
-    except Exception as error:  # torch.load's other ways to say "damaged": RuntimeError, EOFError, KeyError...
-        reason = _reason(error) if str(error) else type(error).__name__
-        raise ValueError(f"{path} is not a readable torch checkpoint (truncated, damaged or another kind of "
-                         f"file): {reason}") from error
+    with open(path, "rb") as handle:  # an unreadable file (permissions, I/O) is an OSError naming it
+        try:
+            payload = torch.load(handle, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as error:
+            raise ValueError(f"{path} was refused by torch.load(weights_only=True), which loads only tensors and "
+                             f"plain containers and never runs pickled code; the file is not a torch checkpoint "
+                             f"or holds other objects ({_reason(error)})") from error
+        except Exception as error:  # torch's ways to say "damaged": RuntimeError, OSError, EOFError, KeyError...
+            reason = _reason(error) if str(error) else type(error).__name__
+            raise ValueError(f"{path} is not a readable torch checkpoint (truncated, damaged or another kind of "
+                             f"file): {reason}") from error
     required = ("config", "state_dict", "masks", "card")
     if not isinstance(payload, dict) or any(key not in payload for key in required):
         found = sorted(map(str, payload)) if isinstance(payload, dict) else type(payload).__name__

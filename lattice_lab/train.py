@@ -59,7 +59,7 @@ from tqdm.auto import tqdm
 
 from .devices import (DEVICES, describe_device, model_device, refresh_pruned_weights, select_device,  # noqa: F401
                       to_device)  # DEVICES, describe_device: re-exported
-from .memory import check_fits, format_bytes
+from .memory import check_fits
 from .models import check_finite_weights, check_inputs
 from .progress import quiet
 from .validation import InvalidParameterError, check_bool, check_float, check_instance, check_int
@@ -355,8 +355,8 @@ def _check_training_memory(model: nn.Module, device: torch.device) -> None:
     Adam keeps, for every weight, the weight, its gradient and two moments: four float32 numbers.
     """
     count = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    check_fits(16 * count, f"training {count:,} parameters with Adam (weights, gradients and two moments: "
-                           f"{format_bytes(16 * count)})", device)
+    check_fits(16 * count, f"training {count:,} parameters with Adam (each: the weight, its gradient and two "
+                           "moments)", device)
 
 
 class _FiniteLossGuard:
