@@ -216,7 +216,10 @@ def _batches(location: tuple[Path, str], split: str, allow_download: bool) -> li
             hint = ("download it again (load(..., download=True) or `lattice-lab fetch cifar10`) or delete it"
                     if folders.in_download_root(path) else "replace it with a good copy")
             raise folders.DamagedFileError(error.path, f"{error}; {hint}") from error
-        download()  # a damaged download is fetched again, verified
+        try:
+            download()  # a damaged download is fetched again, verified
+        except OSError as failure:
+            raise folders.DamagedFileError(error.path, f"{error}; downloading it again failed: {failure}") from failure
         return [_batch_from_archive(path, name) for name in BATCHES[split]]
 
 

@@ -169,7 +169,10 @@ def read(request: Request) -> SequenceDataset:
     except folders.DamagedFileError as error:
         if not (request.download and folders.in_download_root(error.path)):
             raise folders.DamagedFileError(error.path, _damaged_message(error, request)) from error
-        download(request.name)  # a damaged download is fetched again (fetch verifies every file)
+        try:
+            download(request.name)  # a damaged download is fetched again (fetch verifies every file)
+        except OSError as failure:
+            raise folders.DamagedFileError(error.path, f"{error} Downloading it again failed: {failure}") from failure
         images, labels, image_path = _read_split(request.name, request.location, request.split)
     index = selection(len(labels), request.subset, request.split, request.seed)
     if index is not None:
