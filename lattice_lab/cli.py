@@ -52,6 +52,8 @@ from .pruning import REGISTRY, prune
 from .settings import fast
 
 RESULT_FILES = ("results.json", "results.csv", "accuracy.png")
+EXIT_CODES = ("exit codes: 0 done; 2 it cannot run with what it was given (an argument, a file, --out); "
+              "1 it ran and failed (a download, a full disk, a diverging training); 130 interrupted")
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 _RUNTIME_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}  # the disk, not the arguments
 
@@ -253,7 +255,7 @@ def _finetune_args(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``lattice-lab`` (every subcommand has ``--help``)."""
-    parser = argparse.ArgumentParser(prog="lattice-lab", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="lattice-lab", description=__doc__.split("\n")[0], epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")

@@ -83,6 +83,14 @@ class NonFiniteLossError(FloatingPointError):
         super().__init__(message)
         self.step, self.epoch, self.batch, self.history = step, epoch, batch, history
 
+    def __reduce__(self):  # picklable (errors cross process boundaries in parallel sweeps)
+        return _rebuild_non_finite_loss_error, (str(self), self.step, self.epoch, self.batch, self.history)
+
+
+def _rebuild_non_finite_loss_error(message: str, step: int, epoch: int, batch: int,
+                                   history: list[dict[str, float]]) -> NonFiniteLossError:
+    return NonFiniteLossError(message, step=step, epoch=epoch, batch=batch, history=history)
+
 
 def _check_model(model: Any, caller: str) -> nn.Module:
     check_instance(model, "model", caller, nn.Module, "a torch.nn.Module")

@@ -333,6 +333,19 @@ def test_export_masks_that_fails_midway_leaves_the_earlier_masks_file(digits_mod
     assert path.read_bytes() == old and sorted(p.name for p in tmp_path.iterdir()) == ["masks.pt"]
 
 
+@pytest.mark.parametrize("error", [
+    data.DamagedFileError(Path("/data/x.gz"), "x.gz cannot be read"),
+    train.NonFiniteLossError("fit stopped", step=3, epoch=1, batch=3, history=[{"epoch": 1}]),
+    MemoryLimitError("too big"), data.DownloadError("no source"), InvalidParameterError("bad"),
+])
+def test_the_package_errors_survive_pickling(error):
+    """Parallel sweeps send errors between processes: each comes back whole, with its attributes."""
+    import pickle
+
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is type(error) and str(back) == str(error) and vars(back) == vars(error)
+
+
 def test_fetch_refuses_a_dataset_without_files(unchanged):
     with pytest.raises(InvalidParameterError, match="The 'name' parameter of fetch must be one of 'mnist'"):
         data.fetch("digits")
@@ -852,3 +865,12 @@ sys.exit(cli.main(sys.argv[1:]))
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["m.json", "m.pt"]
     _, card = checkpoints.load(tmp_path / "m.pt")
     assert card["seed"] == 5 and json.loads((tmp_path / "m.json").read_text()) == card
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode: the patched cases cover it")
+def test_an_unreadable_checkpoint_is_one_line_naming_it(sandbox, capsys):
+    path = sandbox[0] / "secret.pt"
+    shutil.copy(SHIPPED / "digits-lstm.pt", path)
+    path.chmod(0)
+    code, _, err = run(capsys, "evaluate", "--checkpoint", path)
+    assert code == 2 and one_line_error(err, "evaluate") == f"[Errno 13] Permission denied: '{path}'"

@@ -46,6 +46,9 @@ class DamagedFileError(ValueError):
         super().__init__(message)
         self.path = Path(path)
 
+    def __reduce__(self):  # picklable (errors cross process boundaries in parallel sweeps)
+        return type(self), (self.path, str(self))
+
 
 def cache_dir() -> Path:
     """The folder for everything this package writes.
