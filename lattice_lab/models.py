@@ -277,16 +277,17 @@ def check_finite_weights(model: nn.Module, caller: str) -> nn.Module:
     >>> check_finite_weights(model, "prune")
     Traceback (most recent call last):
     ...
-    lattice_lab.validation.InvalidParameterError: The 'model' parameter of prune must have finite weights. Got \
-1 NaN and 0 infinite values in readout.bias instead.
+    lattice_lab.validation.InvalidParameterError: The 'model' parameter of prune must have finite weights (no NaN or \
+infinite values). Got 1 NaN and 0 infinite values in readout.bias instead.
     """
     tensors = list(model.named_parameters()) + list(model.named_buffers())
     for name, tensor in tensors:
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             nan = int(torch.isnan(tensor).sum())
             infinite = int(torch.isinf(tensor).sum())
-            raise InvalidParameterError(f"The 'model' parameter of {caller} must have finite weights. Got {nan} NaN "
-                                        f"and {infinite} infinite values in {name} instead.")
+            raise InvalidParameterError(f"The 'model' parameter of {caller} must have finite weights (no NaN or "
+                                        f"infinite values). Got {nan} NaN and {infinite} infinite values in {name} "
+                                        "instead.")
     return model
 
 

@@ -433,3 +433,10 @@ def test_a_card_with_nan_is_saved_as_strict_json(tmp_path, model):
     path = save(tmp_path / "m.pt", model, {**_card(model), "test_accuracy": float("nan")})
     assert '"test_accuracy": null' in path.with_suffix(".json").read_text()
     assert load(path)[1]["test_accuracy"] is None
+
+
+@pytest.mark.parametrize("name", list_shipped())
+def test_every_shipped_sidecar_is_its_card_so_loading_never_writes_into_the_package(name):
+    path = checkpoints.resolve(name)
+    card = torch.load(path, weights_only=True)["card"]
+    assert json.loads(path.with_suffix(".json").read_text()) == card

@@ -129,8 +129,9 @@ def tensor_data(inputs: torch.Tensor):
 def test_every_method_refuses_non_finite_weights(method, value, digits_model, digits_train, unchanged):
     poisoned = with_value(digits_model, value)
     before = state(poisoned)
-    with pytest.raises(InvalidParameterError, match=r"The 'model' parameter of prune must have finite weights. Got "
-                                                    r"\d NaN and \d infinite values in layers.0.weight_hh_l0 instead."):
+    with pytest.raises(InvalidParameterError, match=r"The 'model' parameter of prune must have finite weights \(no NaN "
+                                                    r"or infinite values\). Got \d NaN and \d infinite values in "
+                                                    r"layers.0.weight_hh_l0 instead."):
         prune(poisoned, method, 0.5, digits_train)
     assert same_state(poisoned, before)
 

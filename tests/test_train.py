@@ -404,8 +404,9 @@ def test_nan_weights_are_refused_before_computing(entry):
         model.layers[0].weight_hh_l0[1, 1] = float("nan")
     function = (lambda: fit(model, _toy_data(), epochs=1, device="cpu")) if entry == "fit" else (
         lambda: evaluate(model, _toy_data()))
-    with pytest.raises(ValueError, match=f"The 'model' parameter of {entry} must have finite weights. Got 1 NaN and 0 "
-                                         "infinite values in layers.0.weight_hh_l0 instead."):
+    with pytest.raises(ValueError, match=f"The 'model' parameter of {entry} must have finite weights \\(no NaN or "
+                                         r"infinite values\). Got 1 NaN and 0 infinite values in layers.0.weight_hh_l0 "
+                                         "instead."):
         function()
 
 
