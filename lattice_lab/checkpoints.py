@@ -10,8 +10,19 @@ A checkpoint is one file written with ``torch.save``::
 and read back with ``torch.load(..., weights_only=True)``, so loading a file never runs
 pickled code. The card records the sha256 of the weights (:func:`weights_sha256`) and of the
 masks; :func:`load` recomputes both and refuses a checkpoint that was modified. A pruned model
-loads back pruned: the masks are re-attached with ``torch.nn.utils.prune``. Next to every
-``<name>.pt`` :func:`save` writes ``<name>.json``, the card alone, for humans.
+loads back pruned: the masks are re-attached with ``torch.nn.utils.prune``.
+
+The card lives inside the ``.pt``; next to it :func:`save` writes ``<name>.json``, the same card
+for humans, derived from it (:func:`sidecar_text`). Both are written with
+:func:`lattice_lab.atomic.atomic_write` (each file is the old one or the complete new one, with
+the permissions the user's umask gives), the ``.pt`` first: if the second write fails or is
+interrupted, the ``.pt`` is new and the ``.json`` old or missing, and :func:`load` repairs the
+``.json`` from the card it read.
+
+Nothing is allocated before the file is known to describe a model that fits: :func:`load`
+checks the config against the memory of the machine (a 4 KB file claiming ``hidden_size =
+200000`` is refused with the estimate) and against the shapes of the stored tensors, on PyTorch's
+``meta`` device, before building the model.
 
 A pruned model's card has one shape, :func:`pruned_card`'s, whoever saves it (``lattice-lab
 prune --out`` and the PruningLab's save button): the card of the pruned model itself (its config
@@ -49,15 +60,18 @@ import json
 import os
 import pickle
 import platform
-import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .models import KINDS, SequenceClassifier, build
-from .surgery import apply_masks, get_masks, make_permanent
+from . import strict_json
+from .atomic import atomic_write
 from .devices import describe_device, select_device, to_device
+from .memory import check_fits
+from .models import KINDS, SequenceClassifier, build, normalize_config, parameter_count
+from .surgery import apply_masks, get_masks, make_permanent
 from .validation import check_instance
 
 SHIPPED_FOLDER = "shipped"
@@ -242,37 +256,38 @@ def pruned_card(dense_card: dict[str, Any] | None, pruned_model: SequenceClassif
 
 
 def _plain(card: dict[str, Any]) -> dict[str, Any]:
-    """``card`` as plain JSON types (str subclasses become str, tuples lists); TypeError if not JSON-able."""
+    """``card`` as plain JSON types (str subclasses become str, tuples lists, NaN None); TypeError if not JSON-able."""
     try:
-        return json.loads(json.dumps(card))
+        return strict_json.plain(card)
     except (TypeError, ValueError) as error:
         raise TypeError(f"card must be JSON-serializable (plain dicts, lists, str, numbers): {error}") from error
 
 
-# --------------------------------------------------------------------------- saving
+def sidecar_text(card: dict[str, Any]) -> str:
+    """The text of the ``.json`` written beside a checkpoint: its card, indented, keys sorted, strict JSON.
 
-def _atomic_write(path: Path, write) -> None:
-    """Call ``write(file)`` on a temporary file next to ``path``, then rename it into place."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    >>> print(sidecar_text({"b": float("nan"), "a": 1}))
+    {
+      "a": 1,
+      "b": null
+    }
+    <BLANKLINE>
+    """
+    return strict_json.dumps(card, indent=2, sort_keys=True) + "\n"
+
+
+# --------------------------------------------------------------------------- saving
 
 
 def save(path: str | os.PathLike, model: SequenceClassifier, card: dict[str, Any]) -> Path:
     """Write ``model`` and its card to ``path`` (``.pt``) and the card to ``path.with_suffix(".json")``.
 
-    Both files are written atomically (a temporary file in the same folder, then
-    ``os.replace``): a failed save leaves nothing half-written. A copy of ``card`` is stored
-    with ``sha256`` (of the weights), ``masks_sha256`` and ``masked`` (names of the masked
-    tensors) added; neither ``model`` nor ``card`` is modified. Returns the path written.
+    Both files are written atomically (:func:`lattice_lab.atomic.atomic_write`), the ``.pt``
+    first: a failed save leaves each file old or complete, and a ``.json`` left behind by an
+    interruption between the two is repaired by :func:`load`. New files get the permissions of the
+    user's umask. A copy of ``card`` is stored with ``sha256`` (of the weights), ``masks_sha256``
+    and ``masked`` (names of the masked tensors) added, non-finite numbers as None; neither
+    ``model`` nor ``card`` is modified. Returns the path written.
 
     Examples
     --------
@@ -296,9 +311,8 @@ def save(path: str | os.PathLike, model: SequenceClassifier, card: dict[str, Any
     card = _plain(card)
     payload = {"config": dict(model.config), "state_dict": state, "masks": masks, "card": card}
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, lambda file: torch.save(payload, file))
-    text = (json.dumps(card, indent=2, sort_keys=True) + "\n").encode()
-    _atomic_write(path.with_suffix(".json"), lambda file: file.write(text))
+    atomic_write(path, lambda file: torch.save(payload, file))
+    atomic_write(path.with_suffix(".json"), sidecar_text(card))
     return path
 
 
@@ -340,19 +354,31 @@ def _reason(error: Exception) -> str:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise ValueError(f"{path} was refused by torch.load(weights_only=True), which loads only tensors and "
-                         f"plain containers and never runs pickled code; the file is not a torch checkpoint "
-                         f"or holds other objects ({_reason(error)})") from error
-    except (RuntimeError, EOFError) as error:
-        raise ValueError(f"{path} is not a readable torch checkpoint: {error}") from error
+    with open(path, "rb") as handle:  # an unreadable file (permissions, I/O) is an OSError naming it
+        try:
+            payload = torch.load(handle, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as error:
+            raise ValueError(f"{path} was refused by torch.load(weights_only=True), which loads only tensors and "
+                             f"plain containers and never runs pickled code; the file is not a torch checkpoint "
+                             f"or holds other objects ({_reason(error)})") from error
+        except Exception as error:  # torch's ways to say "damaged": RuntimeError, OSError, EOFError, KeyError...
+            reason = _reason(error) if str(error) else type(error).__name__
+            raise ValueError(f"{path} is not a readable torch checkpoint (truncated, damaged or another kind of "
+                             f"file): {reason}") from error
     required = ("config", "state_dict", "masks", "card")
     if not isinstance(payload, dict) or any(key not in payload for key in required):
-        found = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
+        found = sorted(map(str, payload)) if isinstance(payload, dict) else type(payload).__name__
         raise ValueError(f"{path} is not a lattice_lab checkpoint: expected a dict with keys {list(required)}, "
                          f"found {found}")
+    for key in ("config", "card"):
+        if not isinstance(payload[key], dict):
+            raise ValueError(f"{path} is not a lattice_lab checkpoint: its {key!r} is a "
+                             f"{type(payload[key]).__name__}, not a dict")
+    for key in ("state_dict", "masks"):
+        tensors = payload[key]
+        if not isinstance(tensors, dict) or not all(isinstance(name, str) and isinstance(value, torch.Tensor)
+                                                    for name, value in tensors.items()):
+            raise ValueError(f"{path} is not a lattice_lab checkpoint: its {key!r} must map names to tensors")
     return payload
 
 
@@ -366,6 +392,54 @@ def _verify(path: Path, payload: dict[str, Any]) -> None:
             raise ValueError(f"checkpoint {path} was modified: {key} {actual} != card {card[key]}")
 
 
+def _check_config(path: Path, payload: dict[str, Any]) -> dict[str, Any]:
+    """The checkpoint's config, normalized, once it is known to fit the machine and the stored tensors.
+
+    Nothing is allocated: the memory check counts parameters on the meta device, and the shapes
+    are compared with a model built there.
+    """
+    try:
+        config = normalize_config(payload["config"])
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"checkpoint {path} has an invalid model config: {error}") from error
+    count = parameter_count(config)
+    check_fits(4 * count, f"checkpoint {path}: its config (kind {config['kind']!r}, hidden_size "
+                          f"{config['hidden_size']}, {count:,} float32 parameters)")
+    with torch.device("meta"):
+        expected = {key: tuple(value.shape) for key, value in build(config).state_dict().items()}
+    stored = {key: tuple(value.shape) for key, value in payload["state_dict"].items()}
+    if stored != expected:
+        missing = sorted(set(expected) - set(stored))
+        unexpected = sorted(set(stored) - set(expected))
+        wrong = [f"{key} is {stored[key]} in the file, {expected[key]} by the config"
+                 for key in sorted(set(stored) & set(expected)) if stored[key] != expected[key]]
+        details = "; ".join(part for part in (
+            f"missing {missing[:4]}{' ...' if len(missing) > 4 else ''}" if missing else "",
+            f"unexpected {unexpected[:4]}{' ...' if len(unexpected) > 4 else ''}" if unexpected else "",
+            "; ".join(wrong[:4])) if part)
+        raise ValueError(f"checkpoint {path}: the weights do not fit its config {config} (another "
+                         f"architecture?): {details}")
+    return config
+
+
+def _repair_sidecar(path: Path, card: dict[str, Any]) -> None:
+    """Rewrite ``<name>.json`` from the card in the ``.pt`` when it is missing, unreadable or different.
+
+    Best effort: a folder that cannot be written (a read-only install) only costs a warning.
+    """
+    sidecar = path.with_suffix(".json")
+    try:
+        if json.loads(sidecar.read_text(encoding="utf-8")) == card:
+            return
+    except (OSError, ValueError):
+        pass  # missing, unreadable or not JSON: write it
+    try:
+        atomic_write(sidecar, sidecar_text(card))
+    except OSError as error:
+        warnings.warn(f"{sidecar} does not match the card inside {path} and could not be repaired: {error}",
+                      RuntimeWarning, stacklevel=3)
+
+
 def load(path_or_name: str | os.PathLike, *, device: str | torch.device = "cpu",
          expect_kind: str | None = None) -> tuple[SequenceClassifier, dict[str, Any]]:
     """Load a checkpoint written by :func:`save`: returns ``(model, card)``.
@@ -376,16 +450,20 @@ def load(path_or_name: str | os.PathLike, *, device: str | torch.device = "cpu",
     device : where to put the model (see :func:`lattice_lab.devices.select_device`).
     expect_kind : if given, the model kind the caller needs (``"lstm"``, ...).
 
-    The file is read with ``weights_only=True``; the weights' sha256 must match the card.
-    Prune masks are re-attached, so a pruned model loads back pruned. The model is returned
-    in eval mode.
+    The file is read with ``weights_only=True``; the weights' sha256 must match the card; the
+    config must fit the machine's memory and the stored tensors' shapes (both checked before
+    anything is allocated). Prune masks are re-attached, so a pruned model loads back pruned. The
+    model is returned in eval mode. A ``.json`` beside the file that is missing or differs from the
+    card inside it is rewritten from that card.
 
     Raises
     ------
     FileNotFoundError : no such file and no shipped checkpoint of that name.
     ValueError : unreadable or not a lattice_lab checkpoint, modified since it was saved
-        (sha256 mismatch), of another kind than ``expect_kind``, or weights that do not fit
-        the config.
+        (sha256 mismatch), of another kind than ``expect_kind``, weights that do not fit the
+        config, or masks that name no tensor of the model.
+    lattice_lab.memory.MemoryLimitError : (a ValueError) a config whose model could not fit in memory.
+    OSError : the file cannot be read (permissions, I/O).
 
     Examples
     --------
@@ -400,19 +478,20 @@ def load(path_or_name: str | os.PathLike, *, device: str | torch.device = "cpu",
     path = resolve(path_or_name)
     payload = _read(path)
     _verify(path, payload)
-    config = payload["config"]
-    kind = config.get("kind") if isinstance(config, dict) else None
+    kind = payload["config"].get("kind")
     if expect_kind is not None and kind != expect_kind:
         raise ValueError(f"checkpoint {path} holds a {kind!r} model, expected kind {expect_kind!r}")
-    try:
-        model = build(config)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"checkpoint {path} has an invalid model config: {error}") from error
+    config = _check_config(path, payload)
+    model = build(config)
     try:
         model.load_state_dict(payload["state_dict"])
-    except RuntimeError as error:
+    except RuntimeError as error:  # dtypes: the shapes were checked
         raise ValueError(f"checkpoint {path}: the weights do not fit its config {config} "
                          f"(another architecture?): {error}") from error
     if payload["masks"]:
-        apply_masks(model, payload["masks"], inplace=True)
+        try:
+            apply_masks(model, payload["masks"], inplace=True)
+        except ValueError as error:
+            raise ValueError(f"checkpoint {path}: {error}") from error
+    _repair_sidecar(path, payload["card"])
     return to_device(model, device).eval(), payload["card"]

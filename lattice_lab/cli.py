@@ -1,7 +1,25 @@
-"""The ``lattice-lab`` command line: demo, train, evaluate, prune, compare, analyze.
+"""The ``lattice-lab`` command line: demo, train, evaluate, prune, compare, analyze, fetch.
 
 Human tables by default, machine-readable JSON with ``--json`` (progress goes to stderr, so
-stdout stays parseable). ``--checkpoint`` takes a path or the name of a shipped checkpoint.
+stdout stays parseable; strict JSON: a NaN is ``null``). ``--checkpoint`` takes a path or the
+name of a shipped checkpoint. ``fetch`` downloads datasets into the cache, every file checked
+against its sha256 (mirrors in ``$LATTICE_LAB_MIRROR`` first).
+
+Failures are one line on stderr, ``lattice-lab <command>: error: <what, naming the file or the
+argument>``, never a traceback, and the exit code says which kind:
+
+- 2: the command cannot run with what it was given: an invalid argument or option, a size that
+  could not fit in memory, a missing, unreadable, damaged or foreign file (a truncated
+  checkpoint, a text file, a bit-flipped ``.gz``), a dataset whose feature size is not the
+  model's, an ``--out`` that cannot be written (checked before any work starts), a missing extra.
+- 1: it ran and failed: a download that no source could give with the right checksum, a disk
+  that filled up, a training that diverged (NaN loss), an error inside PyTorch.
+- 130: interrupted (Ctrl-C): it prints ``interrupted``. Every file the package writes is written
+  atomically, so each one is then the old file or the complete new one.
+
+``--out`` is checked first: for ``train`` and ``prune`` a ``.pt`` file name whose folder can be
+made and written; for ``compare`` and ``demo`` a folder. ``compare`` refuses a folder that holds an
+earlier run's results unless ``--overwrite`` is given; ``demo`` replaces them (it is the demo).
 
 Sits on top: nothing in the package imports it.
 
@@ -17,7 +35,9 @@ SystemExit: 0
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import shlex
 import sys
 import time
@@ -26,13 +46,20 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoints, compare, data, metrics, models, train
+from . import checkpoints, compare, data, metrics, models, strict_json, train
+from .atomic import atomic_write
 from .pruning import REGISTRY, prune
 from .settings import fast
 
+RESULT_FILES = ("results.json", "results.csv", "accuracy.png")
+EXIT_CODES = ("exit codes: 0 done; 2 it cannot run with what it was given (an argument, a file, --out); "
+              "1 it ran and failed (a download, a full disk, a diverging training); 130 interrupted")
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+_RUNTIME_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}  # the disk, not the arguments
+
 
 def _emit(args, payload: dict | list, human: str) -> None:
-    print(json.dumps(payload, indent=2, default=float) if args.json else human)
+    print(strict_json.dumps(payload, indent=2) if args.json else human)
 
 
 def _parse_option(text: str) -> tuple[str, object]:
@@ -45,10 +72,24 @@ def _parse_option(text: str) -> tuple[str, object]:
         return key, value
 
 
-def _dataset_for(card: dict, args, split: str):
-    name = getattr(args, "dataset", None) or card["dataset"]
+def _dataset_for(card: dict, args, split: str, model: models.SequenceClassifier | None = None):
+    name = getattr(args, "dataset", None) or card.get("dataset")
+    if name is None:
+        raise ValueError(f"the card of --checkpoint {args.checkpoint} names no dataset; pass --dataset")
     layout = getattr(args, "layout", None) or card.get("layout", "rows")
-    return data.load(name, split, layout=layout, subset=getattr(args, "subset", None))
+    dataset = data.load(name, split, layout=layout, subset=getattr(args, "subset", None))
+    if model is not None:
+        _check_input_size(dataset, model, card, args)
+    return dataset
+
+
+def _check_input_size(dataset, model: models.SequenceClassifier, card: dict, args) -> None:
+    """A ValueError naming both when the dataset's feature size is not the model's."""
+    expected = model.config["input_size"]
+    if dataset.input_size != expected:
+        raise ValueError(f"--dataset {dataset.name} (layout {dataset.layout}) has {dataset.input_size} features per step, but the "
+                         f"model of --checkpoint {args.checkpoint} takes {expected} (it was trained on "
+                         f"{card.get('dataset', 'another dataset')})")
 
 
 def cmd_train(args) -> int:
@@ -82,7 +123,7 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     model, card = checkpoints.load(args.checkpoint)
-    test_set = _dataset_for(card, args, args.split)
+    test_set = _dataset_for(card, args, args.split, model)
     result = train.evaluate(model, test_set, device=args.device)
     payload = {"checkpoint": args.checkpoint, "dataset": test_set.name, "split": args.split, **result}
     _emit(args, payload, f"{args.checkpoint} on {test_set.name} ({args.split}, {result['n_samples']} samples): "
@@ -93,8 +134,8 @@ def cmd_evaluate(args) -> int:
 def cmd_prune(args) -> int:
     model, card = checkpoints.load(args.checkpoint)
     options = dict(args.option or [])
-    test_set = _dataset_for(card, args, "test")
-    train_set = _dataset_for(card, args, "train") if (REGISTRY.get(args.method) and REGISTRY[args.method].needs_data) \
+    test_set = _dataset_for(card, args, "test", model)
+    train_set = _dataset_for(card, args, "train", model) if (REGISTRY.get(args.method) and REGISTRY[args.method].needs_data) \
         or args.finetune_epochs else None
     start = time.perf_counter()
     result = prune(model, args.method, args.amount, train_set, scope=args.scope, seed=args.seed, **options)
@@ -133,9 +174,12 @@ def cmd_compare(args) -> int:
     from .sweep_specs import load_checkpoint
 
     checkpoint = compare.checkpoint_spec(args.checkpoint)  # specs: what workers load, once each
-    card = load_checkpoint(checkpoint)[1]
-    name, layout = args.dataset or card["dataset"], card.get("layout", "rows")
+    model, card = load_checkpoint(checkpoint)
+    name, layout = args.dataset or card.get("dataset"), card.get("layout", "rows")
+    if name is None:
+        raise ValueError(f"the card of --checkpoint {args.checkpoint} names no dataset; pass --dataset")
     test_set, train_set = (compare.data_spec(name, split, layout=layout) for split in ("test", "train"))
+    _check_input_size(compare.load_data(test_set), model, card, args)
     with executor_for(args.jobs, args.scheduler) as executor:
         rows = compare.sweep(checkpoint, test_set, methods=args.methods, amounts=args.amounts, seeds=args.seeds,
                              finetune_epochs=args.finetune_epochs, train_data=train_set, scope=args.scope,
@@ -154,14 +198,16 @@ def _write_results(rows: list[dict], out: Path, finetuned: bool = False) -> None
     import matplotlib.pyplot as plt
 
     out.mkdir(parents=True, exist_ok=True)
-    compare.save_rows(rows, out / "results.json")
+    compare.save_rows(rows, out / "results.json")  # each file atomic: old or complete, never half
     compare.save_rows(rows, out / "results.csv")
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     compare.plot_accuracy(rows, "sparsity", ax=axes[0], finetuned=finetuned)
     compare.plot_accuracy(rows, "flops", ax=axes[1], finetuned=finetuned)
     fig.tight_layout()
-    fig.savefig(out / "accuracy.png", dpi=120)
-    plt.close(fig)
+    try:
+        atomic_write(out / "accuracy.png", lambda handle: fig.savefig(handle, format="png", dpi=120))
+    finally:
+        plt.close(fig)
 
 
 def cmd_analyze(args) -> int:
@@ -169,7 +215,7 @@ def cmd_analyze(args) -> int:
 
     model, card = checkpoints.load(args.checkpoint)
     needs_data = args.spectral
-    train_set = _dataset_for(card, args, "train") if needs_data else None
+    train_set = _dataset_for(card, args, "train", model) if needs_data else None
     report = analysis.analyze(model, thresholds=args.thresholds, data=train_set)
     _emit(args, report, analysis.format_report(report))
     return 0
@@ -193,6 +239,20 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_fetch(args) -> int:
+    mirrors = None if args.mirror is None else [url for text in args.mirror for url in data.download.mirror_urls(text)]
+    rows = []
+    for name in dict.fromkeys(args.datasets):
+        folder = data.fetch(name, mirrors=mirrors)
+        remote = data.download.REMOTES.get(name)
+        rows.append({"dataset": name, "folder": str(folder),
+                     "files": [file.name for file in remote.files] if remote else None})
+    human = "\n".join(f"{row['dataset']}: " + (f"{len(row['files'])} files verified (sha256) in " if row["files"]
+                                               else "downloaded into ") + row["folder"] for row in rows)
+    _emit(args, rows, human)
+    return 0
+
+
 def _checkpoint_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", required=True,
                         help="a checkpoint path or the name of a shipped checkpoint "
@@ -210,7 +270,7 @@ def _finetune_args(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``lattice-lab`` (every subcommand has ``--help``)."""
-    parser = argparse.ArgumentParser(prog="lattice-lab", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="lattice-lab", description=__doc__.split("\n")[0], epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
@@ -218,7 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", parents=[common], help="train (or load) a digits LSTM, prune it every way, "
                                                        "write a table, JSON and a plot")
-    p.add_argument("--out", default="lattice_lab_results", help="output folder (default: ./lattice_lab_results)")
+    p.add_argument("--out", default="lattice_lab_results",
+                   help="output folder (default: ./lattice_lab_results); earlier results there are replaced")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("train", parents=[common], help="train a model and save a checkpoint with its card")
@@ -275,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="compute the cells on the workers of this Dask scheduler (tcp://host:8786; needs "
                         "pip install 'lattice_lab[cluster]', and lattice_lab on every worker)")
+    p.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("analyze", parents=[common], help="structure of a checkpoint: posets, lattices, spectra")
@@ -284,21 +346,106 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spectral", action="store_true", help="also the hidden-state covariance diagnostics")
     p.add_argument("--dataset", choices=data.DATASETS, help="default: the checkpoint's own dataset")
     p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("fetch", help="download datasets into the cache, every file checked against its sha256")
+    p.add_argument("datasets", nargs="+", choices=data.download.FETCHABLE, metavar="DATASET",
+                   help=f"one or more of {', '.join(data.download.FETCHABLE)}")
+    p.add_argument("--mirror", action="append", metavar="URL",
+                   help="a mirror tried before the official sources, laid out like a data folder "
+                        f"(URL/MNIST/raw/...); repeatable; default: ${data.download.MIRROR_ENV}")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.set_defaults(func=cmd_fetch)
     return parser
 
 
+class OutError(ValueError):
+    """An ``--out`` that cannot be written, found before any work starts."""
+
+
+def _writable_folder(path: Path, out: Path) -> None:
+    """Refuse ``out`` unless the nearest existing folder of ``path`` (itself or a parent) is a writable folder."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutError(f"--out {out}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutError(f"--out {out}: cannot write into {existing} (permission denied or a read-only location)")
+
+
+def _check_out_file(out: Path) -> None:
+    if out.suffix != checkpoints.SUFFIX:
+        raise OutError(f"--out {out}: a checkpoint file name must end in {checkpoints.SUFFIX}")
+    for target in (out, out.with_suffix(".json")):
+        if target.is_dir():
+            raise OutError(f"--out {out}: {target} is a folder; give a checkpoint file name")
+    _writable_folder(out.parent, out)
+
+
+def _check_out_folder(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutError(f"--out {out} is a file; give a folder for the results")
+    _writable_folder(out, out)
+    if out.is_dir():
+        folders = [name for name in RESULT_FILES if (out / name).is_dir()]
+        if folders:
+            raise OutError(f"--out {out}: {', '.join(folders)} in it is a folder, where a result file goes")
+        earlier = [name for name in RESULT_FILES if (out / name).exists()]
+        if earlier and not overwrite:
+            raise OutError(f"--out {out} holds the results of an earlier run ({', '.join(earlier)}); pass --overwrite "
+                           "to replace them, or give another folder")
+
+
+def _check_out(args) -> None:
+    """Check ``--out`` before any work starts (see the module docstring)."""
+    out = getattr(args, "out", None)
+    if out is None:
+        return
+    if args.command in ("train", "prune"):
+        _check_out_file(Path(out))
+    elif args.command in ("compare", "demo"):
+        _check_out_folder(Path(out), overwrite=getattr(args, "overwrite", True))
+
+
+def exit_code(error: BaseException) -> int | None:
+    """The exit code for an expected failure (see the module docstring); None for a bug (the traceback shows).
+
+    >>> exit_code(ValueError("bad")), exit_code(OSError(errno.ENOSPC, "full")), exit_code(KeyboardInterrupt())
+    (2, 1, 130)
+    """
+    if isinstance(error, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if isinstance(error, (data.DownloadError, train.NonFiniteLossError)):
+        return EXIT_FAILED
+    if isinstance(error, (ValueError, TypeError, ImportError)):  # InvalidParameterError, MemoryLimitError...
+        return EXIT_USAGE
+    if isinstance(error, OSError):
+        return EXIT_FAILED if error.errno in _RUNTIME_ERRNOS else EXIT_USAGE
+    if isinstance(error, (MemoryError, RuntimeError)):
+        return EXIT_FAILED
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``lattice-lab`` console script."""
+    """Entry point of the ``lattice-lab`` console script; returns the exit code (see the module docstring)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = argv
     if getattr(args, "distill", False) and not args.finetune_epochs:
         parser.error("--distill needs --finetune-epochs (distillation happens while fine-tuning)")
     try:
+        _check_out(args)
         return args.func(args)
-    except (ValueError, FileNotFoundError, TypeError) as error:
-        print(f"lattice-lab {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    except (Exception, KeyboardInterrupt) as error:
+        code = exit_code(error)
+        if code is None:
+            raise
+        if code == EXIT_INTERRUPTED:
+            print(f"lattice-lab {args.command}: interrupted", file=sys.stderr)
+        else:
+            text = " ".join(str(error).split()) or type(error).__name__
+            print(f"lattice-lab {args.command}: error: {text}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":  # pragma: no cover

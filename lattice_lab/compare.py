@@ -40,6 +40,7 @@ import concurrent.futures
 import csv
 import dataclasses
 import importlib.util
+import io
 import json
 import statistics
 import time
@@ -48,7 +49,8 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import torch
 
-from . import train
+from . import strict_json, train
+from .atomic import atomic_write
 from .progress import progress_bar
 from .pruning import REGISTRY, get_method
 from .pruning.base import check_amount, derived_colour
@@ -478,22 +480,27 @@ def format_table(rows: list[dict], columns: Sequence[str] = ("method", "amount",
 
 
 def save_rows(rows: list[dict], path: str | Path) -> Path:
-    """Write rows as JSON (``.json``) or CSV (``.csv``, diagnostics flattened); returns the path."""
+    """Write rows as JSON (``.json``) or CSV (``.csv``, diagnostics flattened); returns the path.
+
+    The file is written all or nothing (:func:`lattice_lab.atomic.atomic_write`: earlier results
+    survive a failed or interrupted write). JSON is strict: a non-finite number is ``null`` (an
+    empty cell in CSV), so :func:`load_rows` reads it back as None.
+    """
     path = Path(path)
+    if path.suffix not in (".json", ".csv"):
+        raise ValueError(f"path must end in .json or .csv, got {path.name!r}")
+    rows = strict_json.plain(rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".json":
-        path.write_text(json.dumps(rows, indent=2, default=float))
-    elif path.suffix == ".csv":
-        flat = [{**{k: v for k, v in r.items() if k != "diagnostics"},
-                 **{f"diag_{k}": v for k, v in r.get("diagnostics", {}).items()}} for r in rows]
-        fields = list(dict.fromkeys(k for r in flat for k in r))
-        with path.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(flat)
-    else:
-        raise ValueError(f"path must end in .json or .csv, got {path.name!r}")
-    return path
+        return atomic_write(path, json.dumps(rows, indent=2, allow_nan=False))
+    flat = [{**{k: v for k, v in r.items() if k != "diagnostics"},
+             **{f"diag_{k}": v for k, v in (r.get("diagnostics") or {}).items()}} for r in rows]
+    fields = list(dict.fromkeys(k for r in flat for k in r))
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(flat)
+    return atomic_write(path, text.getvalue())
 
 
 def _parse_cell(text: str):

@@ -25,7 +25,8 @@ from torch.nn.utils import prune as torch_prune
 
 from .validation import check_instance, fail
 
-__all__ = ["DEVICES", "describe_device", "model_device", "mps_available", "select_device", "to_device"]
+__all__ = ["DEVICES", "describe_device", "model_device", "mps_available", "refresh_pruned_weights", "select_device",
+           "to_device"]
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 """Device names :func:`select_device` accepts (``"cuda:1"`` and ``torch.device`` objects too)."""
@@ -118,6 +119,21 @@ def to_device(model: nn.Module, device: torch.device) -> nn.Module:
     if model_device(model) == device:
         return model
     model.to(device)
+    return refresh_pruned_weights(model)
+
+
+def refresh_pruned_weights(model: nn.Module) -> nn.Module:
+    """Recompute (in place) every weight ``torch.nn.utils.prune`` derives as ``weight_orig * weight_mask``.
+
+    PyTorch recomputes them before each forward pass; code that moved or rewrote ``weight_orig``
+    calls this so that the derived ``weight`` is right at once.
+
+    >>> layer = torch_prune.l1_unstructured(nn.Linear(2, 2), "weight", amount=0.5)
+    >>> with torch.no_grad():
+    ...     _ = layer.weight_orig.fill_(3.0)
+    >>> refresh_pruned_weights(layer).weight.abs().sum().item()
+    6.0
+    """
     for module in model.modules():
         for hook in module._forward_pre_hooks.values():
             if isinstance(hook, torch_prune.BasePruningMethod):

@@ -12,8 +12,16 @@ Parameter names are the same for every kind, so graphs and pruning code can trea
 ``_reverse`` twins for bidirectional layers, and ``layers.{k}.weight_td_l0`` (top-down weights
 from layer k+1, feedback models only).
 
+A config is checked before anything is allocated: :class:`SequenceClassifier` counts the
+parameters a config asks for on PyTorch's ``meta`` device (:func:`parameter_count`) and refuses,
+with the estimate, a model that could not fit in the machine's memory
+(:func:`lattice_lab.memory.check_fits`). What a model's inputs must be is checked by
+:func:`check_inputs` (the model's feature size, finite values), its weights by
+:func:`check_finite_weights`: every entry point that runs a model on data (``fit``, ``evaluate``,
+``prune``) calls them.
+
 Models sit near the bottom of the package: everything that touches a model imports them.
-Must not import anything from the package (except validation).
+Must not import anything from the package (except memory and validation).
 
 Examples
 --------
@@ -34,7 +42,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .validation import check_bool, check_choice, check_instance, check_int, check_list, fail
+from .memory import check_fits
+from .validation import InvalidParameterError, check_bool, check_choice, check_instance, check_int, check_list, fail
 
 KINDS = ("rnn", "irnn", "lstm", "gru", "feedback")
 NONLINEARITIES = ("tanh", "relu")
@@ -179,6 +188,11 @@ class SequenceClassifier(nn.Module):
     def __init__(self, config: dict):
         super().__init__()
         self.config = normalize_config(config)
+        device = torch.get_default_device()
+        if device.type != "meta":  # counting happens on the meta device (parameter_count)
+            count = parameter_count(self.config)
+            check_fits(4 * count, f"a model of kind {self.config['kind']!r} with hidden_size "
+                                  f"{self.config['hidden_size']} ({count:,} float32 parameters)", device)
         self.layers = nn.ModuleList(_make_layer(self.config, k) for k in range(self.config["num_layers"]))
         directions = 2 if self.config["bidirectional"] else 1
         self.readout = nn.Linear(directions * self.config["hidden_size"][-1], self.config["num_classes"])
@@ -238,6 +252,72 @@ def build(config: dict) -> SequenceClassifier:
     'relu'
     """
     return SequenceClassifier(config)
+
+
+def parameter_count(config: dict) -> int:
+    """Number of parameters of the model ``config`` describes, counted without allocating them.
+
+    The layers are built on PyTorch's ``meta`` device, which records shapes and holds no data.
+
+    >>> parameter_count({"kind": "rnn", "input_size": 2, "hidden_size": 3, "num_classes": 2})  # 3x2 + 3x3 + 3 + 3 + 2x3 + 2
+    29
+    >>> parameter_count({"kind": "lstm", "input_size": 28, "hidden_size": 200000, "num_classes": 10})
+    160026000010
+    """
+    with torch.device("meta"):
+        return sum(p.numel() for p in SequenceClassifier(config).parameters())
+
+
+def check_finite_weights(model: nn.Module, caller: str) -> nn.Module:
+    """``model`` if every parameter and buffer is finite; else an InvalidParameterError naming the tensor.
+
+    >>> model = build({"kind": "rnn", "input_size": 2, "hidden_size": 3, "num_classes": 2})
+    >>> with torch.no_grad():
+    ...     model.readout.bias[0] = float("nan")
+    >>> check_finite_weights(model, "prune")
+    Traceback (most recent call last):
+    ...
+    lattice_lab.validation.InvalidParameterError: The 'model' parameter of prune must have finite weights (no NaN or \
+infinite values). Got 1 NaN and 0 infinite values in readout.bias instead.
+    """
+    tensors = list(model.named_parameters()) + list(model.named_buffers())
+    for name, tensor in tensors:
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            nan = int(torch.isnan(tensor).sum())
+            infinite = int(torch.isinf(tensor).sum())
+            raise InvalidParameterError(f"The 'model' parameter of {caller} must have finite weights (no NaN or "
+                                        f"infinite values). Got {nan} NaN and {infinite} infinite values in {name} "
+                                        "instead.")
+    return model
+
+
+def check_inputs(model: nn.Module, inputs: torch.Tensor, name: str, caller: str) -> torch.Tensor:
+    """``inputs`` if they fit ``model``: shape ``(N, T, F)`` with the model's ``F``, every value finite.
+
+    The feature size is checked for a :class:`SequenceClassifier` (its ``input_size``); the shape
+    and the values for any model. A mismatch is an InvalidParameterError (a ValueError) naming the
+    expected and the given size, not the RuntimeError PyTorch raises deep inside the layer.
+
+    >>> model = build({"kind": "gru", "input_size": 8, "hidden_size": 4, "num_classes": 2})
+    >>> check_inputs(model, torch.zeros(5, 28, 28), "data", "evaluate")
+    Traceback (most recent call last):
+    ...
+    lattice_lab.validation.InvalidParameterError: The 'data' parameter of evaluate must have 8 features per step \
+(the model's input_size). Got inputs of shape (5, 28, 28), with 28 features, instead.
+    """
+    if inputs.dim() != 3:
+        raise InvalidParameterError(f"The {name!r} parameter of {caller} must hold sequences of shape (N, T, F). "
+                                    f"Got inputs of shape {tuple(inputs.shape)} instead.")
+    expected = model.config["input_size"] if isinstance(model, SequenceClassifier) else None
+    if expected is not None and inputs.shape[2] != expected:
+        raise InvalidParameterError(f"The {name!r} parameter of {caller} must have {expected} features per step "
+                                    f"(the model's input_size). Got inputs of shape {tuple(inputs.shape)}, with "
+                                    f"{inputs.shape[2]} features, instead.")
+    if inputs.is_floating_point() and not bool(torch.isfinite(inputs).all()):
+        nan, infinite = int(torch.isnan(inputs).sum()), int(torch.isinf(inputs).sum())
+        raise InvalidParameterError(f"The {name!r} parameter of {caller} must hold finite values. Got {nan} NaN "
+                                    f"and {infinite} infinite values instead.")
+    return inputs
 
 
 def weight_names(model: SequenceClassifier, scope: str = "recurrent") -> list[str]:

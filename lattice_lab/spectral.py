@@ -21,8 +21,9 @@ References
 - S. A. Kalra, A. Biswas, P. Mitra, B. Basu, "Graph Expansion in Pruned Recurrent Neural Network
   Layers Preserve Performance", arXiv 2403.11100 (2024).
 
-Pure numpy / scipy / networkx: never torch, never matplotlib.
-Must not import anything from the package (except validation).
+Pure numpy / scipy / networkx: never torch, never matplotlib. The mask generators refuse, before
+allocating, a size whose dense mask could not fit in memory (:func:`lattice_lab.memory.check_fits`).
+Must not import anything from the package (except memory and validation).
 
 Examples
 --------
@@ -50,6 +51,7 @@ from numpy.typing import ArrayLike
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
+from .memory import check_fits
 from .validation import check_choice, check_float, check_int
 
 GraphLike = Union[np.ndarray, sp.spmatrix, sp.sparray, nx.Graph]
@@ -858,6 +860,7 @@ def random_regular_mask(n: int, d: int, seed: int = 0) -> np.ndarray:
     seed = check_int(seed, "seed", "random_regular_mask", low=0)
     if (n * d) % 2:
         raise ValueError(f"n * d must be even for a d-regular graph, got n={n}, d={d}")
+    check_fits(8 * n * n + 200 * n * d, f"random_regular_mask({n}, {d}) (a dense {n} x {n} float64 matrix)")
     G = nx.random_regular_graph(d, n, seed=seed)
     return nx.to_numpy_array(G, nodelist=range(n), dtype=float)
 
@@ -905,6 +908,9 @@ def biregular_mask(n_out: int, n_in: int, out_degree: int, seed: int = 0) -> np.
         raise ValueError(
             f"column degree n_out * out_degree / n_in = {n_out} * {c} / {n_in} is not an integer"
         )
+    # int32 edge counts and the float64 mask (and its complement when that is what is sampled)
+    check_fits(n_out * n_in * (12 if 2 * c <= n_in else 20),
+               f"biregular_mask({n_out}, {n_in}, {c}) (dense {n_out} x {n_in} arrays)")
     if c == n_in:
         return np.ones((n_out, n_in))
     if 2 * c > n_in:

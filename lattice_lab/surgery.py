@@ -49,10 +49,15 @@ def apply_masks(model: nn.Module, masks: dict[str, torch.Tensor], *, inplace: bo
     check_instance(masks, "masks", "apply_masks", dict, "a dict of tensor name -> 0/1 mask")
     target = model if check_bool(inplace, "inplace", "apply_masks") else clone(model)
     for name, mask in masks.items():
+        current = _maskable(target, name)
+        if current is None:
+            names = [n[: -len("_orig")] if n.endswith("_orig") else n for n, _ in target.named_parameters()]
+            raise ValueError(f"a mask names {name!r}, which is no parameter of the model; its parameters: {names}")
         module_path, attr = split_name(name)
         module = target.get_submodule(module_path)
-        current = getattr(module, attr + "_orig", None)
-        current = getattr(module, attr) if current is None else current
+        if not isinstance(mask, (torch.Tensor, np.ndarray)):
+            fail("masks", "apply_masks", "a dict of tensor name -> 0/1 mask (a tensor or an array)",
+                 type(mask).__name__)
         mask = torch.as_tensor(mask)
         if mask.shape != current.shape:
             raise ValueError(f"mask for {name!r} has shape {tuple(mask.shape)}, expected {tuple(current.shape)}")
@@ -60,6 +65,20 @@ def apply_masks(model: nn.Module, masks: dict[str, torch.Tensor], *, inplace: bo
             raise ValueError(f"mask for {name!r} must be 0/1")
         torch_prune.custom_from_mask(module, attr, mask.to(dtype=current.dtype, device=current.device))
     return target
+
+
+def _maskable(model: nn.Module, name: str) -> torch.Tensor | None:
+    """The parameter called ``name`` (``weight_orig`` when it is already masked), or None if there is none."""
+    if not isinstance(name, str):
+        return None
+    module_path, attr = split_name(name)
+    try:
+        module = model.get_submodule(module_path)
+    except AttributeError:
+        return None
+    current = getattr(module, attr + "_orig", None)
+    current = getattr(module, attr, None) if current is None else current
+    return current if isinstance(current, nn.Parameter) else None
 
 
 def get_masks(model: nn.Module) -> dict[str, torch.Tensor]:

@@ -17,6 +17,12 @@ slicing their tensors with a seeded permutation — no DataLoader, no per-sample
 other dataset of ``(x, y)`` items goes through a seeded ``DataLoader``. Loss and accuracy are
 accumulated on the device and read once per epoch, so the hot loop never waits for the device.
 
+Bad inputs are refused before any computing, by every entry point: a model with NaN or infinite
+weights, data with NaN or infinite values, data whose feature size is not the model's
+``input_size`` (an InvalidParameterError, a ValueError, naming the expected and the given size).
+A training that diverges (a loss becomes NaN) stops with :class:`NonFiniteLossError` and keeps the
+last finite weights (see :func:`fit`).
+
 Progress bars (``tqdm.auto``) are shown unless ``progress=False``, the environment variable
 ``LATTICE_LAB_QUIET=1`` is set, or the code runs under pytest. Devices are chosen by
 :mod:`lattice_lab.devices`; ``select_device``, ``describe_device``, ``model_device``,
@@ -51,7 +57,10 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from .devices import DEVICES, describe_device, model_device, select_device, to_device  # noqa: F401 (re-exported)
+from .devices import (DEVICES, describe_device, model_device, refresh_pruned_weights, select_device,  # noqa: F401
+                      to_device)  # DEVICES, describe_device: re-exported
+from .memory import check_fits
+from .models import check_finite_weights, check_inputs
 from .progress import quiet
 from .validation import InvalidParameterError, check_bool, check_float, check_instance, check_int
 
@@ -63,15 +72,63 @@ DISTILL_TEMPERATURE = 4.0
 
 # --------------------------------------------------------------------------- validation
 
+class NonFiniteLossError(FloatingPointError):
+    """Training diverged: a loss became NaN or infinite. :func:`fit` raises it at the end of that epoch.
+
+    Attributes: ``step`` (the first step, counted from 1 over the whole run, whose loss was not
+    finite), ``epoch`` and ``batch`` (where that step was), ``history`` (the completed epochs).
+    """
+
+    def __init__(self, message: str, *, step: int, epoch: int, batch: int, history: list[dict[str, float]]):
+        super().__init__(message)
+        self.step, self.epoch, self.batch, self.history = step, epoch, batch, history
+
+    def __reduce__(self):  # picklable (errors cross process boundaries in parallel sweeps)
+        return _rebuild_non_finite_loss_error, (str(self), self.step, self.epoch, self.batch, self.history)
+
+
+def _rebuild_non_finite_loss_error(message: str, step: int, epoch: int, batch: int,
+                                   history: list[dict[str, float]]) -> NonFiniteLossError:
+    return NonFiniteLossError(message, step=step, epoch=epoch, batch=batch, history=history)
+
+
 def _check_model(model: Any, caller: str) -> nn.Module:
-    return check_instance(model, "model", caller, nn.Module, "a torch.nn.Module")
+    check_instance(model, "model", caller, nn.Module, "a torch.nn.Module")
+    return check_finite_weights(model, caller)
 
 
-def _check_data(data: Any, name: str, caller: str) -> Dataset:
+def in_memory_inputs(data: Any) -> torch.Tensor | None:
+    """The input tensor of data held in memory: a tensor itself, ``data.inputs``, or a ``TensorDataset``'s first.
+
+    None for any other dataset (its items are read one by one).
+
+    >>> from torch.utils.data import TensorDataset
+    >>> in_memory_inputs(TensorDataset(torch.zeros(4, 3, 2), torch.zeros(4))).shape
+    torch.Size([4, 3, 2])
+    """
+    if isinstance(data, torch.Tensor):
+        return data
+    tensors = _tensors(data)
+    return None if tensors is None else tensors[0]
+
+
+def _check_data(model: nn.Module, data: Any, name: str, caller: str) -> Dataset:
+    """``data`` if it is a nonempty Dataset whose inputs fit ``model`` (feature size, finite values).
+
+    In-memory inputs are checked at once; another dataset's first item gives the feature size and
+    each batch is checked for finite values as it is read (:func:`_batches`).
+    """
     check_instance(data, name, caller, Dataset, "a torch Dataset of (x, y) items")
     if len(data) == 0:
         raise InvalidParameterError(f"The {name!r} parameter of {caller} must be a nonempty dataset. "
                                     f"Got an empty {type(data).__name__} instead.")
+    inputs = in_memory_inputs(data)
+    if inputs is not None:
+        check_inputs(model, inputs, name, caller)
+    else:
+        first = data[0][0]
+        if isinstance(first, torch.Tensor) and first.dim() == 2:
+            check_inputs(model, first[None].nan_to_num(0.0), name, caller)  # the feature size (values: per batch)
     return data
 
 
@@ -98,7 +155,10 @@ def _batches(data: Dataset, batch_size: int, device: torch.device,
     tensors = _tensors(data)
     if tensors is None:
         loader = DataLoader(data, batch_size=batch_size, shuffle=generator is not None, generator=generator)
-        for x, y in loader:
+        for index, (x, y) in enumerate(loader):
+            if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+                raise InvalidParameterError(f"The data must hold finite values. Got NaN or infinite values in batch "
+                                            f"{index + 1} of {type(data).__name__} instead.")
             yield x.to(device, non_blocking=True), y.to(device, non_blocking=True).long()
         return
     inputs, targets = tensors
@@ -190,6 +250,20 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
         ``distill_loss`` (the T²·KL term, with a teacher), ``val_accuracy`` and ``val_loss``
         (with ``val_data``), ``seconds`` and ``samples_per_second`` (training only).
 
+    Raises
+    ------
+    InvalidParameterError
+        (a ValueError) for invalid arguments, and before any training for a model whose weights
+        are not finite or data that are not (NaN or infinity anywhere in the inputs), or whose
+        feature size is not the model's ``input_size``.
+    MemoryLimitError
+        before anything is moved, when the training state (four float32 numbers per weight:
+        the weight, its gradient, Adam's two moments) cannot fit on ``device``.
+    NonFiniteLossError
+        when the training diverges: at the end of the first epoch in which a loss was NaN or
+        infinite. The message names that step; the model keeps its weights from before it (the
+        last finite weights), not the NaNs the step produced.
+
     Examples
     --------
     >>> import torch
@@ -202,9 +276,9 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
     ['epoch', 'samples_per_second', 'seconds', 'train_accuracy', 'train_loss']
     """
     _check_model(model, "fit")
-    _check_data(train_data, "train_data", "fit")
+    _check_data(model, train_data, "train_data", "fit")
     if val_data is not None:
-        _check_data(val_data, "val_data", "fit")
+        _check_data(model, val_data, "val_data", "fit")
     epochs = check_int(epochs, "epochs", "fit", low=0)
     lr = check_float(lr, "lr", "fit", low=0, low_open=True)
     batch_size = check_int(batch_size, "batch_size", "fit", low=1)
@@ -215,6 +289,7 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
     show = _show_progress(progress, "fit")
     device = select_device(device)
     use_amp = _use_amp(amp, device)
+    _check_training_memory(model, device)
 
     to_device(model, device)
     data = _on_device(train_data, device)
@@ -222,6 +297,7 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
     optimizer = torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     history = []
+    guard = _FiniteLossGuard(model, device)
     teacher_was_training = teacher.training if teacher is not None else False
     try:
         if teacher is not None:
@@ -233,7 +309,8 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
             for epoch in epoch_bar:
                 model.train()
                 record = _train_epoch(model, data, optimizer, scaler, batch_size, device, generator,
-                                      use_amp, clip, show, f"epoch {epoch}/{epochs}", distill)
+                                      use_amp, clip, show, f"epoch {epoch}/{epochs}", distill, guard)
+                guard.stop_if_diverged(epoch, _num_batches(data, batch_size), history)
                 record = {"epoch": epoch, **record}
                 if val_data is not None:
                     scores = evaluate(model, val_data, device=device)
@@ -280,10 +357,65 @@ def _check_distillation(model: nn.Module, teacher: Any, weight: Any, temperature
     return _Distillation(teacher, weight, temperature)
 
 
+def _check_training_memory(model: nn.Module, device: torch.device) -> None:
+    """Refuse, before anything is moved, a model whose training state cannot fit on ``device``.
+
+    Adam keeps, for every weight, the weight, its gradient and two moments: four float32 numbers.
+    """
+    count = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    check_fits(16 * count, f"training {count:,} parameters with Adam (each: the weight, its gradient and two "
+                           "moments)", device)
+
+
+class _FiniteLossGuard:
+    """Watches the training loss on the device, without waiting for it, and keeps the last finite weights.
+
+    Before each optimizer step, while every loss so far was finite, the weights are copied into a
+    snapshot (a copy selected on the device with ``torch.where``, so the loop never synchronizes);
+    the first non-finite loss freezes the snapshot at the weights from before that step.
+    :meth:`stop_if_diverged`, called once per epoch, puts the snapshot back and raises
+    :class:`NonFiniteLossError`.
+    """
+
+    def __init__(self, model: nn.Module, device: torch.device):
+        self.parameters = [p for p in model.parameters() if p.requires_grad]
+        self.model = model
+        self.snapshot: list[torch.Tensor] | None = None
+        self.finite = torch.ones((), dtype=torch.bool, device=device)
+        self.finite_steps = torch.zeros((), dtype=torch.long, device=device)
+
+    def before_step(self, loss: torch.Tensor) -> None:
+        """Record the weights as they are (if all losses so far were finite), then this step's loss."""
+        with torch.no_grad():
+            if self.snapshot is None:
+                self.snapshot = [p.detach().clone() for p in self.parameters]
+            else:
+                for kept, parameter in zip(self.snapshot, self.parameters):
+                    kept.copy_(torch.where(self.finite, parameter, kept))
+            self.finite &= torch.isfinite(loss.detach()).all()
+            self.finite_steps += self.finite
+
+    def stop_if_diverged(self, epoch: int, batches_per_epoch: int, history: list[dict[str, float]]) -> None:
+        if bool(self.finite):
+            return
+        with torch.no_grad():
+            for kept, parameter in zip(self.snapshot, self.parameters):
+                parameter.copy_(kept)
+        refresh_pruned_weights(self.model)
+        step = int(self.finite_steps) + 1
+        batch = step - (epoch - 1) * batches_per_epoch
+        raise NonFiniteLossError(
+            f"fit stopped: the training loss was not finite (NaN or infinite) at step {step} (epoch {epoch}, "
+            f"batch {batch}); the model keeps its weights from before that step. The data and weights were "
+            "finite when training started, so the training diverged: lower lr, or keep clip on",
+            step=step, epoch=epoch, batch=batch, history=list(history))
+
+
 def _train_epoch(model: nn.Module, data: Dataset, optimizer: torch.optim.Optimizer,
                  scaler: torch.amp.GradScaler, batch_size: int, device: torch.device,
                  generator: torch.Generator, use_amp: bool, clip: float | None,
-                 show: bool, desc: str, distill: _Distillation | None = None) -> dict[str, float]:
+                 show: bool, desc: str, distill: _Distillation | None = None,
+                 guard: _FiniteLossGuard | None = None) -> dict[str, float]:
     """One pass over ``data``; loss and accuracy are summed on the device and read once."""
     loss_sum = torch.zeros((), device=device)
     distill_sum = torch.zeros((), device=device)
@@ -302,6 +434,8 @@ def _train_epoch(model: nn.Module, data: Dataset, optimizer: torch.optim.Optimiz
             term = distill.term(logits.float(), teacher_log_probs)
             objective = (1 - distill.weight) * loss + distill.weight * term
             distill_sum += term.detach() * y.shape[0]
+        if guard is not None:
+            guard.before_step(objective)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(objective).backward()
         if clip is not None:
@@ -395,7 +529,7 @@ def predict_logits(model: nn.Module, data: Dataset, *, device: str | torch.devic
     torch.Size([5, 3])
     """
     _check_model(model, "predict_logits")
-    _check_data(data, "data", "predict_logits")
+    _check_data(model, data, "data", "predict_logits")
     batch_size = check_int(batch_size, "batch_size", "predict_logits", low=1)
     generator = _noise_generator(noise_std, seed, "predict_logits")
     logits, _ = _logits_and_targets(model, data, select_device(device), batch_size, noise_std, generator)
@@ -426,7 +560,7 @@ def evaluate(model: nn.Module, data: Dataset, *, device: str | torch.device = "a
     (['accuracy', 'loss', 'n_samples'], 10, True)
     """
     _check_model(model, "evaluate")
-    _check_data(data, "data", "evaluate")
+    _check_data(model, data, "data", "evaluate")
     batch_size = check_int(batch_size, "batch_size", "evaluate", low=1)
     generator = _noise_generator(noise_std, seed, "evaluate")
     logits, targets = _logits_and_targets(model, data, select_device(device), batch_size, noise_std, generator)

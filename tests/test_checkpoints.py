@@ -303,3 +303,140 @@ def test_the_cli_and_the_lab_write_one_pruned_card_that_loads_back(tmp_path, cap
     assert cli_card["pruned"]["source"] == "digits-lstm" and lab_card["pruned"]["source"] is None
     x = torch.randn(3, 8, 8, generator=torch.Generator().manual_seed(0))
     assert torch.equal(cli_model(x), lab_model(x))
+
+
+# --------------------------------------------------------------------------- hostile files, interrupted writes
+
+def _resealed(payload: dict) -> dict:
+    """``payload`` with its card's hashes recomputed, as a forger would."""
+    payload["card"] = {**payload["card"], "sha256": weights_sha256(payload["state_dict"]),
+                       "masks_sha256": weights_sha256(payload["masks"])}
+    return payload
+
+
+@pytest.mark.parametrize("umask, mode", [(0o077, 0o600), (0o022, 0o644), (0o002, 0o664)])
+def test_saved_files_get_the_permissions_the_umask_gives(tmp_path, model, umask, mode):
+    old = os.umask(umask)
+    try:
+        path = save(tmp_path / "m.pt", model, _card(model))
+    finally:
+        os.umask(old)
+    assert (path.stat().st_mode & 0o777, path.with_suffix(".json").stat().st_mode & 0o777) == (mode, mode)
+
+
+def test_an_interruption_between_the_two_writes_leaves_a_loadable_checkpoint_whose_card_is_repaired(
+        tmp_path, model, monkeypatch):
+    path = save(tmp_path / "m.pt", model, _card(model))
+    old_sidecar = path.with_suffix(".json").read_text()
+    other = build({**CONFIG, "hidden_size": 5})
+    real_write = checkpoints.atomic_write
+
+    def interrupted(target, content):
+        if str(target).endswith(".json"):
+            raise KeyboardInterrupt  # Ctrl-C after the .pt was replaced, before the .json
+        return real_write(target, content)
+
+    monkeypatch.setattr(checkpoints, "atomic_write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save(path, other, {**_card(other), "command": "the new one"})
+    monkeypatch.undo()
+    assert path.with_suffix(".json").read_text() == old_sidecar  # old, not half-written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.pt"]
+    loaded, card = load(path)
+    assert loaded.config["hidden_size"] == [5, 5] and card["command"] == "the new one"
+    assert json.loads(path.with_suffix(".json").read_text()) == card  # repaired from the card inside the .pt
+
+
+@pytest.mark.parametrize("damage", ["missing", "edited", "not json"])
+def test_a_missing_or_different_sidecar_is_rewritten_from_the_card_inside(tmp_path, model, damage):
+    path = save(tmp_path / "m.pt", model, _card(model))
+    sidecar = path.with_suffix(".json")
+    good = sidecar.read_text()
+    if damage == "missing":
+        sidecar.unlink()
+    elif damage == "edited":
+        sidecar.write_text(good.replace('"test_accuracy": 0.5', '"test_accuracy": 0.99'))
+    else:
+        sidecar.write_text("{")
+    load(path)
+    assert sidecar.read_text() == good
+
+
+def test_loading_a_matching_sidecar_writes_nothing(tmp_path, model):
+    path = save(tmp_path / "m.pt", model, _card(model))
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
+    load(path)
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()} == before
+
+
+def test_a_tiny_file_claiming_a_huge_model_is_refused_with_the_estimate_before_allocating(tmp_path):
+    config = {"kind": "lstm", "input_size": 28, "hidden_size": 200000, "num_classes": 10}
+    path = tmp_path / "huge.pt"
+    torch.save(_resealed({"config": config, "state_dict": {}, "masks": {}, "card": {"command": "forged"}}), path)
+    assert path.stat().st_size < 4096
+    with pytest.raises(MemoryError, match=r"checkpoint .*huge.pt: its config \(kind 'lstm', hidden_size \[200000\], "
+                                          r"160,026,000,010 float32 parameters\) would need about 640.1 GB of memory"):
+        load(path)
+
+
+def test_a_config_that_does_not_fit_the_stored_shapes_is_refused_before_building(tmp_path, model, monkeypatch):
+    payload = torch.load(save(tmp_path / "m.pt", model, _card(model)), weights_only=True)
+    payload["config"]["hidden_size"] = [16, 12]
+    del payload["state_dict"]["readout.bias"]
+    torch.save(_resealed(payload), tmp_path / "m.pt")
+    built = []
+    monkeypatch.setattr(checkpoints, "build", lambda config: built.append(torch.get_default_device()) or build(config))
+    with pytest.raises(ValueError, match=r"do not fit its config .*missing \['readout.bias'\]; .*layers.0.weight_hh_l0 "
+                                         r"is \(48, 12\) in the file, \(64, 16\) by the config"):
+        load(tmp_path / "m.pt")
+    assert all(device.type == "meta" for device in built)  # nothing real was allocated
+
+
+def test_a_mask_naming_a_tensor_the_model_lacks_is_a_value_error(tmp_path, model):
+    payload = torch.load(save(tmp_path / "m.pt", model, _card(model)), weights_only=True)
+    payload["masks"] = {"layers.0.weight_nope": torch.ones(3, 3)}
+    torch.save(_resealed(payload), tmp_path / "m.pt")
+    with pytest.raises(ValueError, match="a mask names 'layers.0.weight_nope', which is no parameter of the model"):
+        load(tmp_path / "m.pt")
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"just some text\n", "not a readable torch checkpoint"),
+    (b"", "not a readable torch checkpoint"),
+    ("truncated", "not a readable torch checkpoint .truncated"),
+])
+def test_damaged_or_foreign_files_are_value_errors_naming_the_file(tmp_path, model, content, message):
+    path = tmp_path / "bad.pt"
+    if content == "truncated":
+        good = save(tmp_path / "m.pt", model, _card(model)).read_bytes()
+        content = good[: len(good) // 2]
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message) as info:
+        load(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda p: p.update(config=[1, 2]), "its 'config' is a list, not a dict"),
+    (lambda p: p.update(state_dict={"w": "text"}), "its 'state_dict' must map names to tensors"),
+    (lambda p: p.update(card="a card"), "its 'card' is a str, not a dict"),
+])
+def test_payloads_of_the_wrong_types_are_value_errors(tmp_path, model, edit, message):
+    payload = torch.load(save(tmp_path / "m.pt", model, _card(model)), weights_only=True)
+    edit(payload)
+    torch.save(payload, tmp_path / "m.pt")
+    with pytest.raises(ValueError, match=message):
+        load(tmp_path / "m.pt")
+
+
+def test_a_card_with_nan_is_saved_as_strict_json(tmp_path, model):
+    path = save(tmp_path / "m.pt", model, {**_card(model), "test_accuracy": float("nan")})
+    assert '"test_accuracy": null' in path.with_suffix(".json").read_text()
+    assert load(path)[1]["test_accuracy"] is None
+
+
+@pytest.mark.parametrize("name", list_shipped())
+def test_every_shipped_sidecar_is_its_card_so_loading_never_writes_into_the_package(name):
+    path = checkpoints.resolve(name)
+    card = torch.load(path, weights_only=True)["card"]
+    assert json.loads(path.with_suffix(".json").read_text()) == card

@@ -116,7 +116,7 @@ def test_hidden_size_zero_is_refused_and_nothing_is_written(tmp_path, capsys):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("command", ["demo", "train", "evaluate", "prune", "compare", "analyze"])
+@pytest.mark.parametrize("command", ["demo", "train", "evaluate", "prune", "compare", "analyze", "fetch"])
 def test_every_subcommand_has_help(command, capsys):
     with pytest.raises(SystemExit) as done:
         main([command, "--help"])
@@ -135,3 +135,20 @@ def test_demo_writes_results_table_and_plot(tmp_path, capsys):
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
     assert len(saved) == len(rows)
     assert (tmp_path / "out" / "accuracy.png").stat().st_size > 10_000
+
+
+def test_fetch_downloads_verified_files_from_a_mirror_and_says_where(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    shared = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    if not (shared / "FashionMNIST" / "raw").is_dir():
+        pytest.skip(f"the real Fashion-MNIST files are not beside the clone ({shared} is absent)")
+    monkeypatch.setenv("LATTICE_LAB_CACHE", str(tmp_path / "cache"))
+    printed = run_json(capsys, "fetch", "fashion-mnist", "--mirror", shared.as_uri())
+    folder = tmp_path / "cache" / "data" / "FashionMNIST" / "raw"
+    assert printed == [{"dataset": "fashion-mnist", "folder": str(folder),
+                        "files": [f.name for f in data.download.REMOTES["fashion-mnist"].files]}]
+    assert all((folder / name).read_bytes() == (shared / "FashionMNIST" / "raw" / name).read_bytes()
+               for name in printed[0]["files"])
+    assert main(["fetch", "fashion-mnist", "--mirror", "http://127.0.0.1:9/"]) == 0  # valid already: no download
+    assert capsys.readouterr().out == f"fashion-mnist: 4 files verified (sha256) in {folder}\n"

@@ -325,3 +325,108 @@ def test_a_model_cannot_be_its_own_teacher(digits):
     model = build(CONFIG)
     with pytest.raises(ValueError, match="separate model"):
         fit(model, digits[0], epochs=1, device="cpu", teacher=model)
+
+
+# --------------------------------------------------------------------------- non-finite values, wrong sizes
+
+class NanAfter(torch.nn.Module):
+    """Wraps a model; from the ``at``-th forward pass on, its logits are NaN (a training that diverges)."""
+
+    def __init__(self, inner: torch.nn.Module, at: int):
+        super().__init__()
+        self.inner, self.at, self.calls = inner, at, 0
+
+    def forward(self, x):
+        self.calls += 1
+        logits = self.inner(x)
+        return logits * float("nan") if self.calls >= self.at else logits
+
+
+def _toy_data(n: int = 64, features: int = 3):
+    x = torch.randn(n, 5, features, generator=torch.Generator().manual_seed(0))
+    return TensorDataset(x, (x.sum(dim=(1, 2)) > 0).long())
+
+
+def test_fit_stops_at_the_first_nan_loss_naming_the_step_and_keeps_the_weights_from_before_it():
+    from lattice_lab.train import NonFiniteLossError
+
+    data = _toy_data()  # 64 samples, batches of 16: 4 steps per epoch
+    start = build({"kind": "gru", "input_size": 3, "hidden_size": 8, "num_classes": 2})
+    diverging, reference = NanAfter(clone(start), at=5), clone(start)
+    with pytest.raises(NonFiniteLossError, match=r"not finite \(NaN or infinite\) at step 5 \(epoch 2, batch 1\); "
+                                                 r"the model keeps its weights from before that step") as info:
+        fit(diverging, data, epochs=5, batch_size=16, device="cpu", progress=False)
+    assert (info.value.step, info.value.epoch, info.value.batch, len(info.value.history)) == (5, 2, 1, 1)
+    # before step 5 = after the first epoch, which the same run without the NaN reproduces exactly
+    fit(reference, data, epochs=1, batch_size=16, device="cpu", progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(diverging.inner.parameters(), reference.parameters()))
+    assert not torch.equal(reference.readout.weight, start.readout.weight)  # the epoch did train
+
+
+def test_fit_keeps_pruned_weights_consistent_after_restoring():
+    from lattice_lab.train import NonFiniteLossError
+
+    pruned = prune(build({"kind": "rnn", "input_size": 3, "hidden_size": 8, "num_classes": 2}), "magnitude", 0.5).model
+    wrapped = NanAfter(pruned, at=2)
+    with pytest.raises(NonFiniteLossError, match="at step 2 "):
+        fit(wrapped, _toy_data(), epochs=1, batch_size=16, device="cpu", progress=False)
+    weight = pruned.layers[0].weight_hh_l0  # the derived, masked weight is refreshed, not left NaN
+    assert torch.isfinite(weight).all() and torch.equal(weight, get_weight(pruned, "layers.0.weight_hh_l0"))
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("entry", ["fit", "evaluate", "predict_logits"])
+def test_non_finite_data_are_refused_before_computing(entry, value):
+    data = _toy_data()
+    data.tensors[0][3, 2, 1] = value
+    model = build({"kind": "lstm", "input_size": 3, "hidden_size": 4, "num_classes": 2})
+    before = [p.detach().clone() for p in model.parameters()]
+    name = "train_data" if entry == "fit" else "data"
+    function = {"fit": lambda: fit(model, data, epochs=1, device="cpu"), "evaluate": lambda: evaluate(model, data),
+                "predict_logits": lambda: predict_logits(model, data)}[entry]
+    with pytest.raises(ValueError, match=f"The '{name}' parameter of {entry} must hold finite values. Got "):
+        function()
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
+
+
+def test_non_finite_data_read_item_by_item_are_refused_at_their_batch():
+    inputs = torch.randn(40, 5, 3)
+    inputs[25, 0, 0] = float("nan")
+    model = build({"kind": "rnn", "input_size": 3, "hidden_size": 4, "num_classes": 2})
+    with pytest.raises(ValueError, match="finite values. Got NaN or infinite values in batch 2 of Items"):
+        evaluate(model, Items(inputs, torch.zeros(40, dtype=torch.long)), batch_size=16)
+
+
+@pytest.mark.parametrize("entry", ["fit", "evaluate"])
+def test_nan_weights_are_refused_before_computing(entry):
+    model = build({"kind": "gru", "input_size": 3, "hidden_size": 4, "num_classes": 2})
+    with torch.no_grad():
+        model.layers[0].weight_hh_l0[1, 1] = float("nan")
+    function = (lambda: fit(model, _toy_data(), epochs=1, device="cpu")) if entry == "fit" else (
+        lambda: evaluate(model, _toy_data()))
+    with pytest.raises(ValueError, match=f"The 'model' parameter of {entry} must have finite weights \\(no NaN or "
+                                         r"infinite values\). Got 1 NaN and 0 infinite values in layers.0.weight_hh_l0 "
+                                         "instead."):
+        function()
+
+
+@pytest.mark.parametrize("entry", ["fit", "evaluate"])
+def test_a_wrong_feature_size_names_the_expected_and_the_given_size(entry):
+    model = build({"kind": "lstm", "input_size": 8, "hidden_size": 4, "num_classes": 2})
+    data = _toy_data(features=28)
+    for dataset in (data, Items(*data.tensors)):
+        function = (lambda: fit(model, dataset, epochs=1, device="cpu")) if entry == "fit" else (
+            lambda: evaluate(model, dataset))
+        with pytest.raises(ValueError, match=r"must have 8 features per step \(the model's input_size\). Got inputs "
+                                             r"of shape \((64|1), 5, 28\), with 28 features, instead."):
+            function()
+
+
+def test_fit_refuses_a_training_state_the_device_cannot_hold(monkeypatch):
+    from lattice_lab import memory
+
+    model = build({"kind": "rnn", "input_size": 3, "hidden_size": 8, "num_classes": 2})
+    monkeypatch.setattr(memory, "machine_bytes", lambda device="cpu": 1000)  # a machine with 1 kB
+    with pytest.raises(MemoryError, match=r"training 122 parameters with Adam .* would need about 2.0 kB of memory, "
+                                          r"more than this machine has \(1.0 kB\)"):
+        fit(model, _toy_data(), epochs=1, device="cpu")

@@ -22,20 +22,28 @@ else ``$LATTICE_LAB_DATA``, else ``<cache>/data``) and then under ``<cache>/data
 A folder that holds the original files is used strictly read-only: this package
 never writes, extracts or converts anything there. Everything written (downloads,
 the extracted CIFAR-10 archive, cached MFCC features) goes to :func:`cache_dir`
-(``$LATTICE_LAB_CACHE``, else ``~/.cache/lattice_lab``). When files are missing and
-``download=True``, torchvision/torchaudio fetch them into ``<cache>/data``; when
-that fails or ``download=False``, a ``FileNotFoundError`` says which files to put
-in which folder.
+(``$LATTICE_LAB_CACHE``, else ``~/.cache/lattice_lab``), each file all or nothing
+(:func:`lattice_lab.atomic.atomic_write`); cache entries carry a checksum and one that fails it
+is rebuilt from its source (:mod:`.cache`). When files are missing and ``download=True``,
+:func:`fetch` downloads them into ``<cache>/data`` (mirrors in ``$LATTICE_LAB_MIRROR`` first,
+then the official sources; every file is checked against its known sha256, see
+:mod:`.download`); when that fails or ``download=False``, a ``FileNotFoundError`` says which
+files to put in which folder.
+
+Hostile files are data, never code: CIFAR-10's pickled batches are read by an unpickler that
+admits only what the format holds (:func:`lattice_lab.data.cifar.parse_batch`), and a damaged
+file (a truncated ``.gz``) is a :class:`DamagedFileError` naming it.
 
 Fast mode (``LATTICE_LAB_FAST=1``, see :func:`lattice_lab.settings.fast`): when
 ``subset`` is None, mnist, fashion-mnist, cifar10 and speech-commands are capped at
 2000 train / 1000 test samples (a seeded random subset), and the synthetic tasks
 default to ``n=1000`` train / ``500`` test. ``digits`` is never capped.
 
-No module of this package imports torchvision or torchaudio at module level (they are
-imported lazily, only to download or compute MFCCs), and none imports a ``lattice_lab``
-module outside this package except :mod:`lattice_lab.settings` and :mod:`lattice_lab.validation`.
-Must not import anything from the package (except settings, validation and data).
+No module of this package imports torchvision or torchaudio (torchaudio is imported lazily,
+only for Speech Commands, and its absence is an ImportError that names the ``audio`` extra), and
+none imports a ``lattice_lab`` module outside this package except :mod:`lattice_lab.atomic`,
+:mod:`lattice_lab.progress`, :mod:`lattice_lab.settings` and :mod:`lattice_lab.validation`.
+Must not import anything from the package (except atomic, progress, settings, validation and data).
 
 Examples
 --------
@@ -56,8 +64,9 @@ speech-commands 1 s of audio: 101 MFCC frames x 40
 adding          synthetic adding problem (T x 2)
 parity          synthetic bit parity (T x 1)
 """
-from .folders import cache_dir, data_root
-from .folders import download_torchvision as _download_torchvision  # old name; patch it in .folders
+from .download import DownloadError, fetch
+from .folders import DamagedFileError, cache_dir, data_root
+from .folders import download_torchvision as _download_torchvision  # old name of fetch, by torchvision class
 from .idx import parse_idx
 from .registry import DATASETS, LAYOUTS, SPLITS, available, load
 from .sequences import SequenceDataset, loader
@@ -66,10 +75,13 @@ __all__ = [
     "DATASETS",
     "LAYOUTS",
     "SPLITS",
+    "DamagedFileError",
+    "DownloadError",
     "SequenceDataset",
     "available",
     "cache_dir",
     "data_root",
+    "fetch",
     "load",
     "loader",
     "parse_idx",

@@ -10,8 +10,11 @@ A source of files is a :class:`FileSource`: how to find them under the search ro
 missing when they are not there, and how to download them. :func:`locate` is the one
 locate-or-download step every dataset with files goes through; a failed or refused download
 becomes a ``FileNotFoundError`` that says which files to put in which folder
-(:func:`missing_message`). Downloads by torchvision are :func:`download_torchvision` (imported
-lazily: this module must not import torchvision or torchaudio at module level).
+(:func:`missing_message`), and a missing optional backend (torchaudio) an ``ImportError`` that
+names the extra to install. A file that is there but cannot be read (truncated, damaged) is a
+:class:`DamagedFileError` naming it; one in :func:`download_root` can be downloaded again
+(:func:`in_download_root`), one in a user's folder never is. Downloads themselves live in
+:mod:`lattice_lab.data.download`.
 Must not import anything from the package (except settings, validation and data).
 
 Examples
@@ -29,8 +32,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FileSource", "Missing", "cache_dir", "data_root", "download_root", "download_torchvision", "locate",
-           "missing_message", "search_roots"]
+__all__ = ["DamagedFileError", "FileSource", "Missing", "cache_dir", "data_root", "download_root",
+           "download_torchvision", "in_download_root", "locate", "missing_message", "search_roots"]
+
+
+class DamagedFileError(ValueError):
+    """A dataset file that is there but cannot be read as what it should be (truncated, damaged, foreign).
+
+    ``path`` is the file. A ValueError: the file, not the code, is wrong.
+    """
+
+    def __init__(self, path: Path, message: str):
+        super().__init__(message)
+        self.path = Path(path)
+
+    def __reduce__(self):  # picklable (errors cross process boundaries in parallel sweeps)
+        return type(self), (self.path, str(self))
 
 
 def cache_dir() -> Path:
@@ -72,6 +89,19 @@ def download_root() -> Path:
     True
     """
     return cache_dir() / "data"
+
+
+def in_download_root(path: Path) -> bool:
+    """Whether ``path`` lies in :func:`download_root`: a downloaded file, which may be downloaded again.
+
+    >>> in_download_root(download_root() / "MNIST" / "raw" / "x.gz"), in_download_root(Path("/elsewhere/x.gz"))
+    (True, False)
+    """
+    try:
+        Path(path).resolve().relative_to(download_root().resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def search_roots(root: str | os.PathLike | None) -> list[Path]:
@@ -144,7 +174,8 @@ def locate(source: FileSource, root: str | os.PathLike | None, split: str, downl
     """What ``source.find`` finds for ``split``; if nothing and ``download``, download then look again.
 
     Raises ``FileNotFoundError`` with :func:`missing_message` when the files stay missing (the
-    download's own error is its ``__cause__``).
+    download's own error is its ``__cause__``); an ``ImportError`` of the download (a missing
+    optional backend) is raised as it is, since it says what to install.
 
     Examples
     --------
@@ -170,7 +201,9 @@ def locate(source: FileSource, root: str | os.PathLike | None, split: str, downl
     if download:
         try:
             source.download()
-        except Exception as exc:  # network, checksum, missing optional backend...
+        except ImportError:
+            raise  # names the extra to install: more useful than "files not found"
+        except Exception as exc:  # network, checksum...
             raise FileNotFoundError(error) from exc
         found = source.find(roots, split)
     if found is None:
@@ -179,11 +212,14 @@ def locate(source: FileSource, root: str | os.PathLike | None, split: str, downl
 
 
 def download_torchvision(cls_name: str) -> None:
-    """Download both splits of ``torchvision.datasets.<cls_name>`` into :func:`download_root`."""
-    import torchvision.datasets
+    """The old name of :func:`lattice_lab.data.download.fetch` by torchvision class name ("MNIST", "CIFAR10"...).
 
-    target = download_root()
-    target.mkdir(parents=True, exist_ok=True)
-    cls = getattr(torchvision.datasets, cls_name)
-    for train in (True, False):
-        cls(str(target), train=train, download=True)
+    Downloads into :func:`download_root`, in torchvision's folder layout, verified; kept so that
+    code calling it keeps working.
+    """
+    from .download import fetch
+
+    names = {"MNIST": "mnist", "FashionMNIST": "fashion-mnist", "CIFAR10": "cifar10"}
+    if cls_name not in names:
+        raise ValueError(f"cls_name must be one of {sorted(names)}, got {cls_name!r}")
+    fetch(names[cls_name])

@@ -4,8 +4,15 @@ A split is two files under ``<root>/MNIST/raw/`` (or ``FashionMNIST/raw/``), gzi
 ``train-images-idx3-ubyte`` / ``train-labels-idx1-ubyte`` and ``t10k-...`` for the test split,
 parsed with numpy + gzip. Pixels are divided by 255, then ``(x - mean) / std`` with the usual
 constants (0.1307/0.3081 for MNIST, 0.2860/0.3530 for Fashion-MNIST). :func:`download` is the one
-place the files are fetched (today by torchvision, which writes the same folder layout).
-Must not import anything from the package (except settings, validation and data).
+place the files are fetched (:func:`lattice_lab.data.download.fetch`: mirrors first, every file
+checked against its sha256).
+
+A file that cannot be read (a truncated or bit-flipped ``.gz``: gzip's CRC catches a flipped bit,
+an IDX header that disagrees with the data) is a
+:class:`~lattice_lab.data.folders.DamagedFileError` naming it. In the download folder (the cache)
+it is downloaded again when downloads are allowed, and read once more; in a user's folder it is
+never touched, and the error says which file to replace.
+Must not import anything from the package (except atomic, progress, settings, validation and data).
 
 Examples
 --------
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from . import download as downloads
 from . import folders
 from .sequences import SequenceDataset, image_layout, selection
 
@@ -112,8 +121,8 @@ def missing(name: str, roots: list[Path], split: str) -> folders.Missing:
 
 
 def download(name: str) -> None:
-    """Fetch both splits of ``name`` into the download folder."""
-    folders.download_torchvision(IDX[name].folder)
+    """Fetch both splits of ``name`` into the download folder, verified."""
+    downloads.fetch(name)
 
 
 def source(name: str) -> folders.FileSource:
@@ -123,19 +132,48 @@ def source(name: str) -> folders.FileSource:
 
 
 def _read_idx(path: Path) -> np.ndarray:
+    """The array in the IDX file ``path`` (gzipped or not); DamagedFileError when it cannot be read."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as handle:
-        return parse_idx(handle.read())
+    try:
+        with opener(path, "rb") as handle:
+            return parse_idx(handle.read())
+    except (gzip.BadGzipFile, EOFError, zlib.error, ValueError) as error:
+        raise folders.DamagedFileError(path, f"{path} cannot be read: it is truncated or damaged "
+                                             f"({type(error).__name__}: {error})") from error
+
+
+def _read_split(name: str, raw_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray, Path]:
+    """(images, labels, image path) of ``split`` in ``raw_dir``; DamagedFileError when a file cannot be read."""
+    image_path, label_path = (_idx_path(raw_dir, stem) for stem in FILES[split])
+    images, labels = _read_idx(image_path), _read_idx(label_path)
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise folders.DamagedFileError(image_path, f"{image_path} and {label_path} disagree: images "
+                                                   f"{images.shape}, labels {labels.shape}")
+    return images, labels, image_path
+
+
+def _damaged_message(error: folders.DamagedFileError, request: Request) -> str:
+    if folders.in_download_root(error.path):
+        return (f"{error} It is in the download cache: call load({request.name!r}, download=True) (or run "
+                f"`lattice-lab fetch {request.name}`) to download it again, or delete it.")
+    file = next((f for f in downloads.REMOTES[request.name].files if f.name == error.path.name), None)
+    expected = f" (the official file has {file.size} bytes, sha256 {file.sha256})" if file else ""
+    return f"{error} Replace it with a good copy{expected}; this package never writes into {error.path.parent}."
 
 
 def read(request: Request) -> SequenceDataset:
     """The split of ``request.name`` in the raw folder ``request.location``, as images in ``request.layout``."""
     info = IDX[request.name]
-    image_path, label_path = (_idx_path(request.location, stem) for stem in FILES[request.split])
-    images, labels = _read_idx(image_path), _read_idx(label_path)
-    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-        raise ValueError(f"{image_path} and {label_path} disagree: images {images.shape}, "
-                         f"labels {labels.shape}")
+    try:
+        images, labels, image_path = _read_split(request.name, request.location, request.split)
+    except folders.DamagedFileError as error:
+        if not (request.download and folders.in_download_root(error.path)):
+            raise folders.DamagedFileError(error.path, _damaged_message(error, request)) from error
+        try:
+            download(request.name)  # a damaged download is fetched again (fetch verifies every file)
+        except OSError as failure:
+            raise folders.DamagedFileError(error.path, f"{error} Downloading it again failed: {failure}") from failure
+        images, labels, image_path = _read_split(request.name, request.location, request.split)
     index = selection(len(labels), request.subset, request.split, request.seed)
     if index is not None:
         images, labels = images[index], labels[index]

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lattice_lab.validation import check_choice, check_int
+from lattice_lab.validation import check_bool, check_choice, check_int
 
 from . import cifar, digits, idx, speech, synthetic
 from .folders import FileSource, locate, search_roots
@@ -42,7 +42,8 @@ class Request:
     """What :func:`load` was asked for, validated, and where the files were found.
 
     ``location`` is what the entry's ``files.find`` returned (a folder, a path...), None for a
-    dataset without files; ``length`` and ``n`` are None unless given (synthetic tasks only).
+    dataset without files; ``length`` and ``n`` are None unless given (synthetic tasks only);
+    ``download`` says whether a damaged downloaded file may be downloaded again.
     """
 
     name: str
@@ -53,6 +54,7 @@ class Request:
     length: int | None
     n: int | None
     location: Any
+    download: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,9 @@ def load(name: str, split: str = "train", *, layout: str = "rows",
         Keep a seeded random subset of this size (original order kept). When None and fast
         mode is on, real datasets are capped at 2000 train / 1000 test samples.
     download : bool
-        When files are missing, try to download them into ``cache_dir() / "data"``.
+        When files are missing, try to download them into ``cache_dir() / "data"``
+        (:func:`lattice_lab.data.fetch`: mirrors first, every file verified); a downloaded file
+        found damaged is downloaded again.
     seed : int
         Seed of the subset choice and of the synthetic tasks (the test split of a synthetic
         task uses a stream derived from ``seed`` that differs from the train one).
@@ -158,13 +162,14 @@ def load(name: str, split: str = "train", *, layout: str = "rows",
         raise ValueError(f"layout={layout!r} applies only to the image datasets "
                          f"{', '.join(images)}; {name!r} allows only 'rows'")
     seed = check_int(seed, "seed", "load", low=0)
+    download = check_bool(download, "download", "load")
     subset = check_int(subset, "subset", "load", low=1, allow_none=True)
     if not spec.synthetic and (length is not None or n is not None):
         synthetic = [s.name for s in REGISTRY.values() if s.synthetic]
         raise ValueError(f"length and n apply only to the synthetic tasks "
                          f"{', '.join(synthetic)}; got length={length!r}, n={n!r} for {name!r}")
     location = None if spec.files is None else locate(spec.files, root, split, download)
-    return spec.read(Request(name, split, layout, subset, seed, length, n, location))
+    return spec.read(Request(name, split, layout, subset, seed, length, n, location, download))
 
 
 def available(name: str, root: str | os.PathLike | None = None) -> bool:

@@ -5,8 +5,12 @@ The 10 keywords yes, no, up, down, left, right, on, off, stop, go, read from
 ``validation_list.txt`` nor ``testing_list.txt``; test = ``testing_list.txt``. Wavs are padded or
 trimmed at the end to 1 s at 16 kHz; 40 MFCCs every 10 ms (101 frames), each coefficient
 normalized per utterance to zero mean and unit variance over time (cepstral mean and variance
-normalization). The features of a whole split are cached under ``cache_dir() / "features"``.
-torchaudio is imported lazily, only to compute MFCCs or download.
+normalization). The features of a whole split are cached under ``cache_dir() / "features"`` as a
+cache entry with a checksum (:mod:`lattice_lab.data.cache`); an entry that fails it, does not
+load, or does not hold finite features of the split's shape is computed again from the wavs.
+
+torchaudio (the package's ``audio`` extra) is imported lazily, only here: without it, loading or
+downloading Speech Commands is an ImportError that says ``pip install "lattice_lab[audio]"``.
 Must not import anything from the package (except settings, validation and data).
 
 Examples
@@ -20,6 +24,8 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import io
+import pickle
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,13 +38,37 @@ from .sequences import SequenceDataset, selection
 if TYPE_CHECKING:
     from .registry import Request
 
-__all__ = ["FOLDER", "LABELS", "MFCC", "SOURCE", "download", "find", "missing", "read", "wav_to_float"]
+__all__ = ["AUDIO_EXTRA", "FOLDER", "LABELS", "MFCC", "SOURCE", "download", "find", "missing", "read",
+           "torchaudio", "wav_to_float"]
 
 FOLDER = Path("SpeechCommands") / "speech_commands_v0.02"
 LABELS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 RATE = 16000
 MFCC = {"sample_rate": RATE, "n_mfcc": 40, "melkwargs": {"n_fft": 400, "hop_length": 160, "n_mels": 40}}
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"  # 2: entries carry a checksum (cache.write_entry)
+AUDIO_EXTRA = 'pip install "lattice_lab[audio]"'
+
+
+def torchaudio():
+    """The torchaudio module, or an ImportError that names the extra to install.
+
+    >>> import sys
+    >>> sys.modules["torchaudio"], saved = None, sys.modules.get("torchaudio")  # as if it were not installed
+    >>> try:
+    ...     torchaudio()
+    ... except ImportError as error:
+    ...     print(error)
+    Speech Commands needs torchaudio, which lattice_lab installs only with its audio extra: pip install "lattice_lab[audio]"
+    >>> sys.modules["torchaudio"] = saved
+    >>> if saved is None:
+    ...     del sys.modules["torchaudio"]
+    """
+    try:
+        import torchaudio as module
+    except ImportError as error:
+        raise ImportError("Speech Commands needs torchaudio, which lattice_lab installs only with its audio "
+                          f"extra: {AUDIO_EXTRA}") from error
+    return module
 
 
 def find(roots: list[Path], split: str) -> Path | None:
@@ -59,12 +89,11 @@ def missing(roots: list[Path], split: str) -> folders.Missing:
 
 
 def download() -> None:
-    """Fetch the dataset into the download folder (torchaudio's downloader)."""
-    import torchaudio.datasets
-
+    """Fetch the dataset into the download folder (torchaudio's downloader, from the official source)."""
+    datasets = torchaudio().datasets
     target = folders.download_root()
     target.mkdir(parents=True, exist_ok=True)
-    torchaudio.datasets.SPEECHCOMMANDS(str(target), url="speech_commands_v0.02", download=True)
+    datasets.SPEECHCOMMANDS(str(target), url="speech_commands_v0.02", download=True)
 
 
 SOURCE = folders.FileSource(find=find, missing=missing, download=download)
@@ -113,9 +142,7 @@ def _read_wav(path: Path) -> np.ndarray:
 
 def _mfcc_features(folder: Path, files: list[tuple[str, int]]) -> torch.Tensor:
     """(N, 101, 40) MFCC frames, normalized per utterance and coefficient."""
-    import torchaudio
-
-    mfcc = torchaudio.transforms.MFCC(**MFCC)
+    mfcc = torchaudio().transforms.MFCC(**MFCC)
     chunks = []
     for start in range(0, len(files), 1024):
         audio = np.stack([_read_wav(folder / rel) for rel, _ in files[start:start + 1024]])
@@ -136,14 +163,32 @@ def _cache_entry(folder: Path, split: str, files: list[tuple[str, int]]) -> Path
     return folders.cache_dir() / "features" / f"speech-commands-{split}-{digest.hexdigest()[:16]}.pt"
 
 
+def _from_entry(content: bytes | None, n: int) -> torch.Tensor | None:
+    """The features in a cache entry's content, if they load and are finite float32 of shape (n, 101, 40)."""
+    if content is None:
+        return None
+    try:
+        feats = torch.load(io.BytesIO(content), weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, KeyError):
+        return None
+    expected = (n, 101, MFCC["n_mfcc"])
+    if not isinstance(feats, torch.Tensor) or feats.dtype != torch.float32 or tuple(feats.shape) != expected \
+            or not bool(torch.isfinite(feats).all()):
+        return None
+    return feats
+
+
 def _cached_features(folder: Path, split: str, files: list[tuple[str, int]]) -> torch.Tensor:
     """MFCCs of a whole split, read from / written to the cache (writing is best effort)."""
     entry = _cache_entry(folder, split, files)
-    if cache.is_cached(entry):
-        return torch.load(entry, weights_only=True)
-    feats = _mfcc_features(folder, files)
+    feats = _from_entry(cache.read_entry(entry), len(files))
+    if feats is not None:
+        return feats
+    feats = _mfcc_features(folder, files)  # missing, or failed its checksum or checks: rebuilt
+    buffer = io.BytesIO()
+    torch.save(feats, buffer)
     try:
-        cache.write_atomic(entry, lambda handle: torch.save(feats, handle))
+        cache.write_entry(entry, buffer.getvalue())
     except OSError:
         pass  # an unwritable cache only costs speed next time
     return feats
@@ -151,6 +196,7 @@ def _cached_features(folder: Path, split: str, files: list[tuple[str, int]]) -> 
 
 def read(request: Request) -> SequenceDataset:
     """The split of the dataset folder ``request.location`` as MFCC frames (a subset is never cached)."""
+    torchaudio()  # the audio extra, or an ImportError that names it
     folder = request.location
     files = _split_files(folder, request.split)
     if not files:

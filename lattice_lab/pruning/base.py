@@ -45,8 +45,9 @@ from typing import Any, Callable
 import torch
 
 from .. import metrics
-from ..models import SCOPES, SequenceClassifier, clone
-from ..validation import check_choice, check_float, check_int
+from ..models import SCOPES, SequenceClassifier, check_finite_weights, check_inputs, clone
+from ..train import in_memory_inputs
+from ..validation import check_bool, check_choice, check_float, check_int
 
 
 @dataclass
@@ -199,6 +200,11 @@ def prune(model: SequenceClassifier, method: str, amount: float, data=None, *,
     seed : for every random choice a method makes.
     **options : method options (see ``REGISTRY[method].options``).
 
+    Checked here for every method, before it runs: the amount, scope and seed; option names, and
+    every option whose default is a bool is exactly True or False; a model with NaN or infinite
+    weights, and data (held in memory) with NaN or infinite values or another feature size than the
+    model's ``input_size``, are refused (an InvalidParameterError, a ValueError, naming them).
+
     Returns
     -------
     PruneResult
@@ -229,12 +235,20 @@ Got 1.5 instead.
     if model.kind not in spec.kinds:
         raise ValueError(f"method {method!r} supports model kinds {spec.kinds}, not {model.kind!r}")
     check_choice(scope, "scope", "prune", SCOPES)
+    check_int(seed, "seed", "prune", low=0)
     options = _renamed_options(spec, options)
     unknown = set(options) - set(spec.options)
     if unknown:
         raise ValueError(f"method {method!r} has no option(s) {sorted(unknown)}; its options: {spec.options}")
+    for name, value in options.items():
+        if isinstance(spec.options[name], bool):  # a switch is True or False, never "yes" or 1
+            check_bool(value, name, method)
     if spec.needs_data and data is None:
         raise ValueError(f"method {method!r} needs data (a dataset from lattice_lab.data.load)")
+    check_finite_weights(model, "prune")
+    inputs = None if data is None else in_memory_inputs(data)
+    if inputs is not None:
+        check_inputs(model, inputs, "data", "prune")
     result = spec.function(clone(model), amount, data=data, scope=scope, seed=seed, **options)
     result.sparsity = metrics.sparsity(result.model, model, scope)
     result.method, result.amount, result.scope = method, amount, scope

@@ -41,6 +41,7 @@ import ipywidgets as W
 import torch
 
 from .. import checkpoints, compare, metrics, train
+from ..atomic import atomic_write
 from ..models import SCOPES, SequenceClassifier, weight_names
 from ..posets import Poset, draw_hasse
 from ..pruning import REGISTRY, PruneResult
@@ -527,7 +528,7 @@ class PruningLab:
         return self.state.result
 
     def export_masks(self, path: str | Path) -> Path:
-        """``torch.save`` the current masks, kept units and settings to ``path``; returns the path."""
+        """``torch.save`` the current masks, kept units and settings to ``path`` (atomically); returns the path."""
         result = self._pruned()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -535,7 +536,7 @@ class PruningLab:
                    "kept_units": None if result.kept_units is None else [k.cpu() for k in result.kept_units],
                    "settings": dataclasses.asdict(self.state.settings) | {"options": self.state.settings.options_dict},
                    "sparsity": self.state.sparsity}
-        torch.save(payload, path)
+        atomic_write(path, lambda handle: torch.save(payload, handle))  # an earlier masks file survives a failure
         self._message(f"saved the masks to {path}")
         return path
 

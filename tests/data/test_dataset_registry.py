@@ -124,8 +124,9 @@ def test_the_entry_flags_decide_which_arguments_a_dataset_takes(monkeypatch):
 
 
 def test_the_package_exports_its_api_and_imports_no_torchvision_or_torchaudio():
-    assert sorted(data.__all__) == ["DATASETS", "LAYOUTS", "SPLITS", "SequenceDataset", "available", "cache_dir",
-                                    "data_root", "load", "loader", "parse_idx"]
+    assert sorted(data.__all__) == ["DATASETS", "DamagedFileError", "DownloadError", "LAYOUTS", "SPLITS",
+                                    "SequenceDataset", "available", "cache_dir", "data_root", "fetch", "load",
+                                    "loader", "parse_idx"]
     assert all(callable(getattr(data, name)) or isinstance(getattr(data, name), tuple) for name in data.__all__)
     code = ("import sys, lattice_lab.data; "
             "print(sorted(m for m in ('torchvision', 'torchaudio') if m in sys.modules))")

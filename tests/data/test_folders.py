@@ -63,14 +63,19 @@ def test_missing_mnist_error_lists_only_the_missing_file(tmp_path):
 def test_failed_download_becomes_clear_error(tmp_path, monkeypatch):
     calls = []
 
-    def offline(cls_name):
-        calls.append(cls_name)
+    def offline(url, target, file, show):
+        calls.append(url)
         raise OSError("network unreachable")
 
-    monkeypatch.setattr("lattice_lab.data.folders.download_torchvision", offline)  # what idx.download calls
+    monkeypatch.setattr("lattice_lab.data.download._download", offline)  # every source goes through it
+    monkeypatch.setenv("LATTICE_LAB_MIRROR", "http://mirror.invalid/data")
     with pytest.raises(FileNotFoundError, match="downloading them failed") as info:
         data.load("mnist", root=tmp_path, download=True)
-    assert calls == ["MNIST"] and isinstance(info.value.__cause__, OSError)
+    assert calls[0] == "http://mirror.invalid/data/MNIST/raw/train-images-idx3-ubyte.gz"
+    assert calls[1:] == [base + "train-images-idx3-ubyte.gz" for base in data.download.REMOTES["mnist"].official]
+    assert isinstance(info.value.__cause__, data.DownloadError)
+    assert "network unreachable" in str(info.value.__cause__)
+    assert not (tmp_path / "cache" / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").exists()
 
 
 def test_files_in_the_cache_download_folder_are_found(tmp_path):

@@ -218,7 +218,7 @@ def test_bad_options_and_data_raise_clear_errors(lstm, data):
     with pytest.raises(ValueError, match="preserve"):
         ll.prune(lstm, "ramanujan-imp", 0.5, data, preserve="yes")
     with pytest.raises(ValueError, match="remove all"):
-        ll.prune(build({"kind": "rnn", "input_size": 2, "hidden_size": 2, "num_classes": 2}), "imp", 0.9, data)
+        ll.prune(build({"kind": "rnn", "input_size": 8, "hidden_size": 2, "num_classes": 10}), "imp", 0.9, data)
 
 
 def test_imp_on_a_scope_with_no_nonzero_weight_says_so(data):
