@@ -547,12 +547,33 @@ def sweep_scaling_tables(report: dict[str, Any]) -> list[str]:
                   f"{p['projected_s'] / 60:.0f} min (its longest cell, {slowest['label']}, takes "
                   f"{p['longest_cell_s']:.0f} s). Seconds per cell, by row label:", ""]
         lines += _table(["label", "s per cell"], [[e["label"], f"{e['seconds']:.1f}"] for e in report["probe"]]) + [""]
+def notebook_memory_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: each notebook's peak kernel memory against Binder's 1 GB, its time, and notebook 08's target."""
+    limit = report["limit_mib"]
+    lines = ["### Notebook memory: every kernel against Binder's 1 GB", "", _machine_line(report), "",
+             f"Each notebook top to bottom in a fresh kernel ({'fast' if report['fast'] else 'full'} mode, "
+             f"{report['dataset']}); peak resident memory of the kernel (VmHWM, with torch's CUDA build of PyPI: "
+             "Binder's CPU build is smaller), the cell that reached it, and the cells' wall time:", ""]
+    rows = [[r["notebook"], "–" if r["peak_mib"] is None else f"{r['peak_mib']:.0f}",
+             "–" if r["peak_cell"] is None else f"{r['peak_cell']} ({r['peak_cell_id']})",
+             "–" if r["seconds"] is None else f"{r['seconds']:.1f}",
+             r["error"] or ("yes" if r["under_limit"] else "**no**")] for r in report["notebooks"]]
+    lines += _table(["notebook", "peak MiB", "peak in cell", "seconds", f"under {limit:.0f} MiB"], rows) + [""]
+    verdict = "every notebook is" if report["all_under_limit"] else "**not** every notebook is"
+    lines += [f"Under {limit:.0f} MiB: {verdict}.", ""]
+    dashboard = report.get("dashboard")
+    if dashboard:
+        total = dashboard["seconds"] + dashboard["kernel_start_s"]
+        met = "met" if dashboard["met"] else "**not met**"
+        lines += [f"Notebook 08 (the Voilà dashboard) renders in {total:.1f} s including the kernel start "
+                  f"(target {dashboard['target_s']:.0f} s on 2 cores: {met}).", ""]
     return lines
 
 
 TABLES = {"quality": quality_tables, "expander": expander_tables, "spectral_lstm": spectral_lstm_tables,
           "cost": cost_tables, "speed": speed_tables, "train_speed": train_speed_tables,
           "live_budget": live_budget_tables, "sweep_scaling": sweep_scaling_tables}
+          "live_budget": live_budget_tables, "notebook_memory": notebook_memory_tables}
 """Benchmark name -> the function that renders its report as README markdown lines."""
 
 

@@ -1,4 +1,4 @@
-"""The ``lattice-lab`` command line: demo, train, evaluate, prune, compare, analyze, fetch.
+"""The ``lattice-lab`` command line: demo, train, evaluate, prune, compare, analyze, fetch, notebooks.
 
 Human tables by default, machine-readable JSON with ``--json`` (progress goes to stderr, so
 stdout stays parseable; strict JSON: a NaN is ``null``). ``--checkpoint`` takes a path or the
@@ -46,7 +46,7 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoints, compare, data, metrics, models, strict_json, train
+from . import checkpoints, compare, course, data, metrics, models, strict_json, train
 from .atomic import atomic_write
 from .pruning import REGISTRY, prune
 from .settings import fast
@@ -250,6 +250,35 @@ def cmd_fetch(args) -> int:
     human = "\n".join(f"{row['dataset']}: " + (f"{len(row['files'])} files verified (sha256) in " if row["files"]
                                                else "downloaded into ") + row["folder"] for row in rows)
     _emit(args, rows, human)
+def cmd_notebooks(args) -> int:
+    """Copy the course's notebooks (from a checkout, or shipped in the wheel) into ``args.dir``.
+
+    A notebook already there with other content (a learner's work) is never overwritten without ``--force``;
+    one that is already identical is left as it is.
+    """
+    folder = Path(args.dir)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} is a file; give a folder to copy the notebooks into")
+    sources = course.notebook_paths()
+    changed = [folder / s.name for s in sources
+               if (folder / s.name).is_file() and (folder / s.name).read_bytes() != s.read_bytes()]
+    if changed and not args.force:
+        raise ValueError(f"{len(changed)} notebook(s) in {folder} differ from the course's and would be overwritten "
+                         f"({', '.join(p.name for p in changed)}); keep your work elsewhere, or pass --force")
+    folder.mkdir(parents=True, exist_ok=True)
+    written, unchanged = [], []
+    for source in sources:
+        target = folder / source.name
+        content = source.read_bytes()
+        if target.is_file() and target.read_bytes() == content:
+            unchanged.append(str(target))
+            continue
+        atomic_write(target, content)
+        written.append(str(target))
+    payload = {"folder": str(folder), "written": written, "unchanged": unchanged, "source": str(sources[0].parent)}
+    _emit(args, payload, f"{len(written)} notebook(s) written to {folder}"
+                         + (f", {len(unchanged)} already there unchanged" if unchanged else "")
+                         + f" (from {sources[0].parent}); open them with: jupyter lab {folder}")
     return 0
 
 
@@ -355,6 +384,10 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(URL/MNIST/raw/...); repeatable; default: ${data.download.MIRROR_ENV}")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=cmd_fetch)
+    p = sub.add_parser("notebooks", parents=[common], help="copy the course's notebooks into a folder")
+    p.add_argument("dir", help="the folder to copy them into (created when missing)")
+    p.add_argument("--force", action="store_true", help="overwrite notebooks there that differ from the course's")
+    p.set_defaults(func=cmd_notebooks)
     return parser
 
 

@@ -1,8 +1,10 @@
 """Live pruning in Jupyter: :class:`PruningLab`, and two small explorers for the theory notebooks.
 
 The widgets are thin: every number they show comes from a pure function that tests (and
-learners) can call without a browser. The package holds four rooms:
+learners) can call without a browser. The package holds these rooms:
 
+* :mod:`~lattice_lab.widgets.results`: :class:`ResultsExplorer`, the explorer over committed
+  benchmark results (notebook 08), and what structure bought each method;
 * :mod:`~lattice_lab.widgets.state`: :class:`LabSettings`, :class:`LabState`, :class:`LabCache`
   and :func:`compute_state` ``(model, data, settings) -> LabState`` (prune, evaluate, measure),
   with no ipywidgets and no matplotlib;
@@ -42,6 +44,8 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
+    "results": ("ResultsExplorer", "ResultsState", "comparison_figure", "format_summary", "load_report",
+                "results_state", "structure_gains", "structure_summary"),
     "state": ("DIAGNOSTIC_LABELS", "DIAGNOSTIC_PLOTS", "EVAL_BATCH", "FAST_BUDGETS", "LabCache", "LabSettings",
               "LabState", "compute_state", "dependency_poset", "diagnostic_labels", "diagnostic_plots",
               "diagnostic_readouts", "keep_pattern", "lab_options", "mask_summary", "method_label",

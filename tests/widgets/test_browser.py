@@ -3,7 +3,10 @@
 Each test starts a server on a free port (in fast mode, on a temporary copy of the notebook),
 opens the page in Debian's chromium, runs the notebook, moves the PruningLab's amount slider
 with the keyboard and waits for the accuracy readout to change. Screenshots go to the test's
-temporary folder.
+temporary folder. Voilà is opened twice: standalone (``voila file.ipynb``) and the way Binder serves
+the README's Voilà badge, through Voilà's server extension of a ``jupyter server``
+(``/voila/render/notebooks/08_compare_everything.ipynb``); there the explorer over the committed
+results must answer a change of method too.
 
 Skip policy: without ``/usr/bin/chromium`` (or the playwright package) the tests skip with the
 reason, except when the environment variable ``CI`` is set: there a missing browser fails.
@@ -34,7 +37,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SERVER_START_S = 90
 NOTEBOOK_RUN_MS = 150_000
-READOUT_CHANGE_MS = 120_000  # the notebook's later cells (the compare-all sweep) run first
+READOUT_CHANGE_MS = 120_000  # the notebook's later cells (its exercises) run first
 # JupyterLab exposes its application object (--LabApp.expose_app_in_browser): the notebook's kernel is ready
 # when its status is idle, and "Run All Cells" is then one command, whatever the menus look like.
 KERNEL_IDLE = """() => {
@@ -201,3 +204,37 @@ def test_voila_renders_the_lab_and_the_slider_changes_the_accuracy(playwright_ap
             browser.close()
     assert accuracy_of(before) != accuracy_of(after)
     assert (tmp_path / "voila-after.png").stat().st_size > 0
+
+
+def test_voila_badge_route_renders_notebook_08_under_jupyter_server(playwright_api, server_env, tmp_path):
+    """The Binder badge's URL: Voilà's server extension (``voila/render/...``) of a ``jupyter server``."""
+    from playwright.sync_api import expect
+
+    root = tmp_path / "repository"  # Binder serves the repository root; the badge names notebooks/08...
+    (root / "notebooks").mkdir(parents=True)
+    shutil.copy(NOTEBOOK, root / "notebooks" / NOTEBOOK.name)
+    port, token = free_port(), secrets.token_hex(16)
+    command = [sys.executable, "-m", "jupyter", "server", "--allow-root", "--no-browser", f"--port={port}",
+               "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}"]
+    base = f"http://127.0.0.1:{port}"
+    with running(command, port, f"{base}/api/status?token={token}", server_env, tmp_path / "server.log"):
+        with playwright_api() as api:
+            browser = launch(api)
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            response = page.goto(f"{base}/voila/render/notebooks/{NOTEBOOK.name}?token={token}",
+                                 timeout=NOTEBOOK_RUN_MS)
+            assert response is not None and response.status == 200
+            explorer = page.locator(".ll-results").first
+            explorer.wait_for(timeout=NOTEBOOK_RUN_MS)
+            readouts = explorer.locator(".ll-readouts").first
+            expect(readouts).to_contain_text("what structure bought", timeout=NOTEBOOK_RUN_MS)
+            before_explorer = readouts.inner_text()
+            explorer.locator("select").nth(2).select_option(label="spectral")  # dataset, model, method
+            expect(readouts).not_to_have_text(before_explorer, timeout=READOUT_CHANGE_MS)
+            expect(readouts).to_contain_text("magnitude-units at the same number of units", timeout=READOUT_CHANGE_MS)
+            readout = page.locator(".ll-accuracy").first
+            readout.wait_for(timeout=NOTEBOOK_RUN_MS)
+            before, after = move_slider_and_read(page, readout, tmp_path, "voila-route")
+            browser.close()
+    assert accuracy_of(before) != accuracy_of(after)
+    assert (tmp_path / "voila-route-after.png").stat().st_size > 0
