@@ -24,7 +24,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lattice_lab import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
