@@ -547,6 +547,9 @@ def sweep_scaling_tables(report: dict[str, Any]) -> list[str]:
                   f"{p['projected_s'] / 60:.0f} min (its longest cell, {slowest['label']}, takes "
                   f"{p['longest_cell_s']:.0f} s). Seconds per cell, by row label:", ""]
         lines += _table(["label", "s per cell"], [[e["label"], f"{e['seconds']:.1f}"] for e in report["probe"]]) + [""]
+    return lines
+
+
 def notebook_memory_tables(report: dict[str, Any]) -> list[str]:
     """Markdown: each notebook's peak kernel memory against Binder's 1 GB, its time, and notebook 08's target."""
     limit = report["limit_mib"]
@@ -572,8 +575,8 @@ def notebook_memory_tables(report: dict[str, Any]) -> list[str]:
 
 TABLES = {"quality": quality_tables, "expander": expander_tables, "spectral_lstm": spectral_lstm_tables,
           "cost": cost_tables, "speed": speed_tables, "train_speed": train_speed_tables,
-          "live_budget": live_budget_tables, "sweep_scaling": sweep_scaling_tables}
-          "live_budget": live_budget_tables, "notebook_memory": notebook_memory_tables}
+          "live_budget": live_budget_tables, "sweep_scaling": sweep_scaling_tables,
+          "notebook_memory": notebook_memory_tables}
 """Benchmark name -> the function that renders its report as README markdown lines."""
 
 

@@ -250,6 +250,9 @@ def cmd_fetch(args) -> int:
     human = "\n".join(f"{row['dataset']}: " + (f"{len(row['files'])} files verified (sha256) in " if row["files"]
                                                else "downloaded into ") + row["folder"] for row in rows)
     _emit(args, rows, human)
+    return 0
+
+
 def cmd_notebooks(args) -> int:
     """Copy the course's notebooks (from a checkout, or shipped in the wheel) into ``args.dir``.
 
