@@ -139,14 +139,16 @@ def move_slider_and_read(page, readout, tmp_path: Path, name: str) -> tuple[str,
     expect(readout).to_contain_text("%", timeout=NOTEBOOK_RUN_MS)
     status = page.locator(".ll-status").first
     expect(status).not_to_contain_text("computing", timeout=NOTEBOOK_RUN_MS)
-    before = readout.inner_text()
+    # textContent, not innerText: JupyterLab 4 renders off-screen cells with content-visibility: auto,
+    # whose innerText is empty, and "run all" leaves the view at the notebook's end, far below the lab.
+    before = readout.text_content()
     page.screenshot(path=str(tmp_path / f"{name}-before.png"), full_page=True)
     handle = page.locator(".ll-amount .noUi-handle").first
     handle.focus()
     handle.press("End")
     expect(readout).not_to_have_text(before, timeout=READOUT_CHANGE_MS)
     expect(readout).to_contain_text("%", timeout=READOUT_CHANGE_MS)
-    after = readout.inner_text()
+    after = readout.text_content()
     page.screenshot(path=str(tmp_path / f"{name}-after.png"), full_page=True)
     return before, after
 
