@@ -204,7 +204,7 @@ def _answer_text(value):
     value = value.tolist() if hasattr(value, "tolist") else value
     if isinstance(value, (bool, type(None), type(...))) or not isinstance(value, (int, float, str, list, tuple, dict, set)):
         return []
-    return sorted({repr(value), str(value)})
+    return sorted({{repr(value), str(value)}})
 print({mark!r} + _json.dumps({{name: _answer_text(globals()[name]) for name in {names!r} if name in globals()}}))
 """
 
@@ -217,45 +217,47 @@ def stream_text(cell) -> str:
     return "".join(output.get("text", "") for output in cell.get("outputs", []) if output.get("output_type") == "stream")
 
 
+def run_more(client, source: str):
+    """Run ``source`` as one more cell at the end of the client's notebook; return the cell with its outputs."""
+    cell = nbformat.v4.new_code_cell(source)
+    client.nb.cells.append(cell)
+    return client.execute_cell(cell, len(client.nb.cells) - 1)
+
+
 def answer_texts(texts: list[str]) -> set[str]:
     return {text for text in texts if len(text.strip()) >= MIN_ANSWER_CHARS}
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_every_check_fails_on_the_student_stub_with_a_hint_and_passes_on_the_solution(path):
+def check_problems(notebook: nbformat.NotebookNode) -> list[str]:
+    """Run the student edition of ``notebook`` and replay its solutions; what breaks the rules of the module docstring."""
     from nbclient import NotebookClient
 
-    notebook = read(path)
-    skip_if_pending(path, notebook)
     edition = student.student_edition(notebook)
+    student_text = "\n".join(cell.source for cell in edition.cells)
+    student_cells = len(edition.cells)
     kept = [i for i, cell in enumerate(notebook.cells) if exercise_tag(cell) != "solution"]
-    in_edition = {original: new for new, original in enumerate(kept)}  # instructor index -> student index
     exercises = code_exercises(notebook)
     client = NotebookClient(edition, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
     failures, answers = [], {}
     with client.setup_kernel():
-        for index, cell in enumerate(edition.cells):
+        for index, cell in enumerate(edition.cells[:student_cells]):
             if cell.cell_type == "code":
                 client.execute_cell(cell, index)
         for number, exercise in enumerate(exercises):  # the instructor's answers, replayed after the student run
             for i in exercise.solutions:
-                replay = nbformat.v4.new_code_cell(notebook.cells[i].source)
-                client.execute_cell(replay, len(edition.cells))
+                replay = run_more(client, notebook.cells[i].source)
                 failures += [f"solution cell {i}: {e['ename']}: {e['evalue']}" for e in errors(replay)]
             names = sorted(assigned_names(notebook.cells[exercise.stub].source))
-            dump = nbformat.v4.new_code_cell(ANSWER_DUMP.format(mark=ANSWERS_MARK, names=names))
-            client.execute_cell(dump, len(edition.cells))
+            dump = run_more(client, ANSWER_DUMP.format(mark=ANSWERS_MARK, names=names))
             line = next(line for line in stream_text(dump).splitlines() if line.startswith(ANSWERS_MARK))
             answers[number] = answer_texts([t for texts in json.loads(line[len(ANSWERS_MARK):]).values() for t in texts])
             for i in exercise.checks:
-                replay = nbformat.v4.new_code_cell(notebook.cells[i].source)
-                client.execute_cell(replay, len(edition.cells))
+                replay = run_more(client, notebook.cells[i].source)
                 failures += [f"check cell {i} fails on the solution: {e['ename']}: {e['evalue']}" for e in errors(replay)]
     checks = {i: number for number, exercise in enumerate(exercises) for i in exercise.checks}
-    student_text = "\n".join(cell.source for cell in edition.cells)
-    for original, new in in_edition.items():
-        cell, found = edition.cells[new], errors(edition.cells[new])
+    for new_index, original in enumerate(kept):
+        found = errors(edition.cells[new_index])
         if original not in checks:
             failures += [f"cell {original} (not a check) fails in the student edition: {e['ename']}: {e['evalue']}"
                          for e in found]
@@ -267,11 +269,37 @@ def test_every_check_fails_on_the_student_stub_with_a_hint_and_passes_on_the_sol
         if error["ename"] != "AssertionError" or not error["evalue"].strip():
             failures.append(f"check cell {original} fails on the stub with {error['ename']}: {error['evalue']!r}, "
                             "not an AssertionError with a hint")
-        leaked = [text for text in answers[checks[original]] if text in error["evalue"]]
+        leaked = sorted(text for text in answers[checks[original]] if text in error["evalue"])
         if leaked:
             failures.append(f"check cell {original}'s hint gives the answer away: {leaked} in {error['evalue']!r}")
     for number, exercise in enumerate(exercises):
-        shown = [text for text in answers[number] if text in student_text]
+        shown = sorted(text for text in answers[number] if text in student_text)
         if shown:
             failures.append(f"exercise at cell {exercise.stub}: the answer {shown} appears in the student edition")
-    assert not failures, f"{path.name}:\n" + "\n".join(failures)
+    return failures
+
+
+def test_check_problems_finds_a_leaking_hint_a_check_of_nothing_and_a_crash_on_the_stub():
+    def exercise(stub, solution, check):
+        return [nbformat.v4.new_code_cell(stub, metadata={"tags": ["stub"]}),
+                nbformat.v4.new_code_cell(solution, metadata={"tags": ["solution"]}),
+                nbformat.v4.new_code_cell(check, metadata={"tags": ["check"]})]
+    cells = (exercise("a = ...", "a = 1234", "assert a == 617 * 2, f'no: the answer is {617 * 2}'")
+             + exercise("b = 5", "b = 6", "assert b > 0, 'positive'")
+             + exercise("c = ...", "c = [1, 2]", "assert len(c) == 2, 'two'")
+             + [nbformat.v4.new_markdown_cell("Hint: d is [7, 8, 9].")]
+             + exercise("d = ...", "d = [7, 8, 9]", "assert d == [7, 8, 9], 'three numbers'"))
+    problems = check_problems(nbformat.v4.new_notebook(cells=cells))
+    assert problems == ["check cell 2's hint gives the answer away: ['1234'] in 'no: the answer is 1234'",
+                        "check cell 5 passes on the stub: it checks nothing the learner did",
+                        "check cell 8 fails on the stub with TypeError: \"object of type 'ellipsis' has no len()\", "
+                        "not an AssertionError with a hint",
+                        "exercise at cell 10: the answer ['[7, 8, 9]'] appears in the student edition"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_every_check_fails_on_the_student_stub_with_a_hint_and_passes_on_the_solution(path):
+    notebook = read(path)
+    skip_if_pending(path, notebook)
+    problems = check_problems(notebook)
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
