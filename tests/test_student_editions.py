@@ -92,9 +92,11 @@ def code_exercises(notebook: nbformat.NotebookNode) -> list[Exercise]:
 
 
 def assigned_names(source: str) -> set[str]:
-    """Names a cell binds at top level (assignments, augmented and annotated assignments, for targets)."""
+    """Names a cell binds at top level (assignments, augmented and annotated ones, and function definitions)."""
     names = set()
     for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
         targets = {ast.Assign: lambda n: n.targets, ast.AugAssign: lambda n: [n.target],
                    ast.AnnAssign: lambda n: [n.target]}.get(type(node), lambda n: [])(node)
         for target in targets:
