@@ -76,8 +76,7 @@ GRID_PERCENTS = {"5%", "10%", "25%", "50%", "60%", "75%", "90%", "95%", "100%"}
 """The fractions of weights the course's grids prune or keep (amounts 0.5, 0.6, 0.75, 0.9, 0.95 and
 their complements): settings of an experiment. A range of them is still flagged: "at 75–95%" is a claim."""
 NOT_PROSE = [re.compile(pattern, re.DOTALL) for pattern in (
-    r"```.*?```",           # fenced code
-    r"`[^`\n]*[^`\w\n][^`\n]*`",  # inline code other than a bare name (a bare name stays: `threshold` 0.9)
+    r"```.*?```",           # fenced code (removed first)
     r"<!--.*?-->",          # comments
     r"\]\([^)]*\)",         # link targets
     r"https?://\S+",        # addresses
@@ -90,11 +89,17 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", "", text).replace("-", "–")
 
 
+INLINE_CODE = re.compile(r"`([^`\n]*)`")
+
+
 def prose(text: str) -> str:
-    """``text`` without what is not prose (each piece replaced by a space; a bare name in backticks kept)."""
-    for pattern in NOT_PROSE:
+    """``text`` without what is not prose (each piece replaced by a space). Inline code goes too, except a
+    bare name, which stays as a word: in "`threshold` 0.9" the name says that 0.9 is a setting."""
+    text = NOT_PROSE[0].sub(" ", text)  # fenced code first: its backticks would pair up with inline ones
+    text = INLINE_CODE.sub(lambda m: m.group(1) if re.fullmatch(r"\w+", m.group(1)) else " ", text)
+    for pattern in NOT_PROSE[1:]:
         text = pattern.sub(" ", text)
-    return text.replace("`", "")
+    return text
 
 
 def quoted_numbers(text: str) -> list[str]:
