@@ -38,9 +38,10 @@ book: setup
 # The student edition: every notebook with its `solution` cells removed (nbconvert's
 # TagRemovePreprocessor), written to _build/student/; the committed notebooks stay the
 # instructor edition. tests/test_student_editions.py runs every copy and checks its checks.
+STUDENT_OUT ?= _build/student
 .PHONY: student
 student: setup
-	$(PY) book/student.py --out _build/student $(STUDENT_ARGS)
+	$(PY) book/student.py --out $(STUDENT_OUT) $(STUDENT_ARGS)
 
 clean:
 	rm -rf $(VENV) lattice_lab_results .pytest_cache _build

@@ -193,6 +193,20 @@ def test_student_edition_drops_exactly_the_solutions_and_keeps_stubs_and_checks(
     assert read(path) == notebook, "writing the student edition changed the instructor notebook"
 
 
+def test_make_student_writes_every_notebook_without_its_solutions(tmp_path):
+    import subprocess
+    import sys
+
+    stamp = tmp_path / "installed"  # stands for the venv stamp: the installed package is the one running the tests
+    stamp.touch()
+    out = tmp_path / "student"
+    subprocess.run(["make", "-s", "student", f"PY={sys.executable}", f"STAMP={stamp}", f"STUDENT_OUT={out}"],
+                   cwd=ROOT, check=True, capture_output=True, text=True)
+    assert sorted(p.name for p in out.glob("*.ipynb")) == IDS
+    for path in NOTEBOOKS:
+        assert not any(exercise_tag(cell) == "solution" for cell in read(out / path.name).cells)
+
+
 def test_student_script_refuses_to_write_over_the_committed_notebooks():
     with pytest.raises(ValueError, match="instructor edition"):
         student.write_student_editions(NOTEBOOKS[:1], NOTEBOOK_DIR)
