@@ -121,8 +121,10 @@ def trained_path(dataset: str, kind: str, hidden: int, epochs: int) -> Path:
 def grid_models(dataset: str, chosen: list[str] | None, quick: bool) -> list[str]:
     """The grid models run on ``dataset``: ``chosen`` (``--models``), else :data:`GRID` (fast mode: the LSTM).
 
-    >>> grid_models("mnist", None, False)[-2:], grid_models("fashion-mnist", None, False)[-1], grid_models("x", None, True)
-    (['feedback', 'lstm-2layer'], 'irnn', ['lstm'])
+    >>> grid_models("mnist", None, False)[-2:], grid_models("fashion-mnist", None, False)[-1]
+    (['feedback', 'lstm-2layer'], 'irnn')
+    >>> grid_models("mnist", ["gru"], False), grid_models("digits", None, True)
+    (['gru'], ['lstm'])
     """
     if chosen:
         return list(chosen)
@@ -374,7 +376,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             print(compare.format_table(model_rows), flush=True)
     lead = next((m for m in model_infos if m["dataset"] == "mnist" and m["kind"] == "lstm"),
                 next((m for m in model_infos if m["kind"] == "lstm"), None))
-    settings = {"datasets": datasets, "models": {d: grid_models(d, args.models, quick) for d in datasets}, "amounts": amounts, "units": "per model (models[].units)",
+    settings = {"datasets": datasets, "models": {d: grid_models(d, args.models, quick) for d in datasets},
+                "amounts": amounts, "units": "per model (models[].units)",
                 "seeds": seeds, "finetune_epochs": args.finetune_epochs, "finetune_amounts": args.finetune_amounts,
                 "finetune_units": args.finetune_units, "finetune_lr": train.FINETUNE_LR,
                 "train_subset": train_subset, "method_samples": method_samples, "scope": "recurrent",
