@@ -35,5 +35,13 @@ bench: setup
 book: setup
 	$(PY) book/build.py $(BOOK_ARGS)
 
+# The student edition: every notebook with its `solution` cells removed (nbconvert's
+# TagRemovePreprocessor), written to _build/student/; the committed notebooks stay the
+# instructor edition. tests/test_student_editions.py runs every copy and checks its checks.
+STUDENT_OUT ?= _build/student
+.PHONY: student
+student: setup
+	$(PY) book/student.py --out $(STUDENT_OUT) $(STUDENT_ARGS)
+
 clean:
 	rm -rf $(VENV) lattice_lab_results .pytest_cache _build

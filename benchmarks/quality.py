@@ -1,10 +1,12 @@
 """Quality benchmark: accuracy against sparsity for every registered pruning method.
 
-For each dataset (row-MNIST and row-Fashion-MNIST: 28 steps of 28 pixels) and each model kind
-(LSTM, GRU, RNN, IRNN with 128 hidden units), the dense model is
+For each dataset (row-MNIST and row-Fashion-MNIST: 28 steps of 28 pixels) and each model of the
+grid (:data:`GRID`: LSTM, GRU, RNN, IRNN with 128 hidden units on both datasets; on MNIST also the
+papers' multi-layer settings, the 2-layer top-down feedback RNN and a 2-layer LSTM, :data:`MODELS`),
+the dense model is
 
-- the shipped checkpoint ``<dataset>-<kind>`` (:func:`lattice_lab.checkpoints.list_shipped`)
-  when there is one, else
+- the shipped checkpoint ``<dataset>-<model>`` (:func:`lattice_lab.checkpoints.list_shipped`)
+  when there is one (``mnist-feedback`` is), else
 - a model trained here with :func:`lattice_lab.train.fit` (``--train-epochs``, Adam 1e-3,
   batch 128, seed 0) and kept under ``<cache>/bench_models/`` so later runs reuse it.
 
@@ -14,7 +16,9 @@ the registry's default options, except that methods with a ``finetune_samples`` 
 iterative and expander methods, which fine-tune while pruning) get ``--method-samples``
 training sequences. Labelled variants (:data:`VARIANTS`) run a registered method with other
 options as rows of their own, e.g. ``spectral-no-reconstruction`` (spectral's choice of units,
-sliced without the re-weighting through Â_J: the ablation of METHODS.md §2). Weight-level
+sliced without the re-weighting through Â_J: the ablation of METHODS.md §2) and the lattice
+settings notebook 04 discusses (``lattice-q0.98``, ``lattice-degree-p0.25``, and the paper's
+continuous adjacency, ``lattice-continuous``). Weight-level
 methods remove the fractions ``--amounts`` (0.5, 0.75, 0.9, 0.95) of each W_hh (scope
 ``recurrent``); unit-level methods keep ``--units`` hidden units (96, 64, 48, 32 of 128, i.e.
 amount = 1 - units/128). Each row is measured with no fine-tuning
@@ -33,7 +37,7 @@ on 256 sequences — seconds, a smoke test of the whole path.
 
 Usage::
 
-    python -m benchmarks.quality [--datasets mnist fashion-mnist] [--models lstm gru rnn irnn]
+    python -m benchmarks.quality [--datasets mnist fashion-mnist] [--models lstm gru rnn irnn feedback lstm-2layer]
         [--methods ...] [--skip-methods ...] [--amounts ...] [--units ...] [--seeds 0 1 2]
         [--finetune-epochs 1] [--finetune-amounts ...] [--finetune-units ...] [--train-subset N]
         [--jobs N | --scheduler ADDRESS] [--out DIR]
@@ -66,8 +70,26 @@ from .common import (RESULTS, command_line, machine_info, report_path, save_figu
                      write_report)
 
 AMOUNTS = (0.5, 0.75, 0.9, 0.95)
-VARIANTS = {"spectral-no-reconstruction": ("spectral", {"reconstruct": False})}
+VARIANTS = {
+    "spectral-no-reconstruction": ("spectral", {"reconstruct": False}),
+    # the lattice settings of notebook 04 (§6-7): more structure (q = 0.98: more critical units); no critical
+    # units and the relation's degree as a gentle weight, c^0.25; and the paper's continuous adjacency
+    "lattice-q0.98": ("lattice", {"threshold": 0.98}),
+    "lattice-degree-p0.25": ("lattice", {"centrality": "degree", "centrality_power": 0.25, "critical_size": 0}),
+    "lattice-continuous": ("lattice", {"adjacency": "continuous"}),
+}
 """Row label -> (registered method, options): a method run with other options, reported on its own."""
+MODELS = {
+    "lstm": {"kind": "lstm"}, "gru": {"kind": "gru"}, "rnn": {"kind": "rnn"}, "irnn": {"kind": "irnn"},
+    "feedback": {"kind": "feedback", "num_layers": 2},  # shipped on MNIST: mnist-feedback
+    "lstm-2layer": {"kind": "lstm", "num_layers": 2},   # trained here (--train-epochs) on first use
+}
+"""Grid model -> the config it is built from (with the dataset's input size, ``--hidden`` units per
+layer and its classes) when no shipped ``<dataset>-<model>`` checkpoint exists."""
+GRID = {"mnist": ("lstm", "gru", "rnn", "irnn", "feedback", "lstm-2layer"),
+        "fashion-mnist": ("lstm", "gru", "rnn", "irnn")}
+"""The models of the full grid per dataset: the four single-layer kinds everywhere, and on MNIST the
+papers' multi-layer settings (Sengupta 2025 prunes a multi-layer network with top-down feedback)."""
 UNIT_FRACTIONS = (0.75, 0.5, 0.375, 0.25)  # 96, 64, 48, 32 of 128
 HIDDEN = 128
 HEADLINES = (
@@ -101,31 +123,45 @@ no fine-tuning) report, at the setting where ours is looked up."""
 # --------------------------------------------------------------------------- dense models
 
 def trained_path(dataset: str, kind: str, hidden: int, epochs: int) -> Path:
-    """Where a model trained by this benchmark is cached."""
+    """Where a model trained by this benchmark is cached (``kind``: a grid model of :data:`MODELS`)."""
     return data.cache_dir() / "bench_models" / f"{dataset}-{kind}{hidden}-e{epochs}-s0.pt"
+
+
+def grid_models(dataset: str, chosen: list[str] | None, quick: bool) -> list[str]:
+    """The grid models run on ``dataset``: ``chosen`` (``--models``), else :data:`GRID` (fast mode: the LSTM).
+
+    >>> grid_models("mnist", None, False)[-2:], grid_models("fashion-mnist", None, False)[-1]
+    (['feedback', 'lstm-2layer'], 'irnn')
+    >>> grid_models("mnist", ["gru"], False), grid_models("digits", None, True)
+    (['gru'], ['lstm'])
+    """
+    if chosen:
+        return list(chosen)
+    return ["lstm"] if quick else list(GRID.get(dataset, GRID["fashion-mnist"]))
 
 
 def dense_checkpoint(dataset: str, kind: str, train_set: compare.DataSpec, test_set: compare.DataSpec, *,
                      hidden: int, epochs: int, device: str, cache: bool = True,
                      scratch: Path | None = None) -> tuple[compare.CheckpointSpec, str]:
-    """The dense model for ``(dataset, kind)`` as a checkpoint spec, and where it came from.
+    """The dense model for ``(dataset, kind)`` (``kind``: a grid model of :data:`MODELS`) as a checkpoint spec,
+    and where it came from.
 
     The shipped checkpoint ``<dataset>-<kind>`` when there is one, else the model trained by an
     earlier run (``cache``), else one trained now with :func:`lattice_lab.train.fit` and saved:
     under the cache (``cache``) or in ``scratch``, a folder that lives as long as the run, so that
     workers can load it like any checkpoint. This is the phase before the fan-out.
     """
-    name = f"{dataset}-{kind}"
+    name, spec = f"{dataset}-{kind}", MODELS.get(kind, {"kind": kind})
     if name in checkpoints.list_shipped():
-        checkpoints.load(name, expect_kind=kind)
+        checkpoints.load(name, expect_kind=spec["kind"])
         return compare.checkpoint_spec(name), f"shipped {name}"
     path = trained_path(dataset, kind, hidden, epochs) if cache else Path(scratch) / f"{name}.pt"
     if cache and path.is_file():
-        checkpoints.load(path, expect_kind=kind)
+        checkpoints.load(path, expect_kind=spec["kind"])
         return compare.checkpoint_spec(path), f"trained here ({epochs} epochs), cached"
     train_data, test_data = load_data(train_set), load_data(test_set)
     torch.manual_seed(0)
-    model = models.build({"kind": kind, "input_size": train_data.input_size, "hidden_size": hidden,
+    model = models.build({**spec, "input_size": train_data.input_size, "hidden_size": hidden,
                           "num_classes": train_data.num_classes})
     history = train.fit(model, train_data, epochs=epochs, lr=train.FIT_LR, batch_size=128, device=device, seed=0)
     model = model.cpu().eval()
@@ -278,8 +314,9 @@ def plot(rows: list[dict], title: str, path: Path) -> Path:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="+", default=None, help="default mnist fashion-mnist (fast: digits)")
-    parser.add_argument("--models", nargs="+", default=None, choices=["lstm", "gru", "rnn", "irnn", "feedback"],
-                        help="model kinds (default lstm gru rnn irnn; fast: lstm)")
+    parser.add_argument("--models", nargs="+", default=None, choices=list(MODELS),
+                        help="grid models on every dataset (default: GRID, i.e. lstm gru rnn irnn, and on mnist also "
+                             "feedback lstm-2layer; fast: lstm)")
     parser.add_argument("--methods", nargs="+", default=None,
                         help="registered methods or VARIANTS labels (default: every one that supports the "
                              "model's kind)")
@@ -336,7 +373,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = _parser().parse_args(argv)
     quick = fast()
     datasets = args.datasets or (["digits"] if quick else ["mnist", "fashion-mnist"])
-    kinds = args.models or (["lstm"] if quick else ["lstm", "gru", "rnn", "irnn"])
     amounts = args.amounts or ([0.75] if quick else list(AMOUNTS))
     seeds = args.seeds or ([0] if quick else [0, 1, 2])
     train_subset = args.train_subset if args.train_subset is not None else (256 if quick else None)
@@ -354,7 +390,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             size = len(load_data(train_full))
             train_set = train_full if train_subset is None else compare.data_spec(dataset, "train",
                                                                                   subset=min(train_subset, size))
-            for kind in kinds:
+            for kind in grid_models(dataset, args.models, quick):
                 checkpoint, source = dense_checkpoint(dataset, kind, train_full, test_set, hidden=hidden_default,
                                                       epochs=train_epochs, device=args.device, cache=cache,
                                                       scratch=Path(scratch))
@@ -396,7 +432,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(compare.format_table(model_rows), flush=True)
     lead = next((m for m in model_infos if m["dataset"] == "mnist" and m["kind"] == "lstm"),
                 next((m for m in model_infos if m["kind"] == "lstm"), None))
-    settings = {"datasets": datasets, "models": kinds, "amounts": amounts, "units": "per model (models[].units)",
+    settings = {"datasets": datasets, "models": {d: grid_models(d, args.models, quick) for d in datasets},
+                "amounts": amounts, "units": "per model (models[].units)",
                 "seeds": seeds, "finetune_epochs": args.finetune_epochs, "finetune_amounts": args.finetune_amounts,
                 "finetune_units": args.finetune_units, "finetune_lr": train.FINETUNE_LR,
                 "train_subset": train_subset, "method_samples": method_samples, "scope": "recurrent",

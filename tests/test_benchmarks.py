@@ -112,7 +112,8 @@ def test_quality_runs_every_registered_method_with_accuracies_in_range(reports):
         (base,) = [r for r in report["rows"] if r["method"] == quality.base_method(label)]
         assert row["level"] == base["level"] and row["hidden_units"] == base["hidden_units"]
         for option, value in quality.VARIANTS[label][1].items():
-            assert row["diagnostics"][option] == value != base["diagnostics"][option]
+            recorded = {"centrality": "centrality_kind"}.get(option, option)  # lattice's info name for it
+            assert row["diagnostics"][recorded] == value != base["diagnostics"][recorded]
     for r in report["rows"]:
         assert set(compare.COLUMNS) <= set(r)
         assert 0 <= r["accuracy"] <= 1 and 0 <= r["accuracy_finetuned"] <= 1 and 0 <= r["dense_accuracy"] <= 1
@@ -121,6 +122,19 @@ def test_quality_runs_every_registered_method_with_accuracies_in_range(reports):
     assert len(report["headlines"]) == len(quality.HEADLINES)
     assert all(h["ours"] is None or 0 <= h["ours"] <= 1 for h in report["headlines"])
     assert [p for p in report["plots"] if (out / p).is_file()] == report["plots"] == ["quality_digits-lstm_fast.png"]
+
+
+def test_quality_grid_adds_the_papers_multilayer_models_on_mnist_and_builds_them(digits):
+    assert quality.grid_models("mnist", None, False) == list(quality.GRID["mnist"])
+    assert {"feedback", "lstm-2layer"} <= set(quality.GRID["mnist"]) and set(quality.GRID["fashion-mnist"]).isdisjoint(
+        {"feedback", "lstm-2layer"})
+    assert quality.grid_models("mnist", ["lstm-2layer"], False) == ["lstm-2layer"]
+    train_set, test_set = digits
+    model, source = quality.dense_model("digits", "lstm-2layer", train_set.subset(64), test_set, hidden=8, epochs=1,
+                                        device="cpu", cache=False)
+    assert (model.kind, model.config["num_layers"], model.config["hidden_size"]) == ("lstm", 2, [8, 8])
+    assert source == "trained here (1 epochs)"
+    assert checkpoints.load("mnist-feedback")[0].config["num_layers"] == 2  # the grid's feedback model is shipped
 
 
 def _readme_with_markers(path: Path) -> str:

@@ -84,3 +84,13 @@ def test_notebook_exercises_have_self_checking_cells(path):
     exercise_code = [cell.source for cell in notebook.cells[start:end] if cell.cell_type == "code"]
     assert any(re.search(r"^assert ", source, re.MULTILINE) for source in exercise_code), \
         f"{path.name}: the exercises have no self-checking cell (a code cell with an `assert`)"
+
+
+def test_ci_runs_every_notebook_again_in_full_mode_on_the_shared_data_after_the_fast_run():
+    script = (NOTEBOOK_DIR.parent / ".ci" / "run").read_text()
+    full = script.index("env -u LATTICE_LAB_FAST")
+    assert script.index("make test") < full, "the full-mode run comes after the fast-mode suite"
+    guard = script.rindex("if [ -n \"${LATTICE_LAB_DATA:-}\" ]", 0, full)
+    assert "LATTICE_LAB_DATA=" in script[:guard], "LATTICE_LAB_DATA is set from ../shared/data before the guard"
+    command = script[full:script.index("fi", full)]
+    assert re.search(r"--nbmake\b.*\bnotebooks\s*$", command, re.MULTILINE), "every notebook, through nbmake"
