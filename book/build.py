@@ -1,11 +1,13 @@
 """Build the course site with jupyter-book 1.x: the notebooks, the syllabus, the methods document, a bibliography.
 
-    python book/build.py [--no-execute] [--fast] [--out _build/book] [--timeout SECONDS]
+    python book/build.py [--no-execute] [--fast] [--out FOLDER] [--timeout SECONDS]
 
 The book's source folder is the repository root and its pages are those of ``book/_toc.yml`` (the intro,
 the syllabus, every notebook of ``notebooks/``, ``docs/METHODS.md`` and the bibliography of
 ``book/references.bib``); ``book/_config.yml`` sets the Binder and Colab launch buttons. The site is
-written to ``<out>/_build/html/`` (``index.html`` opens the intro). The committed notebooks are never
+written to ``<out>/_build/html/`` (``index.html`` opens the intro); ``<out>`` is the repository root by
+default, so ``make book`` writes ``_build/html/`` (jupyter-book's own layout) next to the student
+editions of ``make student`` in ``_build/student/``, which it leaves alone. The committed notebooks are never
 modified: jupyter-book executes copies in memory.
 
 ``make book`` executes every notebook ("force"), in full mode unless ``--fast`` (``LATTICE_LAB_FAST=1``:
@@ -16,8 +18,8 @@ executing the course is already nbmake's job in the same suite. Progress bars ar
 pages load MathJax and the widget manager from a CDN when they are viewed.
 
 The execution mode and timeout are the only settings that change between the two builds: they are
-written, with the rest of ``book/_config.yml`` unchanged, to ``<out>/_config.yml``, which the build
-reads instead (jupyter-book 1.x takes one configuration file).
+written, with the rest of ``book/_config.yml`` unchanged, to ``<out>/_build/book_config.yml``, which
+the build reads instead (jupyter-book 1.x takes one configuration file).
 
 Exit status: jupyter-book's (0 when the site was built).
 
@@ -36,7 +38,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
-DEFAULT_OUT = ROOT / "_build" / "book"
+DEFAULT_OUT = ROOT  # jupyter-book writes <out>/_build/html
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -76,17 +78,18 @@ def command(out: Path, config: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out = args.out.resolve()
-    if (out / "_build").exists():
-        shutil.rmtree(out / "_build")  # a stale page of a renamed notebook must not survive
-    out.mkdir(parents=True, exist_ok=True)
-    config = out / "_config.yml"
+    html = out / "_build" / "html"
+    if html.exists():
+        shutil.rmtree(html)  # a stale page of a renamed notebook must not survive
+    html.parent.mkdir(parents=True, exist_ok=True)
+    config = out / "_build" / "book_config.yml"
     config.write_text(yaml.safe_dump(book_config(args.execute, args.timeout), sort_keys=False), encoding="utf-8")
     env = dict(os.environ)
     env.setdefault("LATTICE_LAB_QUIET", "1")
     if args.fast:
         env["LATTICE_LAB_FAST"] = "1"
     mode = "not executed" if not args.execute else ("executed in fast mode" if args.fast else "executed in full mode")
-    print(f"building the course site ({mode}) into {out / '_build' / 'html'} ...", flush=True)
+    print(f"building the course site ({mode}) into {html} ...", flush=True)
     return subprocess.run(command(out, config), cwd=ROOT, env=env, check=False).returncode
 
 
