@@ -14,8 +14,9 @@ modified: jupyter-book executes copies in memory.
 small data and budgets). ``--no-execute`` renders the notebooks as committed (without outputs): what
 ``tests/test_book.py`` does, because it only checks that the site builds and every page is there, and
 executing the course is already nbmake's job in the same suite. Progress bars are off
-(``LATTICE_LAB_QUIET=1``) unless the environment sets that variable. The build needs no network; the
-pages load MathJax and the widget manager from a CDN when they are viewed.
+(``LATTICE_LAB_QUIET=1``) unless the environment sets that variable, and ``MPLBACKEND`` is unset for
+the kernels (an ``Agg`` backend left from a test run would keep the figures out of the pages). The
+build needs no network; the pages load MathJax and the widget manager from a CDN when they are viewed.
 
 The execution mode and timeout are the only settings that change between the two builds: they are
 written, with the rest of ``book/_config.yml`` unchanged, to ``<out>/_build/book_config.yml``, which
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     config.write_text(yaml.safe_dump(book_config(args.execute, args.timeout), sort_keys=False), encoding="utf-8")
     env = dict(os.environ)
     env.setdefault("LATTICE_LAB_QUIET", "1")
+    env.pop("MPLBACKEND", None)  # the kernels draw with the inline backend, so the figures are in the pages
     if args.fast:
         env["LATTICE_LAB_FAST"] = "1"
     mode = "not executed" if not args.execute else ("executed in fast mode" if args.fast else "executed in full mode")
