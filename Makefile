@@ -31,7 +31,9 @@ lab: setup
 bench: setup
 	$(PY) -m benchmarks
 
-# Execute every notebook and render a static HTML site (widgets included) into _build/html/.
+# The course site (jupyter-book 1.x: notebooks, syllabus, methods, bibliography, Binder and Colab
+# launch buttons) into _build/html/, every notebook executed in full mode. BOOK_ARGS=--fast
+# executes them with small budgets; BOOK_ARGS=--no-execute renders them as committed (tests/test_book.py).
 book: setup
 	$(PY) book/build.py $(BOOK_ARGS)
 

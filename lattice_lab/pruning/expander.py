@@ -326,7 +326,7 @@ def _iterative_magnitude(model, amount, *, data, scope, seed, rounds, finetune_e
         "sparsity_initial": 1.0 - remaining_start / total, "delta_r_initial": dict(current),
         "sparsity_per_round": [], "layer_sparsity": {n: [] for n in names}, "delta_r": {n: [] for n in names},
         "delta_r_blocks": {n: [] for n in names}, "frozen": {n: None for n in names}, "rejected_delta_r": {},
-        "stopped_early": False, "reason": "",
+        "stopped_early": False, "reason": "", "mask_history": {n: [masks[n].bool()] for n in names},
     }
     if val_data is not None:
         info["accuracy_initial"] = train.evaluate(model, val_data, device=device)["accuracy"]
@@ -371,6 +371,7 @@ def _record_round(info, model, masks, current, total, val_data, device) -> None:
         info["layer_sparsity"][name].append(1.0 - float(mask.mean()))
         info["delta_r"][name].append(current[name])
         info["delta_r_blocks"][name].append(block_delta_r(mask, gate_blocks(model, name)))
+        info["mask_history"][name].append(mask.bool())
     if val_data is not None:
         info["accuracy_per_round"].append(train.evaluate(model, val_data, device=device)["accuracy"])
 
@@ -408,7 +409,9 @@ def ramanujan_imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds
     {tensor: Δ_r}, ``delta_r`` {tensor: [Δ_r after each round, None where undefined]},
     ``delta_r_blocks`` {tensor: [[per gate block] per round]}, ``frozen`` {tensor: the round whose
     candidate was rejected (the tensor keeps its mask of the round before), or None},
-    ``rejected_delta_r`` {tensor: Δ_r of the rejected candidate}, ``stopped_early``, ``reason``,
+    ``rejected_delta_r`` {tensor: Δ_r of the rejected candidate}, ``mask_history`` {tensor: [the
+    bool mask before pruning, then after each round]} (what :class:`lattice_lab.widgets.ImpRoundExplorer`
+    shows round by round), ``stopped_early``, ``reason``,
     ``accuracy_initial`` and ``accuracy_per_round`` (with ``val_data``), ``finetune_samples`` (the
     size of the fine-tuning subset) and the options.
     """

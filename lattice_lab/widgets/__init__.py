@@ -1,4 +1,4 @@
-"""Live pruning in Jupyter: :class:`PruningLab`, and two small explorers for the theory notebooks.
+"""Live pruning in Jupyter: :class:`PruningLab`, and small explorers for the theory notebooks.
 
 The widgets are thin: every number they show comes from a pure function that tests (and
 learners) can call without a browser. The package holds these rooms:
@@ -10,7 +10,9 @@ learners) can call without a browser. The package holds these rooms:
   with no ipywidgets and no matplotlib;
 * :mod:`~lattice_lab.widgets.plots`: the figures and readout text, matplotlib's object API;
 * :mod:`~lattice_lab.widgets.lab`: :class:`PruningLab`, whose controls reflect the settings it holds;
-* :mod:`~lattice_lab.widgets.explorers`: :class:`HasseExplorer` and :class:`SpectralGapExplorer`.
+* :mod:`~lattice_lab.widgets.explorers`: :class:`HasseExplorer`, :class:`SpectralGapExplorer`,
+  :class:`ImpRoundExplorer` (IMP round by round) and :class:`SpectralKeepExplorer` (the units
+  spectral pruning keeps).
 
 Every name is re-exported here and imported on first use (PEP 562), so
 ``import lattice_lab.widgets.state`` does not import ipywidgets. The names that moved down to
@@ -54,8 +56,9 @@ _EXPORTS = {
               "draw_spectrum", "draw_weights", "figure_png", "format_percent", "format_value", "new_figure",
               "table_html"),
     "lab": ("AMOUNT_MAX", "AMOUNT_STEP", "PruningLab"),
-    "explorers": ("HasseExplorer", "HasseState", "SPECTRAL_FAMILIES", "SpectralGapExplorer", "SpectralState",
-                  "hasse_state", "spectral_state"),
+    "explorers": ("HasseExplorer", "HasseState", "ImpRoundExplorer", "ImpRoundState", "SPECTRAL_FAMILIES",
+                  "SpectralGapExplorer", "SpectralKeepExplorer", "SpectralKeepState", "SpectralState", "hasse_state",
+                  "imp_round_state", "spectral_keep_state", "spectral_state"),
 }
 _MOVED = {"random_poset": "lattice_lab.posets", "mask_spectrum": "lattice_lab.spectral"}  # kept for one release
 _HOME = {name: f"{__name__}.{module}" for module, names in _EXPORTS.items() for name in names} | _MOVED
