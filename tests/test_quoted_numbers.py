@@ -23,9 +23,6 @@ below, with the reason for each rule): the values of a named setting (``q = 0.95
 whatever is in code (fenced blocks, inline code), in references, section marks and arXiv numbers.
 The README's block between ``<!-- results:start -->`` and ``<!-- results:end -->`` is generated
 from the results files by ``make bench`` and is not prose.
-
-Notebooks in :data:`PENDING` are being rewritten by other helpers to these rules; they are
-skipped while they declare nothing and fail once they do, so that the list shrinks at the merge.
 """
 from __future__ import annotations
 
@@ -47,9 +44,6 @@ README = ROOT / "README.md"
 README_SOURCES = ROOT / "docs" / "readme_sources.json"
 OTHER_PROSE = [NOTEBOOK_DIR / "README.md"]
 """Further course documents scanned for undeclared numbers (they declare none: they quote none)."""
-PENDING = {"05_graph_spectra.ipynb", "06_expander_pruning.ipynb", "07_spectral_pruning.ipynb",
-           "08_compare_everything.ipynb", "09_train_your_own.ipynb"}
-"""Rewritten by helpers HC2 (05, 06, 07, 09) and HB (08) in the same wave; remove each name once it declares."""
 METADATA_KEY = "lattice_lab_sources"
 AGGREGATES = ("mean", "min", "max", "range")
 RESULTS_START, RESULTS_END = "<!-- results:start -->", "<!-- results:end -->"
@@ -230,16 +224,9 @@ def _cells(path: Path):
     return notebook, body
 
 
-def _declares_anything(notebook) -> bool:
-    return any(METADATA_KEY in cell.metadata for cell in notebook.cells)
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_notebook_numbers_are_declared_and_equal_their_sources(path):
     notebook, cells = _cells(path)
-    if path.name in PENDING:
-        assert not _declares_anything(notebook), f"{path.name} declares sources now: remove it from PENDING"
-        pytest.skip(f"{path.name}: not yet rewritten to the quoted-numbers rules (another helper's notebook)")
     problems = []
     for index, cell in enumerate(cells):
         sources = cell.metadata.get(METADATA_KEY, [])

@@ -17,9 +17,6 @@ The structural tests read the notebooks. The execution test runs each student co
   messages nor anywhere in the student copy. Answers are compared as text (``repr``/``str``),
   and only texts of at least ``MIN_ANSWER_CHARS`` characters: a one- or two-digit answer
   ("3", "24") cannot be kept out of a notebook full of small numbers.
-
-Notebooks in :data:`PENDING` are being tagged by other helpers; their tests skip while they carry
-no exercise tags and fail once they do, so that the list shrinks at the merge.
 """
 from __future__ import annotations
 
@@ -37,9 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 IDS = [path.name for path in NOTEBOOKS]
-PENDING = {"05_graph_spectra.ipynb", "06_expander_pruning.ipynb", "07_spectral_pruning.ipynb",
-           "08_compare_everything.ipynb", "09_train_your_own.ipynb"}
-"""Tagged by helpers HC2 (05, 06, 07, 09) and HB (08) in the same wave; remove each name once tagged."""
 CELL_TIMEOUT = 300  # seconds per cell of a student copy (fast mode: the slowest cells take seconds)
 MIN_ANSWER_CHARS = 3
 ANSWERS_MARK = "lattice-lab-answers:"
@@ -144,13 +138,6 @@ def has_exercise_tags(notebook: nbformat.NotebookNode) -> bool:
     return any(exercise_tag(cell) for cell in notebook.cells)
 
 
-def skip_if_pending(path: Path, notebook: nbformat.NotebookNode) -> None:
-    if path.name in PENDING:
-        assert not has_exercise_tags(notebook), \
-            f"{path.name} is tagged now: remove it from PENDING in {Path(__file__).name}"
-        pytest.skip(f"{path.name}: exercises not tagged yet (another helper's notebook)")
-
-
 # ------------------------------------------------------------------------------ the convention
 
 def test_the_convention_catches_a_solution_without_stub_and_a_check_without_assert():
@@ -164,7 +151,6 @@ def test_the_convention_catches_a_solution_without_stub_and_a_check_without_asse
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_exercises_follow_stub_solution_check(path):
     notebook = read(path)
-    skip_if_pending(path, notebook)
     assert code_exercises(notebook), f"{path.name}: no exercise with a stub, a solution and a check"
     assert all(exercise.checks for exercise in code_exercises(notebook)), f"{path.name}: an exercise has no check"
     problems = structure_problems(notebook)
@@ -174,7 +160,6 @@ def test_exercises_follow_stub_solution_check(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_every_exercise_section_has_an_explain_why_model_answer(path):
     notebook = read(path)
-    skip_if_pending(path, notebook)
     answers = [i for i, cell in enumerate(notebook.cells)
                if cell.cell_type == "markdown" and exercise_tag(cell) == "solution"]
     assert answers, f"{path.name}: no 'explain why' exercise (a markdown cell tagged solution holds its model answer)"
@@ -183,7 +168,6 @@ def test_every_exercise_section_has_an_explain_why_model_answer(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_student_edition_drops_exactly_the_solutions_and_keeps_stubs_and_checks(path, tmp_path):
     notebook = read(path)
-    skip_if_pending(path, notebook)
     (written,) = student.write_student_editions([path], tmp_path)
     edition = read(written)
     expected = [cell for cell in notebook.cells if exercise_tag(cell) != "solution"]
@@ -316,6 +300,5 @@ def test_check_problems_finds_a_leaking_hint_a_check_of_nothing_and_a_crash_on_t
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_every_check_fails_on_the_student_stub_with_a_hint_and_passes_on_the_solution(path):
     notebook = read(path)
-    skip_if_pending(path, notebook)
     problems = check_problems(notebook)
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
