@@ -1,0 +1,308 @@
+"""Does structure matter? Controlled tests of each paper's claim (issue 18).
+
+Experiments, each a list of independent *runs* (one model trained or pruned with one seed) that
+are cached one by one, so an interrupted benchmark resumes where it stopped:
+
+- ``expansion`` (Kalra et al. 2024: expander masks preserve performance). LSTM-128 and GRU-128
+  on row-MNIST are trained from scratch with a fixed 0/1 mask at 90% and 95% sparsity, the masks
+  of a cell differing only in how well they expand:
+
+  * ``biregular``: a random mask with every row degree c = round(density · inputs) in every gate
+    block and balanced column degrees (:func:`lattice_lab.masks.degree_sequence_mask`): an
+    expander, Ramanujan or close to it;
+  * ``erdos-renyi``: the same number of edges per gate block, uniformly at random;
+  * ``poor-expander``: exactly the row and column degree multisets of ``biregular``, but the
+    hidden units split into 4 communities of 32 (the inputs into 4 groups) with 5% of the edges
+    rewired between communities (:func:`lattice_lab.masks.block_mask`), so Δ_r ≪ 0.
+
+  Scopes: W_hh alone (``recurrent``; LSTM and GRU) and W_hh with W_ih (``all``; LSTM). Every run
+  has the same budget: ``--epochs`` − 1 epochs at lr 2e-3 and one annealing epoch at 1e-4 on the
+  60k training sequences (batch 128, Adam, clipping 1). Reported: test accuracy (10k), the
+  measured sparsity of the scope, Δ_r, ΔS and IMDB of the stacked W_hh mask (and of W_ih and of
+  the step graph [W_ih | W_hh] where defined), and accuracy under Gaussian input noise.
+
+Fast mode (``LATTICE_LAB_FAST=1``): digits, 16 hidden units, 2 epochs, one seed, 90% only:
+seconds, a smoke test of the whole path (writes ``structure_claims_fast.json``).
+
+Usage::
+
+    python -m benchmarks.structure_claims [--experiments expansion] [--seeds 0 1 2] [--epochs 10]
+        [--jobs 2] [--out DIR]
+
+Each run is one process with one torch thread (``--jobs`` of them at once); finished runs are
+kept as JSON under ``<cache>/structure_claims/`` and reused on the next call.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lattice_lab import data, masks, models, robustness, spectral, surgery, train
+from lattice_lab.settings import fast
+
+from .common import RESULTS, command_line, machine_info, write_report
+
+NAME = "structure_claims"
+CODE_VERSION = "1"
+"""Bump when a change to this module changes what a cached run holds."""
+MASK_FAMILIES = ("biregular", "erdos-renyi", "poor-expander")
+COMMUNITIES = 4
+CROSS_FRACTION = 0.05
+SCRATCH_LR = 2e-3
+ANNEAL_LR = 1e-4
+NOISE_SIGMAS = (0.5, 1.0)
+EXPANSION_CELLS = (("lstm", "recurrent"), ("lstm", "all"), ("gru", "recurrent"))
+
+
+# --------------------------------------------------------------------------- masks of a model
+
+def gate_block_mask(family: str, rows: int, cols: int, density: float, seed: int) -> np.ndarray:
+    """One gate block's mask: ``rows`` units x ``cols`` inputs, ``rows · c`` edges with c = round(density · cols)."""
+    c = max(1, int(round(density * cols)))
+    edges = rows * c
+    if family == "biregular":
+        return masks.degree_sequence_mask(np.full(rows, c), masks.balanced_degrees(cols, edges), seed=seed)
+    if family == "erdos-renyi":
+        return masks.erdos_renyi_mask(rows, cols, edges, seed=seed)
+    if family == "poor-expander":
+        return masks.block_mask(rows, cols, edges, blocks=COMMUNITIES, cross_fraction=CROSS_FRACTION, seed=seed)
+    raise ValueError(f"family must be one of {MASK_FAMILIES}, got {family!r}")
+
+
+def model_masks(model: models.SequenceClassifier, family: str, sparsity: float, scope: str,
+                seed: int) -> dict[str, torch.Tensor]:
+    """A mask of ``family`` for every weight in ``scope``, one gate block at a time."""
+    gates = models.gate_count(model.kind)
+    out = {}
+    for index, name in enumerate(models.weight_names(model, scope)):
+        n_out, n_in = models.get_weight(model, name).shape
+        blocks = []
+        for gate in range(gates):
+            block_seed = int(np.random.SeedSequence([seed, index, gate]).generate_state(1)[0])
+            blocks.append(gate_block_mask(family, n_out // gates, n_in, 1.0 - sparsity, block_seed))
+        out[name] = torch.from_numpy(np.concatenate(blocks)).float()
+    return out
+
+
+def _measure(function, mask: np.ndarray) -> float | None:
+    try:
+        return float(function(mask))
+    except ValueError:
+        return None  # undefined (an average degree below 3)
+
+
+def expansion_measures(mask: np.ndarray, prefix: str) -> dict[str, float | None]:
+    """Δ_r, ΔS and IMDB (Δ_r form) of a stacked mask, None where undefined."""
+    return {f"{prefix}delta_r": _measure(spectral.delta_r, mask), f"{prefix}delta_s": _measure(spectral.delta_s, mask),
+            f"{prefix}imdb": _measure(spectral.imdb, mask)}
+
+
+def mask_measures(model: models.SequenceClassifier, model_masks_: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """Expansion of the first layer's W_hh mask, its W_ih mask and the step graph [W_ih | W_hh]."""
+    weight_hh, weight_ih = "layers.0.weight_hh_l0", "layers.0.weight_ih_l0"
+    hh = model_masks_.get(weight_hh, torch.ones_like(models.get_weight(model, weight_hh))).numpy()
+    ih = model_masks_.get(weight_ih, torch.ones_like(models.get_weight(model, weight_ih))).numpy()
+    gates = models.gate_count(model.kind)
+    blocks = [_measure(spectral.delta_r, block) for block in np.split(hh, gates)]
+    defined = [b for b in blocks if b is not None]
+    return {**expansion_measures(hh, ""), **expansion_measures(ih, "ih_"),
+            **expansion_measures(np.concatenate([ih, hh], axis=1), "step_"),
+            "delta_r_gate_mean": statistics.fmean(defined) if defined else None}
+
+
+# --------------------------------------------------------------------------- runs
+
+@lru_cache(maxsize=4)
+def _datasets(name: str) -> tuple[data.SequenceDataset, data.SequenceDataset]:
+    """The train and test splits, loaded once per process."""
+    return data.load(name, "train"), data.load(name, "test")
+
+
+def run_key(spec: dict[str, Any]) -> str:
+    """A file name for a run: its experiment, a readable part and a hash of the whole spec."""
+    digest = hashlib.sha256(json.dumps({**spec, "version": CODE_VERSION}, sort_keys=True).encode()).hexdigest()[:12]
+    readable = "-".join(str(spec[k]) for k in ("model", "method", "scope", "sparsity", "seed") if k in spec)
+    return f"{spec['experiment']}-{readable}-{digest}"
+
+
+def run_expansion(spec: dict[str, Any]) -> dict[str, Any]:
+    """Train one masked model from scratch (see the module docstring) and measure it."""
+    torch.set_num_threads(1)
+    train_set, test_set = _datasets(spec["dataset"])
+    seed = spec["seed"]
+    torch.manual_seed(seed)
+    model = models.build({"kind": spec["model"], "input_size": train_set.input_size,
+                          "hidden_size": spec["hidden"], "num_classes": train_set.num_classes})
+    dense = models.clone(model)
+    chosen = model_masks(model, spec["method"], spec["sparsity"], spec["scope"], seed)
+    surgery.apply_masks(model, chosen, inplace=True)
+    start = time.perf_counter()
+    history = train.fit(model, train_set, epochs=spec["epochs"] - 1, lr=SCRATCH_LR, seed=seed, device="cpu",
+                        progress=False)
+    history += train.finetune(model, train_set, epochs=1, lr=ANNEAL_LR, seed=seed + 1, device="cpu", progress=False)
+    seconds = time.perf_counter() - start
+    model.eval()
+    noise = robustness.noise_curve(model, test_set, (0.0,) + NOISE_SIGMAS, seed=0, device="cpu")
+    from lattice_lab import metrics
+
+    return {"spec": spec, "accuracy": noise[0]["accuracy"], "sparsity": metrics.sparsity(model, dense, spec["scope"]),
+            "noise": {str(row["sigma"]): row["accuracy"] for row in noise[1:]},
+            "train_accuracy": history[-1]["train_accuracy"], "train_seconds": seconds,
+            **mask_measures(model, chosen)}
+
+
+RUNNERS = {"expansion": run_expansion}
+
+
+def _init_worker() -> None:
+    torch.set_num_threads(1)
+
+
+def _cached_run(spec: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Compute one run, or read it from ``folder`` where an earlier call kept it."""
+    path = folder / f"{run_key(spec)}.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    record = RUNNERS[spec["experiment"]](spec)
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".part")
+    temporary.write_text(json.dumps(record, indent=1))
+    temporary.replace(path)
+    return record
+
+
+def run_all(specs: list[dict[str, Any]], folder: Path, jobs: int) -> list[dict[str, Any]]:
+    """Every run of ``specs`` (cached ones read back), in order; ``jobs`` processes at once."""
+    if jobs == 1:
+        return [_cached_run(spec, folder) for spec in specs]
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
+        futures = [pool.submit(_cached_run, spec, folder) for spec in specs]
+        records = []
+        for index, future in enumerate(futures):
+            records.append(future.result())
+            print(f"  run {index + 1}/{len(futures)}: {run_key(specs[index])}", flush=True)
+        return records
+
+
+# --------------------------------------------------------------------------- grids and rows
+
+def expansion_specs(seeds: list[int], epochs: int) -> list[dict[str, Any]]:
+    """The expansion grid: cells x sparsities x mask families x seeds."""
+    if fast():
+        return [{"experiment": "expansion", "dataset": "digits", "model": kind, "hidden": 16, "scope": scope,
+                 "sparsity": 0.9, "method": family, "seed": seeds[0], "epochs": 2}
+                for kind, scope in EXPANSION_CELLS[:1] for family in MASK_FAMILIES]
+    return [{"experiment": "expansion", "dataset": "mnist", "model": kind, "hidden": 128, "scope": scope,
+             "sparsity": sparsity, "method": family, "seed": seed, "epochs": epochs}
+            for kind, scope in EXPANSION_CELLS for sparsity in (0.9, 0.95) for family in MASK_FAMILIES
+            for seed in seeds]
+
+
+def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def aggregate(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per cell (all but the seed equal): means and standard deviations over seeds."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        cell = {k: v for k, v in record["spec"].items() if k != "seed"}
+        groups.setdefault(json.dumps(cell, sort_keys=True), []).append(record)
+    rows = []
+    for key, group in groups.items():
+        cell = json.loads(key)
+        accuracy, accuracy_std = _mean_std([r["accuracy"] for r in group])
+        row = {"experiment": cell["experiment"], "model": f"{cell['model']}-{cell['hidden']}",
+               "method": cell["method"], "scope": cell["scope"], "target_sparsity": cell.get("sparsity"),
+               "sparsity": _mean_std([r["sparsity"] for r in group])[0], "accuracy_mean": accuracy,
+               "accuracy_std": accuracy_std, "seeds": sorted(r["spec"]["seed"] for r in group),
+               "epochs": cell.get("epochs"), "dataset": cell["dataset"]}
+        for measure in ("delta_r", "delta_s", "imdb", "ih_delta_r", "step_delta_r", "delta_r_gate_mean"):
+            row[measure] = _mean_std([r.get(measure) for r in group])[0]
+        for sigma in NOISE_SIGMAS:
+            row[f"noise_{sigma:g}"] = _mean_std([r["noise"][str(sigma)] for r in group])[0]
+        rows.append(row)
+    return rows
+
+
+def _spearman(xs: list[float], ys: list[float]) -> float | None:
+    if len(xs) < 3:
+        return None
+    rx, ry = np.argsort(np.argsort(xs)), np.argsort(np.argsort(ys))
+    if rx.std() == 0 or ry.std() == 0:
+        return None
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def expansion_verdicts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (model, scope, sparsity): biregular vs poor expander (equal degrees) and the rank correlation of Δ_r with accuracy."""
+    cells: dict[tuple, list[dict[str, Any]]] = {}
+    for record in records:
+        spec = record["spec"]
+        if spec["experiment"] == "expansion":
+            cells.setdefault((spec["model"], spec["scope"], spec["sparsity"]), []).append(record)
+    verdicts = []
+    for (kind, scope, sparsity), group in sorted(cells.items()):
+        by_family = {f: [r["accuracy"] for r in group if r["spec"]["method"] == f] for f in MASK_FAMILIES}
+        good, poor = by_family["biregular"], by_family["poor-expander"]
+        difference = standard_error = None
+        if good and poor:
+            difference = statistics.fmean(good) - statistics.fmean(poor)
+            variance = sum(statistics.variance(v) / len(v) for v in (good, poor) if len(v) > 1)
+            standard_error = math.sqrt(variance)
+        defined = [r for r in group if r.get("delta_r") is not None]
+        verdicts.append({
+            "model": kind, "scope": scope, "sparsity": sparsity, "biregular_minus_poor": difference,
+            "standard_error": standard_error,
+            "spearman_delta_r_accuracy": _spearman([r["delta_r"] for r in defined], [r["accuracy"] for r in defined]),
+            "accuracy_follows_expansion": (difference is not None and standard_error is not None
+                                           and difference > 2 * max(standard_error, 1e-12)),
+        })
+    return verdicts
+
+
+# --------------------------------------------------------------------------- entry point
+
+EXPERIMENTS = {"expansion": expansion_specs}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the chosen experiments (resuming from cached runs) and write ``structure_claims.json``."""
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{NAME}", description=__doc__.split("\n")[0])
+    parser.add_argument("--experiments", nargs="+", default=list(EXPERIMENTS), choices=list(EXPERIMENTS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=10, help="training budget of every from-scratch run")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once, one torch thread each")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    machine = machine_info(command_line(NAME, argv))
+    folder = data.cache_dir() / NAME / ("fast" if fast() else "full")
+    records = []
+    for experiment in args.experiments:
+        specs = EXPERIMENTS[experiment](args.seeds, args.epochs)
+        print(f"{experiment}: {len(specs)} runs", flush=True)
+        records += run_all(specs, folder, args.jobs)
+    report = {"machine": machine, "rows": aggregate(records), "verdicts": {"expansion": expansion_verdicts(records)},
+              "runs": records}
+    path = write_report(report, args.out, NAME)
+    print(f"wrote {path}")
+    return report
+
+
+if __name__ == "__main__":
+    main()
