@@ -40,6 +40,7 @@ from typing import Any, Callable
 import torch
 
 from lattice_lab.settings import fast
+from lattice_lab.validation import check_int
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -95,9 +96,7 @@ def set_threads(threads: int | None) -> int:
     if threads is None and fast():
         threads = 1
     if threads is not None:
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ValueError(f"threads must be an integer >= 1 or None, got {threads!r}")
-        torch.set_num_threads(threads)
+        torch.set_num_threads(check_int(threads, "threads", "set_threads", low=1))
     return torch.get_num_threads()
 
 
@@ -157,12 +156,6 @@ def finish_machine(machine: dict[str, Any]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- timing
 
-def _check_repeats(repeats: Any, name: str = "repeats") -> int:
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {repeats!r}")
-    return repeats
-
-
 def median_seconds(function: Callable[[], Any], repeats: int = 5, *, warmup: int = 1,
                    budget_s: float | None = None, sync: Callable[[], Any] | None = None) -> dict[str, Any]:
     """Median wall time of ``function()`` over ``repeats`` calls after ``warmup`` untimed ones.
@@ -187,9 +180,8 @@ def median_seconds(function: Callable[[], Any], repeats: int = 5, *, warmup: int
     >>> median_seconds(lambda: time.sleep(0.01), repeats=50, warmup=0, budget_s=0.02)["repeats"] < 50
     True
     """
-    repeats = _check_repeats(repeats)
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
+    repeats = check_int(repeats, "repeats", "median_seconds", low=1)
+    warmup = check_int(warmup, "warmup", "median_seconds", low=0)
     for _ in range(warmup):
         function()
     if sync is not None:
@@ -231,7 +223,7 @@ def interleaved_seconds(functions: dict[str, Callable[[], Any]], repeats: int = 
     >>> sorted(out), out["a"]["repeats"]
     (['a', 'b'], 3)
     """
-    repeats = _check_repeats(repeats)
+    repeats = check_int(repeats, "repeats", "interleaved_seconds", low=1)
     if not functions:
         raise ValueError("functions must name at least one variant to time")
     for function in functions.values():

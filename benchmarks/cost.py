@@ -9,7 +9,7 @@ log-log scale (``numpy.polyfit`` of log seconds on log n; time ~ n^k):
   elements), a random sparse digraph (average out-degree 1.5: cycles, many components), and a
   random Gaussian W thresholded at its 0.9 quantile of |w| (as the lattice method does with
   ``threshold=0.9``: one big strongly connected component, a tiny poset).
-- **spectral**: ``lattice_lab.pruning.spectral.greedy_select`` keeping 25% and 50% of n units
+- **spectral**: ``lattice_lab.ridge.greedy_select`` keeping 25% and 50% of n units
   from a covariance with a decaying spectrum (rank n/4 signal plus a ridge), theta = 0.
 - **expander**: ``lattice_lab.spectral.delta_r`` on random n x n masks of density 0.1 and 0.05.
 
@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from lattice_lab.posets import Poset
-from lattice_lab.pruning.spectral import greedy_select
+from lattice_lab.ridge import greedy_select
 from lattice_lab.settings import fast
 from lattice_lab.spectral import delta_r
 

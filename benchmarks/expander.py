@@ -18,7 +18,7 @@ Issue 4's quality question (METHODS.md §3): pruning the recurrent weights W_hh 
   additive Gaussian input noise (:func:`lattice_lab.robustness.compare_noise`; σ in units of the
   standardized pixel rows).
 
-Every pruned model is fine-tuned on the same seeded ``--n-finetune`` training sequences (lr 1e-4,
+Every pruned model is fine-tuned on the same seeded ``--finetune-samples`` training sequences (lr 1e-4,
 masks kept). Accuracies are on the full 10,000-image test set. One seed (``--seed``).
 
 Fast mode (``LATTICE_LAB_FAST=1``): the shipped digits LSTM, two rounds to 75%, a one-epoch
@@ -26,7 +26,7 @@ expander — seconds, a smoke test of the whole path.
 
 Usage::
 
-    python -m benchmarks.expander [--amount 0.95] [--rounds 8] [--n-finetune 10000]
+    python -m benchmarks.expander [--amount 0.95] [--rounds 8] [--finetune-samples 10000]
         [--finetune-epochs 1] [--scratch-epochs 16] [--scratch-lr 2e-3] [--sigmas ...] [--out DIR]
 
 Writes ``expander.json`` and ``expander.png`` (``*_fast*`` in fast mode).
@@ -62,12 +62,12 @@ def summarize(name: str, result, test_set, *, seconds: float, extra: dict | None
     return {**row, **(extra or {})}
 
 
-def run(model, train_set, test_set, *, amount: float, rounds: int, n_finetune: int, finetune_epochs: int,
+def run(model, train_set, test_set, *, amount: float, rounds: int, finetune_samples: int, finetune_epochs: int,
         scratch_epochs: int, scratch_lr: float, sigmas: list[float], seed: int) -> dict[str, Any]:
     """Every run of the module docstring on ``model``; returns the report body (rows, trajectories, noise)."""
-    tune = finetune_subset(train_set, n_finetune, seed)
-    common = {"finetune_epochs": finetune_epochs, "n_finetune": n_finetune, "rounds": rounds, "device": "cpu",
-              "val_data": test_set, "seed": seed}
+    tune = finetune_subset(train_set, finetune_samples, seed)
+    common = {"finetune_epochs": finetune_epochs, "finetune_samples": finetune_samples, "rounds": rounds,
+              "device": "cpu", "val_data": test_set, "seed": seed}
     dense_accuracy = train.evaluate(model, test_set, device="cpu")["accuracy"]
     rows, trajectories, pruned = [], {}, {}
 
@@ -151,8 +151,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--amount", type=float, default=None,
                         help="fraction of W_hh to remove (default 0.95; fast 0.75)")
     parser.add_argument("--rounds", type=int, default=None, help="IMP rounds (default 8; fast 2)")
-    parser.add_argument("--n-finetune", type=int, default=None,
-                        help="training sequences for every fine-tuning (default 10000; fast 256)")
+    parser.add_argument("--finetune-samples", "--n-finetune", type=int, default=None, dest="finetune_samples",
+                        help="training sequences for every fine-tuning (default 10000; fast 256; --n-finetune is "
+                             "its old name)")
     parser.add_argument("--finetune-epochs", type=int, default=1, help="epochs per fine-tuning (default 1)")
     parser.add_argument("--scratch-epochs", type=int, default=None,
                         help="epochs of the expander trained from scratch (default 16; fast 1)")
@@ -172,14 +173,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     dataset = "digits" if quick or not data.available("mnist") else "mnist"
     amount = args.amount if args.amount is not None else (0.75 if quick else 0.95)
     rounds = args.rounds or (2 if quick else 8)
-    n_finetune = args.n_finetune or (256 if quick else 10000)
+    finetune_samples = args.finetune_samples or (256 if quick else 10000)
     scratch_epochs = args.scratch_epochs or (1 if quick else 16)
     set_threads(args.threads)
     machine = machine_info(command_line("expander", argv))
     model, card = checkpoints.load(f"{dataset}-lstm")
     train_set, test_set = data.load(dataset, "train"), data.load(dataset, "test")
     print(f"{dataset}-lstm: dense {100 * card['test_accuracy']:.2f}% (card); pruning W_hh to {amount:.0%}", flush=True)
-    body = run(model, train_set, test_set, amount=amount, rounds=rounds, n_finetune=n_finetune,
+    body = run(model, train_set, test_set, amount=amount, rounds=rounds, finetune_samples=finetune_samples,
                finetune_epochs=args.finetune_epochs, scratch_epochs=scratch_epochs, scratch_lr=args.scratch_lr,
                sigmas=args.sigmas, seed=args.seed)
     for row in body["rows"]:
@@ -188,7 +189,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"accuracy {100 * row['accuracy']:.2f}%", flush=True)
     png = plot(body, f"{dataset}-lstm", report_path(args.out, "expander", ".png"))
     settings = {"dataset": dataset, "model": f"{dataset}-lstm", "amount": amount, "rounds": rounds,
-                "n_finetune": n_finetune, "finetune_epochs": args.finetune_epochs, "finetune_lr": train.FINETUNE_LR,
+                "finetune_samples": finetune_samples, "finetune_epochs": args.finetune_epochs,
+                "finetune_lr": train.FINETUNE_LR,
                 "scratch_epochs": scratch_epochs, "scratch_lr": args.scratch_lr, "sigmas": args.sigmas,
                 "seed": args.seed, "scope": "recurrent", "n_test": len(test_set)}
     target = verdict(body["rows"], applies=dataset == "mnist" and abs(amount - TARGET["amount"]) < 1e-9)

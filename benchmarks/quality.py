@@ -10,7 +10,7 @@ For each dataset (row-MNIST and row-Fashion-MNIST: 28 steps of 28 pixels) and ea
 
 Every method in the registry that supports the model's kind is run through
 :func:`lattice_lab.compare.sweep` (so a newly registered method appears here by itself), with
-the registry's default options, except that methods with an ``n_finetune`` option (the
+the registry's default options, except that methods with a ``finetune_samples`` option (the
 iterative and expander methods, which fine-tune while pruning) get ``--method-samples``
 training sequences. Labelled variants (:data:`VARIANTS`) run a registered method with other
 options as rows of their own, e.g. ``spectral-no-reconstruction`` (spectral's choice of units,
@@ -132,16 +132,16 @@ def base_method(label: str) -> str:
 
 
 def method_options(labels: list[str], method_samples: int | None) -> dict[str, dict[str, Any]]:
-    """Options per row label: a variant's own, plus ``n_finetune = method_samples`` where the method has it.
+    """Options per row label: a variant's own, plus ``finetune_samples = method_samples`` where the method has it.
 
     >>> method_options(["magnitude", "ramanujan-imp", "spectral-no-reconstruction"], 5000)
-    {'ramanujan-imp': {'n_finetune': 5000}, 'spectral-no-reconstruction': {'reconstruct': False}}
+    {'ramanujan-imp': {'finetune_samples': 5000}, 'spectral-no-reconstruction': {'reconstruct': False}}
     """
     out = {}
     for label in labels:
         options = dict(VARIANTS[label][1]) if label in VARIANTS else {}
-        if method_samples is not None and "n_finetune" in REGISTRY[base_method(label)].options:
-            options["n_finetune"] = method_samples
+        if method_samples is not None and "finetune_samples" in REGISTRY[base_method(label)].options:
+            options["finetune_samples"] = method_samples
         if options:
             out[label] = options
     return out
@@ -276,7 +276,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--train-subset", type=int, default=None,
                         help="training sequences for fine-tuning and data-hungry methods (default all; fast 256)")
     parser.add_argument("--method-samples", type=int, default=None,
-                        help="n_finetune of methods that fine-tune while pruning (default 10000; fast: their own)")
+                        help="finetune_samples of the methods that fine-tune while pruning (default 10000; fast: "
+                             "their own)")
     parser.add_argument("--hidden", type=int, default=None, help="hidden size of models trained here (default 128)")
     parser.add_argument("--train-epochs", type=int, default=None, help="epochs for models trained here (default 10)")
     parser.add_argument("--device", default="cpu", help="device for evaluation and fine-tuning (default cpu)")

@@ -1,7 +1,11 @@
 """lattice_lab: the structure of recurrent networks and how to prune them by it.
 
 The helper package of a Jupyter-first course: posets and dependency lattices, graph spectra
-and expanders, spectral pruning, and live pruning of trained RNNs.
+and expanders, spectral pruning, and live pruning of trained RNNs. This front door imports
+every room eagerly but the heavy ones (``analysis``, ``graphs``, ``robustness``, ``widgets``),
+which load on first use.
+
+Must not import: cli.
 
 Examples
 --------

@@ -12,12 +12,14 @@ join-irreducibles of its Dedekind–MacNeille completion. It also reports Δ_r
 (:func:`lattice_lab.spectral.delta_r`) of the magnitude mask that keeps the weights of each
 recurrent tensor (``W_hh`` with its gate blocks stacked, and ``W_td``) at or above that quantile,
 and, when ``data`` is given, the hidden-state covariance diagnostics of spectral pruning
-(:func:`lattice_lab.pruning.spectral.hidden_covariance`, :func:`~lattice_lab.pruning.spectral.degrees_of_freedom`).
+(:func:`lattice_lab.pruning.spectral_units.hidden_covariance`, :func:`lattice_lab.ridge.degrees_of_freedom`).
 
 The report is a plain JSON-able dict; :func:`format_report` renders it as text tables.
 
-Sits on top with the CLI: imports graphs, posets, spectral, models (and pruning.spectral lazily);
-nothing in the package imports it. Must not import widgets or cli.
+Sits on top with the CLI: imports graphs, posets, spectral, models, validation (and
+ridge and pruning.spectral_units lazily); only the CLI imports it. It reads a model and never trains, loads or
+saves one.
+Must not import: widgets, cli, compare, train, data, checkpoints.
 
 Examples
 --------
@@ -31,7 +33,6 @@ lstm model, hidden sizes [8], gate rule 'max'
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -39,29 +40,19 @@ import numpy as np
 from . import graphs, spectral
 from .models import SequenceClassifier, get_weight, weight_names
 from .posets import Poset
+from .validation import check_float, check_instance, check_list
 
 DOF_RIDGES = (1e-3, 1e-2, 1e-1, 1.0)  # ridge λ relative to the mean eigenvalue of Σ̂
-
-
-def _check_thresholds(thresholds: Any) -> list[float]:
-    try:
-        values = [float(q) for q in thresholds]
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"thresholds must be a sequence of numbers, got {thresholds!r}") from err
-    if not values:
-        raise ValueError("thresholds is empty; give at least one quantile in [0, 1)")
-    for q in values:
-        if not math.isfinite(q) or not 0.0 <= q < 1.0:
-            raise ValueError(f"thresholds must be quantiles in [0, 1), got {q!r}")
-    return values
 
 
 def poset_summary(adjacency: np.ndarray) -> dict[str, int]:
     """Size and shape of the poset of a (possibly cyclic) boolean influence graph.
 
-    Keys: ``neurons``, ``edges`` (off-diagonal), ``components`` (poset size after collapsing
-    strongly connected components), ``largest_component`` (neurons), ``height``, ``width``,
-    ``meet_irreducibles``, ``join_irreducibles`` (counts, in the Dedekind–MacNeille completion).
+    Keys: ``units``, ``edges`` (off-diagonal), ``components`` (poset size after collapsing
+    strongly connected components), ``largest_component`` (units), ``height``, ``width``,
+    ``meet_irreducibles``, ``join_irreducibles`` (counts, in the Dedekind–MacNeille completion),
+    and ``neurons``, the old name of ``units``: a key of ``lattice-lab analyze --json``, kept
+    for one release.
 
     Examples
     --------
@@ -72,6 +63,7 @@ def poset_summary(adjacency: np.ndarray) -> dict[str, int]:
     a = np.asarray(adjacency, dtype=bool)
     poset = Poset.from_adjacency(a)
     return {
+        "units": int(a.shape[0]),
         "neurons": int(a.shape[0]),
         "edges": int(a.sum() - np.trace(a)),
         "components": poset.size,
@@ -85,7 +77,7 @@ def poset_summary(adjacency: np.ndarray) -> dict[str, int]:
 
 def _poset_rows(model: SequenceClassifier, thresholds: list[float], gate_rule: str) -> list[dict]:
     strength, support, _ = graphs.dependency_strength(model, gate_rule=gate_rule)
-    offsets = graphs.neuron_offsets(model)
+    offsets = graphs.unit_offsets(model)
     blocks = [(f"layer {k}", k, slice(offsets[k], offsets[k + 1])) for k in range(len(offsets) - 1)]
     if len(blocks) > 1:
         blocks.append(("all layers", None, slice(0, int(offsets[-1]))))
@@ -117,7 +109,8 @@ def _ramanujan_rows(model: SequenceClassifier, thresholds: list[float]) -> list[
 
 def _spectral_rows(model: SequenceClassifier, data: Any, n_samples: int | None) -> list[dict] | None:
     try:
-        from .pruning.spectral import degrees_of_freedom, hidden_covariance
+        from .pruning.spectral_units import hidden_covariance
+        from .ridge import degrees_of_freedom
     except ImportError:
         return None
     rows = []
@@ -166,10 +159,11 @@ def analyze(model: SequenceClassifier, thresholds: Sequence[float] = (0.5, 0.75,
     >>> [row["graph"] for row in r["posets"]], [row["tensor"] for row in r["ramanujan"]][:2]
     (['layer 0', 'layer 1', 'all layers'], ['layers.0.weight_hh_l0', 'layers.0.weight_td_l0'])
     """
-    if not isinstance(model, SequenceClassifier):
-        raise TypeError(f"model must be a lattice_lab SequenceClassifier, got {type(model).__name__}")
-    values = _check_thresholds(thresholds)
-    graphs.check_gate_rule(model.kind, gate_rule)
+    check_instance(model, "model", "analyze", SequenceClassifier, "a lattice_lab SequenceClassifier")
+    values = check_list(thresholds, "thresholds", "analyze",
+                        lambda q: check_float(q, "thresholds", "analyze", low=0, high=1, high_open=True),
+                        "a nonempty list of quantiles in [0, 1)")
+    graphs.check_gate_rule(model.kind, gate_rule, "analyze")
     return {
         "model": dict(model.config),
         "gate_rule": gate_rule,
@@ -207,10 +201,10 @@ def format_report(report: dict) -> str:
     config = report["model"]
     parts = [f"{config['kind']} model, hidden sizes {config['hidden_size']}, gate rule {report['gate_rule']!r}",
              "", "Dependency posets (SCCs collapsed; binary adjacency |w| >= quantile):"]
-    header = ["graph", "quantile", "theta", "neurons", "edges", "components", "largest", "height", "width",
+    header = ["graph", "quantile", "theta", "units", "edges", "components", "largest", "height", "width",
               "meet-irr", "join-irr"]
     parts.append(_table(header, [[r["graph"], _fmt(r["threshold"], 2), _fmt(r["threshold_value"], 4),
-                                  *(_fmt(r[k]) for k in ("neurons", "edges", "components", "largest_component",
+                                  *(_fmt(r[k]) for k in ("units", "edges", "components", "largest_component",
                                                          "height", "width", "meet_irreducibles",
                                                          "join_irreducibles"))]
                                  for r in report["posets"]]))

@@ -13,6 +13,11 @@ masks; :func:`load` recomputes both and refuses a checkpoint that was modified. 
 loads back pruned: the masks are re-attached with ``torch.nn.utils.prune``. Next to every
 ``<name>.pt`` :func:`save` writes ``<name>.json``, the card alone, for humans.
 
+A pruned model's card has one shape, :func:`pruned_card`'s, whoever saves it (``lattice-lab
+prune --out`` and the PruningLab's save button): the card of the pruned model itself (its config
+and test accuracy), plus ``pruned`` (how it was pruned, what it measures) and ``dense_card`` (the
+card of the model it was pruned from).
+
 Checkpoints that ship with the package live in the package-data folder
 ``lattice_lab/shipped/`` and are loaded by name (:func:`list_shipped`, ``load("<name>")``).
 
@@ -52,7 +57,8 @@ import torch
 
 from .models import KINDS, SequenceClassifier, build
 from .surgery import apply_masks, get_masks, make_permanent
-from .train import describe_device, select_device, to_device
+from .devices import describe_device, select_device, to_device
+from .validation import check_instance
 
 SHIPPED_FOLDER = "shipped"
 SUFFIX = ".pt"
@@ -116,7 +122,7 @@ def make_card(model: SequenceClassifier | None = None, *, dataset: str, layout: 
     n_train, n_test : the split sizes used.
     epochs, seed : training settings.
     device : where it was trained: a device, or its description
-        (:func:`lattice_lab.train.describe_device`, e.g. ``"cuda (NVIDIA H200)"``).
+        (:func:`lattice_lab.devices.describe_device`, e.g. ``"cuda (NVIDIA H200)"``).
     test_accuracy : measured accuracy on the test split (None if not measured).
     command : the exact command (or notebook cell) that produced the model.
     config : the model config (default: ``model.config``; one of the two is required).
@@ -155,6 +161,84 @@ def make_card(model: SequenceClassifier | None = None, *, dataset: str, layout: 
         card["history"] = [dict(record) for record in history]
     card.update(extra)
     return _plain(card)
+
+
+def _option_text(value: Any) -> Any:
+    """An option value for a card: itself when JSON can hold it, else its ``repr``."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value
+
+
+def pruned_card(dense_card: dict[str, Any] | None, pruned_model: SequenceClassifier, *, method: str,
+                amount: float, scope: str, seed: int, options: dict[str, Any], sparsity: float,
+                hidden_units: int, accuracy: float, sparsity_recurrent: float | None = None,
+                sparsity_input: float | None = None, params_nonzero: int | None = None, flops: int | None = None,
+                dense_accuracy: float | None = None, accuracy_finetuned: float | None = None,
+                finetune_epochs: int = 0, finetune_lr: float | None = None, distill: bool = False,
+                source: str | None = None, dataset: str | None = None, n_train: int | None = None,
+                n_test: int | None = None, command: str, device: str | torch.device) -> dict[str, Any]:
+    """The card of a pruned checkpoint: one shape, written by ``lattice-lab prune --out`` and the lab.
+
+    Parameters
+    ----------
+    dense_card : the card of the model that was pruned (``{}`` or None when it has none).
+    pruned_model : the pruned model (its config is recorded).
+    method, amount, scope, seed, options : how it was pruned (``lattice_lab.prune``'s arguments).
+    sparsity, sparsity_recurrent, sparsity_input, hidden_units, params_nonzero, flops : what the
+        pruned model measures (sparsity over ``scope``, over W_hh, over W_ih; units; nonzero
+        parameters; FLOPs per sequence).
+    accuracy, dense_accuracy : test accuracy of the pruned model before fine-tuning, and of the
+        dense model.
+    accuracy_finetuned, finetune_epochs, finetune_lr, distill : the fine-tuning after pruning,
+        if any (``finetune_lr`` is None without fine-tuning).
+    source : the dense checkpoint's path or shipped name, when known.
+    dataset, n_train, n_test : override the dense card's (``n_test``: the size of the set the
+        accuracies were measured on).
+    command, device : what produced this checkpoint, and where.
+
+    Returns
+    -------
+    dict
+        A :func:`make_card` card for the pruned model: ``dataset``, ``layout``, ``n_train``,
+        ``epochs`` and ``seed`` from the dense card (the dense model's training; without a dense
+        card: ``"unknown"``, ``"rows"``, 0, 0 and the pruning seed), ``n_test``, ``device``,
+        ``command``, the pruned model's ``config``, ``test_accuracy`` = the accuracy of the model
+        in the file (``accuracy_finetuned`` when fine-tuned, else ``accuracy``), the versions and
+        time; then ``pruned`` (every argument above from ``method`` to ``source``, always all of
+        them: None when not measured; options that JSON cannot hold as their ``repr``) and
+        ``dense_card`` (the dense card without its ``history``).
+
+    Examples
+    --------
+    >>> from lattice_lab.models import build
+    >>> model = build({"kind": "rnn", "input_size": 1, "hidden_size": 2, "num_classes": 2})
+    >>> card = pruned_card({"dataset": "digits", "epochs": 5, "seed": 1, "history": []}, model,
+    ...                    method="magnitude", amount=0.5, scope="recurrent", seed=0, options={}, sparsity=0.5,
+    ...                    hidden_units=2, accuracy=0.75, command="doctest", device="cpu")
+    >>> card["test_accuracy"], card["epochs"], card["pruned"]["method"], "history" in card["dense_card"]
+    (0.75, 5, 'magnitude', False)
+    """
+    if dense_card is not None:
+        check_instance(dense_card, "dense_card", "pruned_card", dict, "a checkpoint card (a dict) or None")
+    check_instance(pruned_model, "pruned_model", "pruned_card", SequenceClassifier,
+                   "a lattice_lab SequenceClassifier")
+    base = {key: value for key, value in (dense_card or {}).items() if key != "history"}
+    pruned = {"method": method, "amount": amount, "scope": scope, "seed": seed,
+              "options": {name: _option_text(value) for name, value in options.items()},
+              "sparsity": sparsity, "sparsity_recurrent": sparsity_recurrent, "sparsity_input": sparsity_input,
+              "hidden_units": hidden_units, "params_nonzero": params_nonzero, "flops": flops,
+              "accuracy": accuracy, "dense_accuracy": dense_accuracy, "accuracy_finetuned": accuracy_finetuned,
+              "finetune_epochs": finetune_epochs, "finetune_lr": finetune_lr, "distill": distill, "source": source}
+    return make_card(
+        pruned_model, dataset=base.get("dataset", "unknown") if dataset is None else dataset,
+        layout=base.get("layout", "rows"), n_train=base.get("n_train", 0) if n_train is None else n_train,
+        n_test=base.get("n_test", 0) if n_test is None else n_test, epochs=base.get("epochs", 0),
+        seed=base.get("seed", seed), device=device,
+        test_accuracy=accuracy if accuracy_finetuned is None else accuracy_finetuned, command=command,
+        pruned=pruned, dense_card=base)
 
 
 def _plain(card: dict[str, Any]) -> dict[str, Any]:
@@ -289,7 +373,7 @@ def load(path_or_name: str | os.PathLike, *, device: str | torch.device = "cpu",
     Parameters
     ----------
     path_or_name : a ``.pt`` file, or the name of a shipped checkpoint (:func:`list_shipped`).
-    device : where to put the model (see :func:`lattice_lab.train.select_device`).
+    device : where to put the model (see :func:`lattice_lab.devices.select_device`).
     expect_kind : if given, the model kind the caller needs (``"lstm"``, ...).
 
     The file is read with ``weights_only=True``; the weights' sha256 must match the card.

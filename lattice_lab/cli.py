@@ -5,6 +5,8 @@ stdout stays parseable). ``--checkpoint`` takes a path or the name of a shipped 
 
 Sits on top: nothing in the package imports it.
 
+Must not import: widgets.
+
 Examples
 --------
 >>> main(["prune", "--help"])  # doctest: +ELLIPSIS
@@ -109,8 +111,15 @@ def cmd_prune(args) -> int:
         payload["accuracy_finetuned"] = row["accuracy_finetuned"]
         payload.update(finetune_epochs=args.finetune_epochs, finetune_lr=args.finetune_lr, distill=args.distill)
     if args.out:
-        pruned_card = dict(card, pruned={k: v for k, v in payload.items() if k != "diagnostics"},
-                           command="lattice-lab " + shlex.join(sys.argv[1:] if args.argv is None else args.argv))
+        pruned_card = checkpoints.pruned_card(
+            card, result.model, method=args.method, amount=args.amount, scope=args.scope, seed=args.seed,
+            options=options, sparsity=row["sparsity"], sparsity_recurrent=row["sparsity_recurrent"],
+            sparsity_input=row["sparsity_input"], hidden_units=row["hidden_units"],
+            params_nonzero=row["params_nonzero"], flops=row["flops"], accuracy=row["accuracy"],
+            dense_accuracy=row["dense_accuracy"], accuracy_finetuned=row["accuracy_finetuned"],
+            finetune_epochs=args.finetune_epochs, finetune_lr=args.finetune_lr if args.finetune_epochs else None,
+            distill=args.distill, source=str(args.checkpoint), n_test=len(test_set), device=args.device,
+            command="lattice-lab " + shlex.join(sys.argv[1:] if args.argv is None else args.argv))
         checkpoints.save(args.out, result.model.cpu(), pruned_card)
         payload["out"] = str(args.out)
     human = compare.format_table([row], ["method", "amount", "sparsity", "hidden_units", "params_nonzero",

@@ -2,13 +2,14 @@
 
 Every row has the same columns for every method (method, amount, measured sparsity, hidden
 units, nonzero parameters, FLOPs, accuracy before and after fine-tuning, latency, seed, method
-diagnostics), so any two methods can be put side by side without special cases. Sweeps are
-cached in memory (and on disk with ``cache_dir``): repeating a call with the same model, data
-and settings is instant. Rows go to JSON or CSV (:func:`save_rows`) and come back with
-:func:`load_rows`; :func:`plot_accuracy` draws accuracy against sparsity or FLOPs, one fixed
-colour per method (:func:`method_colour`).
+diagnostics), so any two methods can be put side by side without special cases. Finished
+sweeps are kept in a :class:`SweepCache` (in memory, and on disk with ``cache_dir``): repeating
+a call with the same model, data and settings is instant. Rows go to JSON or CSV
+(:func:`save_rows`) and come back with :func:`load_rows`; :func:`plot_accuracy` draws accuracy
+against sparsity or FLOPs, one fixed colour per method (:func:`method_colour`).
 
 Sits on top: nothing in the package imports it except ``widgets`` and ``cli``.
+Must not import: widgets, cli.
 
 Examples
 --------
@@ -37,18 +38,86 @@ from . import metrics, train
 from .progress import progress_bar
 from .pruning import REGISTRY, get_method, prune
 from .pruning.base import check_amount, derived_colour
+from .validation import check_bool, check_choice, check_int, check_list, fail
 
 COLUMNS = ("method", "level", "amount", "seed", "scope", "sparsity", "sparsity_recurrent", "sparsity_input",
            "hidden_units", "params_nonzero", "flops", "flops_dense", "accuracy", "finetune_epochs",
            "accuracy_finetuned", "dense_accuracy", "latency_ms", "prune_seconds", "diagnostics")
 """The columns of every row, for every method (``diagnostics`` is a dict of the method's scalars)."""
 DENSE_COLOUR = "#000000"
-_CACHE: dict[str, list[dict]] = {}
+
+
+class SweepCache:
+    """Finished sweeps, by key: their rows in memory and, with a ``folder``, as JSON files there.
+
+    A key is the JSON text of everything a sweep depends on (:func:`sweep` builds it from the
+    fingerprints of the model and the data, the methods, the grid and the options); the file of a
+    key is named by a hash of it, so the same call finds its rows again in a later session.
+    Rows are copied in and out: changing a returned row never changes the cache. A key is only
+    as discerning as its fingerprints: :func:`sweep` fingerprints a model by every tensor, but a
+    dataset by its name, size and a checksum of the first 64 features of each sequence (one
+    without ``.inputs`` by its ``id``, so only within a process).
+
+    Parameters
+    ----------
+    folder : where finished sweeps are also written as ``sweep-<hash>.json`` (None: memory only).
+    memory : the dict that holds rows by key (default: a new one); :meth:`in_folder` shares it.
+
+    Examples
+    --------
+    >>> cache = SweepCache()
+    >>> cache.put("key", [{"method": "magnitude", "accuracy": 0.9}])
+    >>> cache.get("key"), cache.get("another key")
+    ([{'method': 'magnitude', 'accuracy': 0.9}], None)
+    >>> cache.clear(); cache.get("key") is None
+    True
+    """
+
+    def __init__(self, folder: str | Path | None = None, *, memory: dict[str, list[dict]] | None = None):
+        self.folder = None if folder is None else Path(folder)
+        self.memory: dict[str, list[dict]] = {} if memory is None else memory
+
+    def __repr__(self) -> str:
+        return f"SweepCache(folder={self.folder!r}, sweeps in memory: {len(self.memory)})"
+
+    def in_folder(self, folder: str | Path) -> SweepCache:
+        """A cache that shares this one's memory and also keeps its files in ``folder``."""
+        return SweepCache(folder, memory=self.memory)
+
+    def path(self, key: str) -> Path | None:
+        """The file that holds the rows of ``key`` (None without a folder)."""
+        if self.folder is None:
+            return None
+        return self.folder / f"sweep-{hashlib.sha256(key.encode()).hexdigest()[:20]}.json"
+
+    def get(self, key: str) -> list[dict] | None:
+        """A copy of the rows of ``key`` from memory, else from its file (then kept in memory); None if absent."""
+        if key not in self.memory:
+            path = self.path(key)
+            if path is None or not path.is_file():
+                return None
+            self.memory[key] = load_rows(path)
+        return [dict(row) for row in self.memory[key]]
+
+    def put(self, key: str, rows: list[dict]) -> None:
+        """Keep a copy of ``rows`` under ``key`` (and write its file when there is a folder)."""
+        self.memory[key] = [dict(row) for row in rows]
+        path = self.path(key)
+        if path is not None:
+            save_rows(rows, path)
+
+    def clear(self) -> None:
+        """Forget every sweep held in memory (files in the folder are kept)."""
+        self.memory.clear()
+
+
+DEFAULT_CACHE = SweepCache()
+"""The cache of ``sweep(..., cache=True)``: one per process, in memory (files with ``cache_dir``)."""
 
 
 def clear_cache() -> None:
-    """Forget every sweep cached in memory (the on-disk cache of ``cache_dir`` is kept)."""
-    _CACHE.clear()
+    """Forget every sweep cached in memory by :data:`DEFAULT_CACHE` (the files of ``cache_dir`` are kept)."""
+    DEFAULT_CACHE.clear()
 
 
 def supported_methods(model) -> list[str]:
@@ -157,21 +226,31 @@ def evaluate_result(result, dense, test_data, *, train_data=None, finetune_epoch
     return row
 
 
-def _check_sweep_grid(amounts: Sequence[float], seeds: Sequence[int], finetune_epochs: int) -> None:
-    if isinstance(amounts, (str, bytes)) or not isinstance(amounts, Iterable) or not list(amounts):
-        raise ValueError(f"amounts must be a nonempty list of fractions in [0, 1), got {amounts!r}")
-    for amount in amounts:
-        check_amount(amount)
-    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable) or not list(seeds) or any(
-            isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
-        raise ValueError(f"seeds must be a nonempty list of integers >= 0, got {seeds!r}")
-    if isinstance(finetune_epochs, bool) or not isinstance(finetune_epochs, int) or finetune_epochs < 0:
-        raise ValueError(f"finetune_epochs must be an integer >= 0, got {finetune_epochs!r}")
+def _check_sweep_settings(amounts: Sequence[float], seeds: Sequence[int], finetune_epochs: int,
+                          progress: bool | None) -> None:
+    check_list(amounts, "amounts", "sweep", check_amount, "a nonempty list of floats in [0, 1)")
+    check_list(seeds, "seeds", "sweep", lambda seed: check_int(seed, "seeds", "sweep", low=0),
+               "a nonempty list of ints >= 0")
+    check_int(finetune_epochs, "finetune_epochs", "sweep", low=0)
+    if progress is not None:
+        check_bool(progress, "progress", "sweep")
+
+
+def _sweep_cache(cache: bool | SweepCache, cache_dir: str | Path | None) -> SweepCache | None:
+    """The cache a sweep uses: None (``cache=False``), the given one, or the default one (in ``cache_dir``)."""
+    if isinstance(cache, SweepCache):
+        if cache_dir is not None:
+            fail("cache_dir", "sweep", "None when cache is a SweepCache (give the folder to the SweepCache)",
+                 str(cache_dir))
+        return cache
+    if not check_bool(cache, "cache", "sweep"):
+        return None
+    return DEFAULT_CACHE if cache_dir is None else DEFAULT_CACHE.in_folder(cache_dir)
 
 
 def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[float] = (0.5, 0.75, 0.9),
           seeds: Sequence[int] = (0,), finetune_epochs: int = 0, *, train_data=None, scope: str = "recurrent",
-          options: dict[str, dict] | None = None, device: str = "cpu", cache: bool = True,
+          options: dict[str, dict] | None = None, device: str = "cpu", cache: bool | SweepCache = True,
           cache_dir: str | Path | None = None, progress: bool | None = None,
           finetune_lr: float = train.FINETUNE_LR, distill: bool = False) -> list[dict]:
     """Prune ``model`` with every method x amount x seed, evaluate on ``data``, return rows.
@@ -189,9 +268,13 @@ def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[f
         ``accuracy_finetuned`` is filled in.
     train_data : the training set (methods that need data, and fine-tuning); default ``data``.
     options : per-method options, e.g. ``{"lattice": {"adjacency": "binary"}}``.
-    cache : reuse rows of an identical earlier call in this process (and in ``cache_dir``).
-    cache_dir : a folder where finished sweeps are also kept as JSON, keyed by a hash of the
-        model, the data and every setting, so a repeated call is instant across sessions.
+    cache : True (default): reuse the rows of an identical earlier call, kept by
+        :data:`DEFAULT_CACHE` (in this process, and in ``cache_dir``); a :class:`SweepCache`:
+        use that one instead; False: compute everything and keep nothing.
+    cache_dir : with ``cache=True``, a folder where finished sweeps are also kept as JSON, keyed
+        by a hash of the model, the data and every setting, so a repeated call is instant
+        across sessions (with a :class:`SweepCache`, give it the folder instead).
+    progress : show a progress bar; None: unless ``LATTICE_LAB_QUIET=1`` or under pytest.
     finetune_lr : the fine-tuning learning rate (default :data:`lattice_lab.train.FINETUNE_LR`).
     distill : fine-tune by distilling from ``model`` (see :func:`lattice_lab.train.fit`).
 
@@ -218,7 +301,8 @@ def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[f
             if getattr(model, "kind", None) not in spec.kinds:
                 raise ValueError(f"method {name!r} supports model kinds {spec.kinds}, not "
                                  f"{getattr(model, 'kind', type(model).__name__)!r}; leave it out of methods")
-    _check_sweep_grid(amounts, seeds, finetune_epochs)
+    _check_sweep_settings(amounts, seeds, finetune_epochs, progress)
+    store = _sweep_cache(cache, cache_dir)
     options = options or {}
     train_data = data if train_data is None else train_data
     settings = [model_fingerprint(model), _data_fingerprint(data), _data_fingerprint(train_data), methods,
@@ -226,12 +310,9 @@ def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[f
     if finetune_lr != train.FINETUNE_LR or distill:  # the defaults keep the keys of earlier caches
         settings.append({"finetune_lr": finetune_lr, "distill": distill})
     key = json.dumps(settings, sort_keys=True, default=str)
-    disk = Path(cache_dir) / f"sweep-{hashlib.sha256(key.encode()).hexdigest()[:20]}.json" if cache_dir else None
-    if cache and key in _CACHE:
-        return [dict(row) for row in _CACHE[key]]
-    if cache and disk is not None and disk.is_file():
-        _CACHE[key] = load_rows(disk)
-        return [dict(row) for row in _CACHE[key]]
+    cached = None if store is None else store.get(key)
+    if cached is not None:
+        return cached
     dense_accuracy = train.evaluate(model, data, device=device)["accuracy"]
     grid = [(m, a, s) for m in methods for a in amounts for s in seeds]
     rows = []
@@ -242,10 +323,8 @@ def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[f
         rows.append(evaluate_result(result, model, data, train_data=train_data, finetune_epochs=finetune_epochs,
                                     dense_accuracy=dense_accuracy, seed=seed, device=device,
                                     finetune_lr=finetune_lr, distill=distill))
-    if cache:
-        _CACHE[key] = [dict(row) for row in rows]
-        if disk is not None:
-            save_rows(rows, disk)
+    if store is not None:
+        store.put(key, rows)
     return rows
 
 
@@ -362,8 +441,7 @@ def plot_accuracy(rows: list[dict], x: str = "sparsity", ax=None, finetuned: boo
     """
     import matplotlib.pyplot as plt
 
-    if x not in ("sparsity", "flops", "amount", "hidden_units"):
-        raise ValueError(f"x must be 'sparsity', 'flops', 'amount' or 'hidden_units', got {x!r}")
+    check_choice(x, "x", "plot_accuracy", ("sparsity", "flops", "amount", "hidden_units"))
     column = "accuracy_finetuned" if finetuned else "accuracy"
     ax = ax or plt.subplots(figsize=(6, 4))[1]
     for method in dict.fromkeys(r["method"] for r in rows):

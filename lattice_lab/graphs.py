@@ -1,15 +1,15 @@
-"""Recurrent networks as graphs: the dependency digraph of the neurons, the layer bipartite
+"""Recurrent networks as graphs: the dependency digraph of the hidden units, the layer bipartite
 graphs, and the time-unfolded graph.
 
 Three views of the same weights, each used somewhere else in the package:
 
 * **Dependency digraph** (lattice pruning, :mod:`lattice_lab.analysis`). One node per hidden
-  neuron over *all* layers (layer ``k`` occupies ``offsets[k] .. offsets[k + 1] - 1``; both
-  directions of a bidirectional layer, forward first). ``A[i, j]`` means "neuron i influences
-  neuron j": i at step t-1 feeds j at step t (lateral, ``W_hh`` of j's layer; top-down, ``W_td``
+  unit over *all* layers (layer ``k`` occupies ``offsets[k] .. offsets[k + 1] - 1``; both
+  directions of a bidirectional layer, forward first). ``A[i, j]`` means "unit i influences
+  unit j": i at step t-1 feeds j at step t (lateral, ``W_hh`` of j's layer; top-down, ``W_td``
   from layer k+1 to layer k) or i feeds j at the same step (bottom-up, ``W_ih`` of layer k from
   layer k-1). ``W[j, i]`` is the weight from i to j, so each block of ``A`` is a transposed
-  weight. The input features and the readout are not neurons and are left out.
+  weight. The input features and the readout are not units and are left out.
 * **Layer bipartite graphs** (Ramanujan / Δ_r diagnostics, expander pruning). A weight of shape
   ``(out, in)`` is the biadjacency matrix of a bipartite graph: ``W_ih``, ``W_hh`` (stacked: the
   ``G·H`` gate pre-activations are the outputs — that is the matrix a weight mask acts on, so
@@ -20,7 +20,7 @@ Three views of the same weights, each used somewhere else in the package:
   nodes are the inputs ``x_t``, the states ``h_t`` of every layer and the classes, with its
   spectral gap computed by :mod:`lattice_lab.spectral` on the undirected version.
 
-Gate rule (how the G gate blocks of an LSTM/GRU become one neuron-to-neuron strength)
+Gate rule (how the G gate blocks of an LSTM/GRU become one unit-to-unit strength)
 [reconstructed, METHODS.md §1.1]: ``"max"`` (default) takes ``max_g |W_g[j, i]|``, so i
 influences j if it does through any gate. Alternatives: ``"sum"``, ``"mean"``, ``"l2"``
 (``sqrt(Σ_g W_g²)``) over the gates, or one named gate (LSTM ``input``, ``forget``, ``cell``,
@@ -30,8 +30,8 @@ Adjacency: binary ``strength >= θ`` (and nonzero), with θ an absolute value or
 ``threshold``-quantile of the strengths of every possible connection (pruned ones count as
 zeros); continuous ``strength / max(strength)`` in [0, 1].
 
-Imports: numpy, networkx, torch, and lattice_lab.models / lattice_lab.spectral. Must not import
-pruning, analysis, train, data, widgets or cli.
+Imports numpy, networkx and torch, and from the package models, spectral and validation.
+Must not import: pruning, analysis, train, data, checkpoints, compare, widgets, cli.
 
 Examples
 --------
@@ -56,6 +56,7 @@ import torch
 
 from . import spectral
 from .models import SequenceClassifier, gate_count, get_weight, hidden_sizes, weight_names
+from .validation import check_bool, check_choice, check_float, check_instance, check_int
 
 GATE_NAMES: dict[str, tuple[str, ...]] = {
     "rnn": ("hidden",), "irnn": ("hidden",), "feedback": ("hidden",),
@@ -90,22 +91,25 @@ def weight_array(weight: Any, name: str = "weight") -> np.ndarray:
     return array
 
 
-def _check_model(model: Any) -> SequenceClassifier:
-    if not isinstance(model, SequenceClassifier):
-        raise TypeError(f"model must be a lattice_lab SequenceClassifier, got {type(model).__name__}")
-    return model
+def _model(model: Any, caller: str) -> SequenceClassifier:
+    return check_instance(model, "model", caller, SequenceClassifier, "a lattice_lab SequenceClassifier")
 
 
-def check_gate_rule(kind: str, gate_rule: str) -> str:
+def check_gate_rule(kind: str, gate_rule: str, caller: str = "check_gate_rule") -> str:
     """``gate_rule`` if it is valid for ``kind`` (a rule in :data:`GATE_RULES` or a gate name).
+
+    ``caller`` names the function in the error message.
 
     >>> check_gate_rule("gru", "update")
     'update'
+    >>> check_gate_rule("gru", "forget", "dependency_graph")
+    Traceback (most recent call last):
+    ...
+    lattice_lab.validation.InvalidParameterError: The 'gate_rule' parameter of dependency_graph must be one of \
+'max', 'sum', 'mean', 'l2', 'reset', 'update', 'new'. Got 'forget' instead.
     """
-    allowed = GATE_RULES + GATE_NAMES[kind]
-    if gate_rule not in allowed:
-        raise ValueError(f"gate_rule must be one of {allowed} for a {kind!r} model, got {gate_rule!r}")
-    return gate_rule
+    gates = GATE_NAMES[check_choice(kind, "kind", caller, tuple(GATE_NAMES))]
+    return check_choice(gate_rule, "gate_rule", caller, GATE_RULES + gates)
 
 
 def gate_blocks(weight: Any, kind: str) -> dict[str, np.ndarray]:
@@ -139,7 +143,7 @@ def combine_gates(weight: Any, kind: str, gate_rule: str = "max") -> np.ndarray:
     >>> [combine_gates(w, "lstm", rule).item() for rule in ("max", "sum", "mean", "forget")]
     [3.0, 6.0, 1.5, 3.0]
     """
-    gate_rule = check_gate_rule(kind, gate_rule)
+    gate_rule = check_gate_rule(kind, gate_rule, "combine_gates")
     blocks = gate_blocks(weight, kind)
     if gate_rule in blocks:
         return np.abs(blocks[gate_rule])
@@ -156,17 +160,12 @@ def combine_gates(weight: Any, kind: str, gate_rule: str = "max") -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # Adjacency from a strength matrix
 # ----------------------------------------------------------------------------------------------
-def _check_threshold(threshold: Any, threshold_kind: str) -> float:
-    if threshold_kind not in THRESHOLD_KINDS:
-        raise ValueError(f"threshold_kind must be one of {THRESHOLD_KINDS}, got {threshold_kind!r}")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(threshold):
-        raise ValueError(f"threshold must be a finite number, got {threshold!r}")
-    if threshold < 0:
-        raise ValueError(f"threshold must be >= 0, got {threshold!r}")
-    if threshold_kind == "quantile" and threshold >= 1:
-        raise ValueError(f"a quantile threshold must lie in [0, 1), got {threshold!r}")
-    return float(threshold)
+def _threshold(threshold: Any, threshold_kind: str, caller: str) -> float:
+    """``threshold`` as a float: a quantile in [0, 1), or an absolute cut >= 0."""
+    check_choice(threshold_kind, "threshold_kind", caller, THRESHOLD_KINDS)
+    if threshold_kind == "quantile":
+        return check_float(threshold, "threshold", caller, low=0, high=1, high_open=True)
+    return check_float(threshold, "threshold", caller, low=0)
 
 
 def threshold_value(values: Any, threshold: float, threshold_kind: str = "quantile") -> float:
@@ -177,7 +176,11 @@ def threshold_value(values: Any, threshold: float, threshold_kind: str = "quanti
     >>> threshold_value([0.0, 1.0, 2.0, 3.0, 4.0], 0.5), threshold_value([5.0], 0.2, "absolute")
     (2.0, 0.2)
     """
-    threshold = _check_threshold(threshold, threshold_kind)
+    return _cut(values, threshold, threshold_kind, "threshold_value")
+
+
+def _cut(values: Any, threshold: float, threshold_kind: str, caller: str) -> float:
+    threshold = _threshold(threshold, threshold_kind, caller)
     if threshold_kind == "absolute":
         return threshold
     values = np.asarray(values, dtype=np.float64).ravel()
@@ -211,7 +214,7 @@ def binary_adjacency(strength: Any, threshold: float = 0.5, threshold_kind: str 
     """
     s = _square_strength(strength)
     mask = np.ones(s.shape, dtype=bool) if support is None else _support(support, s.shape)
-    theta = threshold_value(s[mask], threshold, threshold_kind)
+    theta = _cut(s[mask], threshold, threshold_kind, "binary_adjacency")
     return mask & (s >= theta) & (s > 0)
 
 
@@ -249,22 +252,25 @@ def _support(support: Any, shape: tuple[int, int]) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # The dependency digraph of a model
 # ----------------------------------------------------------------------------------------------
-def neuron_offsets(model: SequenceClassifier) -> np.ndarray:
-    """Start of each layer's neurons in the dependency graph, plus the total at the end.
+def unit_offsets(model: SequenceClassifier) -> np.ndarray:
+    """Start of each layer's units in the dependency graph, plus the total at the end.
 
     >>> from lattice_lab.models import build
-    >>> neuron_offsets(build({"kind": "gru", "input_size": 2, "hidden_size": [3, 5], "num_classes": 2})).tolist()
+    >>> unit_offsets(build({"kind": "gru", "input_size": 2, "hidden_size": [3, 5], "num_classes": 2})).tolist()
     [0, 3, 8]
     """
-    directions = 2 if _check_model(model).config["bidirectional"] else 1
+    directions = 2 if _model(model, "unit_offsets").config["bidirectional"] else 1
     return np.concatenate([[0], np.cumsum([directions * h for h in hidden_sizes(model)])]).astype(np.int64)
 
 
-def weight_endpoints(model: SequenceClassifier, name: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """The dependency-graph neurons a weight connects: (neuron of each row, neuron of each column).
+neuron_offsets = unit_offsets  # the old name, kept for one release
 
-    Rows of every gate block map to the same neurons (the receiving units); columns are the
-    sending neurons, or ``None`` for layer 0's ``W_ih`` (its columns are input features).
+
+def weight_endpoints(model: SequenceClassifier, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The dependency-graph units a weight connects: (unit of each row, unit of each column).
+
+    Rows of every gate block map to the same units (the receiving ones); columns are the
+    sending units, or ``None`` for layer 0's ``W_ih`` (its columns are input features).
 
     Examples
     --------
@@ -274,7 +280,7 @@ def weight_endpoints(model: SequenceClassifier, name: str) -> tuple[np.ndarray, 
     >>> rows.tolist(), cols.tolist()
     ([0, 1], [2, 3, 4])
     """
-    offsets = neuron_offsets(model)
+    offsets = unit_offsets(model)
     sizes = hidden_sizes(model)
     parts = name.split(".")
     if len(parts) != 3 or parts[0] != "layers" or not parts[1].isdigit() or int(parts[1]) >= len(sizes):
@@ -297,14 +303,14 @@ def weight_endpoints(model: SequenceClassifier, name: str) -> tuple[np.ndarray, 
 
 @dataclass(frozen=True)
 class DependencyGraph:
-    """The neuron dependency digraph of a model (see the module docstring for conventions).
+    """The unit dependency digraph of a model (see the module docstring for conventions).
 
     Attributes
     ----------
     adjacency : (n, n) bool (binary) or float in [0, 1] (continuous); ``adjacency[i, j]``: i → j.
     strength : (n, n) float, the gate-combined ``|w|`` from i to j (0 where no weight connects them).
     support : (n, n) bool, the entries that some weight of the graph connects.
-    offsets : (layers + 1,) int, the first neuron of each layer, then n.
+    offsets : (layers + 1,) int, the first unit of each layer, then n.
     threshold_value : the absolute cut θ used for the binary adjacency (None when continuous).
     names : the weight tensors that contributed edges.
     """
@@ -318,16 +324,16 @@ class DependencyGraph:
 
     @property
     def size(self) -> int:
-        """Number of neurons."""
+        """Number of units."""
         return int(self.adjacency.shape[0])
 
     def layer_of(self) -> np.ndarray:
-        """The layer of every neuron."""
+        """The layer of every unit."""
         return np.searchsorted(self.offsets, np.arange(self.size), side="right") - 1
 
 
 def graph_weight_names(model: SequenceClassifier, *, bottom_up: bool = True, top_down: bool = True) -> list[str]:
-    """The weights whose entries are edges between neurons: every ``W_hh``, the ``W_ih`` of layers
+    """The weights whose entries are edges between units: every ``W_hh``, the ``W_ih`` of layers
     above the first (``bottom_up``), every ``W_td`` (``top_down``; feedback models).
 
     >>> from lattice_lab.models import build
@@ -335,12 +341,14 @@ def graph_weight_names(model: SequenceClassifier, *, bottom_up: bool = True, top
     ...                           "num_layers": 2}))
     ['layers.0.weight_hh_l0', 'layers.1.weight_ih_l0', 'layers.1.weight_hh_l0']
     """
-    _check_model(model)
+    _model(model, "graph_weight_names")
+    bottom_up = check_bool(bottom_up, "bottom_up", "graph_weight_names")
+    top_down = check_bool(top_down, "top_down", "graph_weight_names")
 
     def is_edge(name: str) -> bool:
         layer, attr = int(name.split(".")[1]), name.split(".")[2]
         if attr.startswith("weight_ih"):
-            return bottom_up and layer > 0  # layer 0's W_ih reads the data, not neurons
+            return bottom_up and layer > 0  # layer 0's W_ih reads the data, not units
         return top_down or not attr.startswith("weight_td")
 
     return [name for name in weight_names(model, "all") if is_edge(name)]
@@ -348,14 +356,14 @@ def graph_weight_names(model: SequenceClassifier, *, bottom_up: bool = True, top
 
 def dependency_strength(model: SequenceClassifier, *, gate_rule: str = "max", bottom_up: bool = True,
                         top_down: bool = True) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(strength, support, names): the gate-combined ``|w|`` from neuron i to neuron j over all
+    """(strength, support, names): the gate-combined ``|w|`` from unit i to unit j over all
     layers, the mask of the entries some weight connects, and the weights used.
 
     Masked (pruned) weights count as zeros. Examples: see :func:`dependency_graph`.
     """
-    _check_model(model)
-    check_gate_rule(model.kind, gate_rule)
-    n = int(neuron_offsets(model)[-1])
+    _model(model, "dependency_strength")
+    check_gate_rule(model.kind, gate_rule, "dependency_strength")
+    n = int(unit_offsets(model)[-1])
     strength = np.zeros((n, n))
     support = np.zeros((n, n), dtype=bool)
     names = graph_weight_names(model, bottom_up=bottom_up, top_down=top_down)
@@ -373,7 +381,7 @@ def dependency_strength(model: SequenceClassifier, *, gate_rule: str = "max", bo
 def dependency_graph(model: SequenceClassifier, *, adjacency: str = "binary", threshold: float = 0.9,
                      threshold_kind: str = "quantile", gate_rule: str = "max", bottom_up: bool = True,
                      top_down: bool = True) -> DependencyGraph:
-    """The neuron dependency digraph of a model (all layers; lateral, bottom-up, top-down edges).
+    """The unit dependency digraph of a model (all layers; lateral, bottom-up, top-down edges).
 
     Parameters
     ----------
@@ -396,9 +404,12 @@ def dependency_graph(model: SequenceClassifier, *, adjacency: str = "binary", th
     >>> float(dependency_graph(m, adjacency="continuous").adjacency.max())
     1.0
     """
-    if adjacency not in ADJACENCIES:
-        raise ValueError(f"adjacency must be one of {ADJACENCIES}, got {adjacency!r}")
-    _check_threshold(threshold, threshold_kind)
+    _model(model, "dependency_graph")
+    check_choice(adjacency, "adjacency", "dependency_graph", ADJACENCIES)
+    _threshold(threshold, threshold_kind, "dependency_graph")
+    check_gate_rule(model.kind, gate_rule, "dependency_graph")
+    check_bool(bottom_up, "bottom_up", "dependency_graph")
+    check_bool(top_down, "top_down", "dependency_graph")
     strength, support, names = dependency_strength(model, gate_rule=gate_rule, bottom_up=bottom_up,
                                                    top_down=top_down)
     if adjacency == "binary":
@@ -406,7 +417,7 @@ def dependency_graph(model: SequenceClassifier, *, adjacency: str = "binary", th
         matrix = support & (strength >= theta) & (strength > 0)
     else:
         theta, matrix = None, continuous_adjacency(strength)
-    return DependencyGraph(matrix, strength, support, neuron_offsets(model), theta, tuple(names))
+    return DependencyGraph(matrix, strength, support, unit_offsets(model), theta, tuple(names))
 
 
 def to_networkx(adjacency: Any, offsets: Any = None) -> nx.DiGraph:
@@ -459,13 +470,12 @@ def layer_biadjacencies(model: SequenceClassifier, layer: int = 0, *, direction:
     >>> {k: v.shape for k, v in layer_biadjacencies(m, per_gate=True).items()}["W_ih[new]"]
     (5, 3)
     """
-    _check_model(model)
+    _model(model, "layer_biadjacencies")
     sizes = hidden_sizes(model)
-    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < len(sizes):
-        raise ValueError(f"layer must be an integer in [0, {len(sizes)}), got {layer!r}")
+    layer = check_int(layer, "layer", "layer_biadjacencies", low=0, high=len(sizes) - 1)
     directions = 2 if model.config["bidirectional"] else 1
-    if direction not in range(directions):
-        raise ValueError(f"direction must be in {list(range(directions))} for this model, got {direction!r}")
+    direction = check_int(direction, "direction", "layer_biadjacencies", low=0, high=directions - 1)
+    per_gate = check_bool(per_gate, "per_gate", "layer_biadjacencies")
     suffix = "_l0_reverse" if direction else "_l0"
     prefix = f"layers.{layer}."
     out = {"W_ih": weight_array(get_weight(model, prefix + "weight_ih" + suffix)),
@@ -518,7 +528,7 @@ def unfolded_graph(model: SequenceClassifier, steps: int, *, gate_rule: str = "m
     ``h(k, t-1, i) → h(k, t, j)``, bottom-up ``h(k-1, t, i) → h(k, t, j)``, top-down
     ``h(k+1, t-1, i) → h(k, t, j)`` and input ``x(t, f) → h(0, t, j)``, each where the
     gate-combined strength is nonzero and ``>= θ`` (the binary adjacency's rule; ``threshold=0``
-    keeps every nonzero weight; a quantile is taken over the neuron-to-neuron strengths and θ
+    keeps every nonzero weight; a quantile is taken over the unit-to-unit strengths and θ
     then applies to the input and readout edges too). Edge attribute ``strength`` holds it (not ``weight``, so the
     spectral gap of :func:`unfolded_spectral_gap` is that of the unweighted graph).
 
@@ -533,20 +543,22 @@ def unfolded_graph(model: SequenceClassifier, steps: int, *, gate_rule: str = "m
     >>> G.number_of_nodes(), G.number_of_edges()     # 4·2 + 5·3 + 2,  4·(3·3 + 3·2) + 2·3
     (25, 66)
     """
-    _check_model(model)
+    _model(model, "unfolded_graph")
     if model.config["bidirectional"]:
         raise ValueError("unfolded_graph needs a unidirectional model (a bidirectional layer runs backwards "
                          "in time too); build one with bidirectional=False")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    steps = check_int(steps, "steps", "unfolded_graph", low=1)
+    check_gate_rule(model.kind, gate_rule, "unfolded_graph")
+    inputs = check_bool(inputs, "inputs", "unfolded_graph")
+    readout = check_bool(readout, "readout", "unfolded_graph")
     sizes = hidden_sizes(model)
     total = steps * model.config["input_size"] + (steps + 1) * sum(sizes) + model.config["num_classes"]
     if total > MAX_UNFOLDED_NODES:
         raise ValueError(f"the unfolded graph would have {total} nodes (> {MAX_UNFOLDED_NODES}); "
                          "use fewer steps or a smaller model")
     strength, support, _ = dependency_strength(model, gate_rule=gate_rule)
-    theta = threshold_value(strength[support], threshold, threshold_kind)
-    offsets = neuron_offsets(model)
+    theta = _cut(strength[support], threshold, threshold_kind, "unfolded_graph")
+    offsets = unit_offsets(model)
     layer_of = np.searchsorted(offsets, np.arange(offsets[-1]), side="right") - 1
     node = [("h", int(layer_of[i]), int(i - offsets[layer_of[i]])) for i in range(offsets[-1])]
     graph = nx.DiGraph()
@@ -587,8 +599,7 @@ def unfolded_spectral_gap(graph: nx.DiGraph, kind: str = "adjacency") -> float:
     >>> unfolded_spectral_gap(unfolded_graph(m, 3)) > 0
     True
     """
-    if not isinstance(graph, nx.DiGraph):
-        raise TypeError(f"graph must be a networkx.DiGraph (from unfolded_graph), got {type(graph).__name__}")
+    check_instance(graph, "graph", "unfolded_spectral_gap", nx.DiGraph, "a networkx.DiGraph (from unfolded_graph)")
     if graph.number_of_nodes() == 0:
         raise ValueError("graph is an empty graph (0 nodes)")
     undirected = nx.Graph()

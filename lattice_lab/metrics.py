@@ -3,7 +3,7 @@
 Sparsity is always *measured* on the model (never taken from a method's request): the fraction
 of the dense model's weights in a scope that are zero or physically removed.
 
-Must not import: data, train, pruning, graphs, widgets, cli.
+Must not import anything from the package (except models and validation).
 
 Examples
 --------
@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import torch
 
-from .models import SequenceClassifier, gate_count, get_weight, weight_names
+from .models import SCOPES, SequenceClassifier, gate_count, get_weight, weight_names
+from .validation import check_choice, check_int
 
 
 def _nonzero(model: SequenceClassifier, names: list[str]) -> int:
@@ -30,7 +31,12 @@ def _numel(model: SequenceClassifier, names: list[str]) -> int:
 
 
 def sparsity(model: SequenceClassifier, dense: SequenceClassifier, scope: str = "recurrent") -> float:
-    """Fraction of ``dense``'s weights in ``scope`` that are zero or removed in ``model``."""
+    """Fraction of ``dense``'s weights in ``scope`` that are zero or removed in ``model``.
+
+    ``scope`` is ``"recurrent"`` (every ``W_hh`` and ``W_td``), ``"input"`` (every ``W_ih``) or
+    ``"all"`` (both); see :func:`lattice_lab.models.weight_names`.
+    """
+    check_choice(scope, "scope", "sparsity", SCOPES)
     total = _numel(dense, weight_names(dense, scope))
     if total == 0:
         raise ValueError(f"the dense model has no weights in scope {scope!r}")
@@ -44,22 +50,30 @@ def params_nonzero(model: SequenceClassifier) -> int:
 
 
 def flops(model: SequenceClassifier, seq_len: int) -> int:
-    """Multiply-adds ×2 of one sequence's forward pass, counting only nonzero weights.
+    """Floating-point operations of one sequence's forward pass, counting only nonzero weights.
 
-    Per step and layer: the gate pre-activations ``W_ih x + W_hh h (+ W_td h_above)``; the
-    element-wise gate arithmetic is left out (it is linear in the units and small next to the
-    matrix products); plus the readout once.
+    ``2 · (seq_len · Σ nnz(W) + nnz(W_out))``: every nonzero weight is one multiply and one add.
+    The sum runs over the weights applied at every step, each layer's ``W_ih``, ``W_hh`` and
+    (feedback models) ``W_td``, all gate blocks and both directions of a bidirectional layer;
+    ``W_out`` is the readout, applied once. Biases and the element-wise gate arithmetic are
+    left out (they are linear in the units and small next to the matrix products).
 
     >>> from lattice_lab.models import build
     >>> flops(build({"kind": "rnn", "input_size": 1, "hidden_size": 2, "num_classes": 3}), seq_len=10)
     132
     """
+    seq_len = check_int(seq_len, "seq_len", "flops", low=1)
     step = _nonzero(model, weight_names(model, "all"))
     return 2 * (seq_len * step + _nonzero(model, ["readout.weight"]))
 
 
 def hidden_units(model: SequenceClassifier) -> int:
-    """Total hidden units over all layers (per direction)."""
+    """Total hidden units over all layers (per direction: a bidirectional layer of 8 counts 8).
+
+    >>> from lattice_lab.models import build
+    >>> hidden_units(build({"kind": "gru", "input_size": 2, "hidden_size": [6, 3], "num_classes": 2}))
+    9
+    """
     return int(sum(model.config["hidden_size"]))
 
 

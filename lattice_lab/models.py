@@ -12,7 +12,8 @@ Parameter names are the same for every kind, so graphs and pruning code can trea
 ``_reverse`` twins for bidirectional layers, and ``layers.{k}.weight_td_l0`` (top-down weights
 from layer k+1, feedback models only).
 
-Must not import: data, train, pruning, graphs, widgets, cli (models sit near the bottom).
+Models sit near the bottom of the package: everything that touches a model imports them.
+Must not import anything from the package (except validation).
 
 Examples
 --------
@@ -27,10 +28,13 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from typing import Any
 
 import torch
 from torch import nn
+
+from .validation import check_bool, check_choice, check_instance, check_int, check_list, fail
 
 KINDS = ("rnn", "irnn", "lstm", "gru", "feedback")
 NONLINEARITIES = ("tanh", "relu")
@@ -44,15 +48,22 @@ def gate_count(kind: str) -> int:
     >>> gate_count("lstm"), gate_count("gru"), gate_count("rnn")
     (4, 3, 1)
     """
-    if kind not in _GATES:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    return _GATES[kind]
+    return _GATES[check_choice(kind, "kind", "gate_count", KINDS)]
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int,)) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+def _layer_sizes(config: dict, kind: str) -> tuple[int, list[int]]:
+    """``(num_layers, hidden sizes)`` of a config whose ``hidden_size`` is an int or one int per layer."""
+    hidden, what = config["hidden_size"], "an int >= 1 or a list of ints >= 1 (one per layer)"
+    if isinstance(hidden, (list, tuple)):
+        sizes = check_list(hidden, "hidden_size", "build", lambda h: check_int(h, "hidden_size", "build", low=1), what)
+        num_layers = check_int(config.get("num_layers", len(sizes)), "num_layers", "build", low=1)
+        if len(sizes) != num_layers:
+            raise ValueError(f"hidden_size has {len(sizes)} entries but num_layers is {num_layers}")
+        return num_layers, sizes
+    if isinstance(hidden, bool) or not isinstance(hidden, numbers.Integral) or hidden < 1:
+        fail("hidden_size", "build", what, hidden)
+    num_layers = check_int(config.get("num_layers", 2 if kind == "feedback" else 1), "num_layers", "build", low=1)
+    return num_layers, [int(hidden)] * num_layers
 
 
 def normalize_config(config: dict) -> dict:
@@ -66,8 +77,7 @@ def normalize_config(config: dict) -> dict:
     >>> normalize_config({"kind": "gru", "input_size": 4, "hidden_size": 8, "num_classes": 2})["hidden_size"]
     [8]
     """
-    if not isinstance(config, dict):
-        raise TypeError(f"config must be a dict, got {type(config).__name__}")
+    check_instance(config, "config", "build", dict, "a dict")
     allowed = {"kind", "input_size", "hidden_size", "num_classes", "num_layers", "bidirectional", "nonlinearity"}
     unknown = set(config) - allowed
     if unknown:
@@ -75,22 +85,12 @@ def normalize_config(config: dict) -> dict:
     for key in ("kind", "input_size", "hidden_size", "num_classes"):
         if key not in config:
             raise ValueError(f"config is missing {key!r}; required: kind, input_size, hidden_size, num_classes")
-    kind = config["kind"]
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    hidden = config["hidden_size"]
-    num_layers = config.get("num_layers", len(hidden) if isinstance(hidden, (list, tuple)) else (2 if kind == "feedback" else 1))
-    num_layers = _positive_int("num_layers", num_layers)
-    if isinstance(hidden, (list, tuple)):
-        if len(hidden) != num_layers:
-            raise ValueError(f"hidden_size has {len(hidden)} entries but num_layers is {num_layers}")
-        hidden = [_positive_int("hidden_size", h) for h in hidden]
-    else:
-        hidden = [_positive_int("hidden_size", hidden)] * num_layers
-    bidirectional = bool(config.get("bidirectional", False))
-    nonlinearity = "relu" if kind == "irnn" else config.get("nonlinearity", "tanh")
-    if nonlinearity not in NONLINEARITIES:
-        raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
+    kind = check_choice(config["kind"], "kind", "build", KINDS)
+    num_layers, hidden = _layer_sizes(config, kind)
+    bidirectional = check_bool(config.get("bidirectional", False), "bidirectional", "build")
+    nonlinearity = check_choice(config.get("nonlinearity", "tanh"), "nonlinearity", "build", NONLINEARITIES)
+    if kind == "irnn":
+        nonlinearity = "relu"  # the IRNN is a ReLU RNN (Le, Jaitly & Hinton 2015), whatever was asked
     if kind == "feedback":
         if num_layers < 2:
             raise ValueError("a feedback model needs num_layers >= 2 (top-down weights go from layer l+1 to layer l)")
@@ -98,9 +98,9 @@ def normalize_config(config: dict) -> dict:
             raise ValueError("a feedback model cannot be bidirectional")
     return {
         "kind": kind,
-        "input_size": _positive_int("input_size", config["input_size"]),
+        "input_size": check_int(config["input_size"], "input_size", "build", low=1),
         "hidden_size": hidden,
-        "num_classes": _positive_int("num_classes", config["num_classes"]),
+        "num_classes": check_int(config["num_classes"], "num_classes", "build", low=1),
         "num_layers": num_layers,
         "bidirectional": bidirectional,
         "nonlinearity": nonlinearity,
@@ -252,8 +252,7 @@ def weight_names(model: SequenceClassifier, scope: str = "recurrent") -> list[st
     >>> weight_names(model, "recurrent")
     ['layers.0.weight_hh_l0', 'layers.0.weight_hh_l0_reverse']
     """
-    if scope not in SCOPES:
-        raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+    check_choice(scope, "scope", "weight_names", SCOPES)
     prefixes = {"recurrent": ("weight_hh", "weight_td"), "input": ("weight_ih",),
                 "all": ("weight_ih", "weight_hh", "weight_td")}[scope]
     suffixes = ("_l0", "_l0_reverse") if model.config["bidirectional"] else ("_l0",)

@@ -18,8 +18,10 @@ References used throughout: B. A. Davey and H. A. Priestley, *Introduction to La
 vol. 1, 2nd ed., Cambridge University Press 2012 ("EC1"); B. Ganter and R. Wille, *Formal Concept
 Analysis*, Springer 1999 ("G&W").
 
-Imports: numpy, scipy and networkx (matplotlib lazily inside :func:`draw_hasse`), and the
-package's :mod:`~lattice_lab.validation`. Must not import torch or any other lattice_lab module.
+Pure numpy, scipy and networkx: never torch, never matplotlib. Hasse diagrams are drawn by
+:mod:`lattice_lab.hasse_drawing`; ``posets.draw_hasse`` loads that function on first use, for one
+release.
+Must not import anything from the package (except validation and hasse_drawing).
 
 Examples
 --------
@@ -32,6 +34,7 @@ Examples
 """
 from __future__ import annotations
 
+import numbers
 from collections.abc import Hashable, Iterable, Sequence
 from functools import cached_property
 from typing import Any
@@ -41,7 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, maximum_bipartite_matching
 
-from .validation import check_float, check_int
+from .validation import check_float, check_instance, check_int, fail
 
 __all__ = [
     "Poset",
@@ -50,6 +53,7 @@ __all__ = [
     "chain",
     "dedekind_macneille",
     "draw_hasse",
+    "random_poset",
 ]
 
 _INT64_SAFE = 2**62
@@ -148,14 +152,6 @@ def _check_labels(labels: Sequence[Hashable], n: int, name: str = "labels") -> l
     if distinct != n:
         raise ValueError(f"{name} must be distinct, got duplicates in {labels!r}")
     return labels
-
-
-def _check_count(value: Any, name: str, low: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -277,8 +273,8 @@ class Poset:
         """Reachability preorder of a digraph, collapsed to its condensation (D&P ch. 1, pre-orders)."""
         if n == 0:
             return cls._trusted(np.zeros((0, 0), dtype=bool), element_labels=[])
-        keep = src != dst
-        src, dst = src[keep], dst[keep]
+        off_loop = src != dst  # self-loops add nothing to an order
+        src, dst = src[off_loop], dst[off_loop]
         comp = _strong_components(n, src, dst)
         k = int(comp.max()) + 1
         cs, cd = comp[src], comp[dst]
@@ -309,10 +305,10 @@ class Poset:
         >>> P.size, P.labels, P.component_of.tolist()
         (2, [(0, 1, 2), 3], [0, 0, 0, 1])
         """
-        if isinstance(elements, (int, np.integer)) and not isinstance(elements, bool):
-            labels = list(range(_check_count(elements, "elements")))
+        if isinstance(elements, numbers.Integral) and not isinstance(elements, bool):
+            labels = list(range(check_int(elements, "elements", "Poset.from_relation", low=0)))
         elif isinstance(elements, (str, bytes)) or not isinstance(elements, Iterable):
-            raise TypeError(f"elements must be an int or a sequence of labels, got {elements!r}")
+            fail("elements", "Poset.from_relation", "an int >= 0 or a sequence of labels", elements)
         else:
             labels = list(elements)
             labels = _check_labels(labels, len(labels), "elements")
@@ -349,8 +345,7 @@ class Poset:
         >>> Poset.from_dag(nx.DiGraph([("x", "y"), ("y", "z")])).height()
         3
         """
-        if not isinstance(graph, nx.DiGraph):
-            raise TypeError(f"graph must be a networkx.DiGraph, got {type(graph).__name__}")
+        check_instance(graph, "graph", "Poset.from_dag", nx.DiGraph, "a networkx.DiGraph")
         if graph.number_of_nodes() == 0:
             raise ValueError("graph is an empty graph (0 nodes); a poset needs at least one element")
         if not nx.is_directed_acyclic_graph(graph):
@@ -419,7 +414,7 @@ class Poset:
         >>> D.labels, D.join_irreducibles().tolist()
         ([1, 2, 3, 4, 6, 12], [1, 2, 3])
         """
-        n = _check_count(n, "n", low=1)
+        n = check_int(n, "n", "Poset.from_divisors", low=1)
         divisors = np.array([d for d in range(1, n + 1) if n % d == 0], dtype=np.int64)
         leq = divisors[None, :] % divisors[:, None] == 0
         return cls._trusted(leq, labels=divisors.tolist())
@@ -470,14 +465,11 @@ class Poset:
             raise ValueError(f"label {label!r} is not a vertex of this poset") from None
         return int(self._component_of[vertex])
 
-    def _check_element(self, x: Any, name: str) -> int:
-        if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
-            raise TypeError(f"{name} must be an element index (int), got {x!r}")
+    def _element(self, x: Any, name: str, caller: str) -> int:
+        """``x`` as an element index of this poset (an int in ``0 .. size - 1``)."""
         if self.size == 0:
-            raise ValueError(f"the poset is an empty graph; it has no element {name}={x}")
-        if not 0 <= x < self.size:
-            raise ValueError(f"{name} must be in 0..{self.size - 1}, got {x}")
-        return int(x)
+            raise ValueError(f"the poset is an empty graph; it has no element {name}={x!r}")
+        return check_int(x, name, caller, low=0, high=self.size - 1)
 
     # -- order queries -----------------------------------------------------------------------
     def leq(self, a: int, b: int) -> bool:
@@ -488,7 +480,7 @@ class Poset:
         >>> chain(3).leq(0, 2)
         True
         """
-        return bool(self._leq[self._check_element(a, "a"), self._check_element(b, "b")])
+        return bool(self._leq[self._element(a, "a", "Poset.leq"), self._element(b, "b", "Poset.leq")])
 
     def less(self, a: int, b: int) -> bool:
         """True iff ``a < b``.
@@ -508,7 +500,7 @@ class Poset:
         >>> chain(4).down_set(2).tolist()
         [0, 1, 2]
         """
-        return np.flatnonzero(self._leq[:, self._check_element(x, "x")])
+        return np.flatnonzero(self._leq[:, self._element(x, "x", "Poset.down_set")])
 
     def up_set(self, x: int) -> np.ndarray:
         """Indices of the principal up-set ``↑x = {z : x <= z}`` (D&P ch. 1).
@@ -518,7 +510,7 @@ class Poset:
         >>> chain(4).up_set(2).tolist()
         [2, 3]
         """
-        return np.flatnonzero(self._leq[self._check_element(x, "x")])
+        return np.flatnonzero(self._leq[self._element(x, "x", "Poset.up_set")])
 
     def minimal_elements(self) -> np.ndarray:
         """Elements with nothing strictly below them.
@@ -668,7 +660,7 @@ class Poset:
         >>> P.meet(0, 1) is None, P.meet(0, 0)
         (True, 0)
         """
-        a, b = self._check_element(a, "a"), self._check_element(b, "b")
+        a, b = self._element(a, "a", "Poset.meet"), self._element(b, "b", "Poset.meet")
         return self._greatest_of(self._leq[:, a] & self._leq[:, b])
 
     def join(self, a: int, b: int) -> int | None:
@@ -679,7 +671,7 @@ class Poset:
         >>> Poset.from_divisors(12).join(2, 3)  # lcm(3, 4) = 12 is element 5
         5
         """
-        a, b = self._check_element(a, "a"), self._check_element(b, "b")
+        a, b = self._element(a, "a", "Poset.join"), self._element(b, "b", "Poset.join")
         uppers = np.flatnonzero(self._leq[a] & self._leq[b])
         if len(uppers) == 0:
             return None
@@ -788,7 +780,7 @@ class Poset:
         >>> Poset.from_divisors(30).mobius(0, 7)  # μ(1, 30) = (-1)**3
         -1
         """
-        x, y = self._check_element(x, "x"), self._check_element(y, "y")
+        x, y = self._element(x, "x", "Poset.mobius"), self._element(y, "y", "Poset.mobius")
         if not self._leq[x, y]:
             return 0
         interval = np.flatnonzero(self._leq[x] & self._leq[:, y])
@@ -838,7 +830,7 @@ def chain(n: int) -> Poset:
     >>> chain(4).covers.tolist()
     [[0, 1], [1, 2], [2, 3]]
     """
-    n = _check_count(n, "n")
+    n = check_int(n, "n", "chain", low=0)
     steps = np.arange(max(n - 1, 0))
     return Poset._trusted(np.triu(np.ones((n, n), dtype=bool)), generators=(steps, steps + 1))
 
@@ -851,7 +843,7 @@ def antichain(n: int) -> Poset:
     >>> antichain(3).width()
     3
     """
-    n = _check_count(n, "n")
+    n = check_int(n, "n", "antichain", low=0)
     return Poset._trusted(np.eye(n, dtype=bool))
 
 
@@ -886,9 +878,7 @@ def boolean_lattice(k: int) -> Poset:
     >>> B.labels, B.meet_irreducibles().tolist()
     (['∅', '{0}', '{1}', '{0,1}'], [1, 2])
     """
-    k = _check_count(k, "k")
-    if k > 12:
-        raise ValueError(f"k must be <= 12 (2**k elements), got {k}")
+    k = check_int(k, "k", "boolean_lattice", low=0, high=12)
     masks = np.arange(2**k)
     leq = (masks[:, None] & masks[None, :]) == masks[:, None]
     labels = ["{" + ",".join(str(b) for b in range(k) if m >> b & 1) + "}" if m else "∅" for m in masks]
@@ -934,9 +924,8 @@ def dedekind_macneille(poset: Poset, max_size: int = 5000) -> tuple[Poset, np.nd
     >>> lattice.labels, embedding.tolist(), lattice.is_lattice()
     (['⊥', 0, 1, '⊤'], [1, 2], True)
     """
-    if not isinstance(poset, Poset):
-        raise TypeError(f"poset must be a Poset, got {type(poset).__name__}")
-    max_size = _check_count(max_size, "max_size", low=1)
+    check_instance(poset, "poset", "dedekind_macneille", Poset, "a Poset")
+    max_size = check_int(max_size, "max_size", "dedekind_macneille", low=1)
     n = poset.size
     leq = poset.leq_matrix
     weights = [1 << i for i in range(n)]
@@ -981,119 +970,11 @@ def _distinct(labels: list) -> list:
     return out
 
 
-# ----------------------------------------------------------------------------------------------
-# Drawing
-# ----------------------------------------------------------------------------------------------
-def _layer_positions(poset: Poset, sweeps: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """x, y of each element: y = rank, x ordered within a layer by the barycenter heuristic.
+def __getattr__(name: str) -> Any:
+    # draw_hasse lived here until it moved to lattice_lab.hasse_drawing; the old path keeps working
+    # for one release (loaded on first use, so importing posets never imports the drawing room).
+    if name == "draw_hasse":
+        from .hasse_drawing import draw_hasse
 
-    Sugiyama, Tagawa & Toda, "Methods for visual understanding of hierarchical system
-    structures", IEEE SMC 1981: alternate down and up sweeps, sorting each layer by the mean x of
-    its neighbours in the layers already placed.
-    """
-    rank = poset.rank()
-    levels = poset.levels()
-    lower, upper = poset.covers[:, 0], poset.covers[:, 1]
-    down_nb = [[] for _ in range(poset.size)]
-    up_nb = [[] for _ in range(poset.size)]
-    for a, b in zip(lower.tolist(), upper.tolist()):
-        up_nb[a].append(b)
-        down_nb[b].append(a)
-    x = np.zeros(poset.size)
-    order = [list(level) for level in levels]
-
-    def place(layer: list) -> None:
-        m = len(layer)
-        x[layer] = (np.arange(m) + 0.5) / m - 0.5 if m > 1 else 0.0
-
-    for layer in order:
-        place(layer)
-    for _ in range(sweeps):
-        for neighbours, layers in ((down_nb, order[1:]), (up_nb, order[-2::-1])):
-            for layer in layers:
-                keys = [np.mean(x[neighbours[e]]) if neighbours[e] else x[e] for e in layer]
-                layer[:] = [layer[i] for i in np.argsort(keys, kind="stable")]
-                place(layer)
-    return x, rank.astype(float)
-
-
-def draw_hasse(poset: Poset, ax: Any = None, *, labels: bool = True, max_labels: int = 60,
-               node_size: float | None = None, highlight: Sequence[int] | np.ndarray | None = None,
-               color: str = "tab:blue", highlight_color: str = "tab:red") -> Any:
-    """Draw the Hasse diagram with matplotlib: layered by rank, barycenter-ordered layers.
-
-    Collapsed components are drawn larger (area ∝ √size) and labelled ``{size}``. Readable up to a
-    few hundred elements: markers and edges thin out as the poset grows, and labels are dropped
-    past ``max_labels`` elements. Never calls ``plt.show()``.
-
-    Parameters
-    ----------
-    poset : Poset
-        Nonempty.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure is made when None.
-    labels : bool
-        Write element labels (when ``size <= max_labels``).
-    max_labels : int
-        Largest poset that gets labels.
-    node_size : float, optional
-        Marker area in points²; default shrinks with the size of the poset.
-    highlight : array of int, optional
-        Elements drawn in ``highlight_color`` (e.g. the meet-irreducibles).
-    color, highlight_color : str
-        Matplotlib colours.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes, with the nodes as one scatter collection (one point per element).
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> B = boolean_lattice(3)
-    >>> ax = draw_hasse(B, highlight=B.meet_irreducibles())
-    >>> len(ax.collections[-1].get_offsets())
-    8
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection
-
-    if not isinstance(poset, Poset):
-        raise TypeError(f"poset must be a Poset, got {type(poset).__name__}")
-    n = poset.size
-    if n == 0:
-        raise ValueError("poset is an empty graph; there is nothing to draw")
-    max_labels = _check_count(max_labels, "max_labels")
-    if node_size is not None and not node_size > 0:
-        raise ValueError(f"node_size must be > 0, got {node_size}")
-    marked = np.zeros(n, dtype=bool)
-    if highlight is not None:
-        chosen = np.asarray(highlight, dtype=np.int64).ravel()
-        if len(chosen) and (chosen.min() < 0 or chosen.max() >= n):
-            raise ValueError(f"highlight must hold element indices in 0..{n - 1}")
-        marked[chosen] = True
-    if ax is None:
-        _, ax = plt.subplots(figsize=(min(12, 4 + n / 25), min(9, 3 + poset.height() / 2)))
-    x, y = _layer_positions(poset)
-    base = node_size if node_size is not None else float(np.clip(4000 / n, 8, 300))
-    sizes = base * np.sqrt([len(c) for c in poset.components])
-    lower, upper = poset.covers[:, 0], poset.covers[:, 1]
-    ends = np.column_stack([x, y])
-    segments = np.stack([ends[lower], ends[upper]], axis=1)
-    ax.add_collection(LineCollection(segments, colors="0.4", linewidths=1.0 if n <= 60 else 0.4,
-                                     alpha=0.8 if n <= 60 else 0.35, zorder=1))
-    ax.scatter(x, y, s=sizes, c=np.where(marked, highlight_color, color), zorder=2,
-               edgecolors="white", linewidths=0.5)
-    if labels and n <= max_labels:
-        for e in range(n):
-            size = len(poset.components[e])
-            text = f"{{{size}}}" if size > 1 else str(poset.labels[e])
-            offset = (0, np.sqrt(sizes[e]) / 2 + 2)
-            ax.annotate(text, (x[e], y[e]), xytext=offset, textcoords="offset points",
-                        ha="center", fontsize=8)
-    ax.set_xlim(-0.6, 0.6)
-    ax.set_ylim(-0.6, float(y.max()) + 0.6)
-    ax.set_axis_off()
-    return ax
+        return draw_hasse
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

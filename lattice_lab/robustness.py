@@ -21,36 +21,32 @@ Examples
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable
 
 from torch import nn
 from torch.utils.data import Dataset
 
 from . import train
+from .validation import check_float, check_instance, check_list, fail
 
 DEFAULT_SIGMAS = (0.0, 0.1, 0.2, 0.4, 0.8)
 
 
-def check_sigmas(sigmas: Any) -> list[float]:
-    """``sigmas`` as a list of floats: a non-empty sequence of finite numbers >= 0.
+def check_sigmas(sigmas: Any, caller: str = "noise_curve") -> list[float]:
+    """``sigmas`` as a list of floats: a nonempty sequence of noise standard deviations >= 0.
+
+    ``caller`` names the function in the error message.
 
     >>> check_sigmas((0, 0.5))
     [0.0, 0.5]
     >>> check_sigmas([-1.0])
     Traceback (most recent call last):
     ...
-    ValueError: sigmas must be finite numbers >= 0 (noise standard deviations), got -1.0 in [-1.0]
+    lattice_lab.validation.InvalidParameterError: The 'sigmas' parameter of noise_curve must be a nonempty list of \
+noise standard deviations (floats >= 0; 0 = clean inputs). Got [-1.0] instead.
     """
-    if isinstance(sigmas, (str, bytes)) or not isinstance(sigmas, Iterable):
-        raise ValueError(f"sigmas must be a sequence of noise standard deviations, got {sigmas!r}")
-    values = list(sigmas)
-    if not values:
-        raise ValueError("sigmas is empty: give at least one noise standard deviation (0 = clean inputs)")
-    for sigma in values:
-        if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not math.isfinite(sigma) or sigma < 0:
-            raise ValueError(f"sigmas must be finite numbers >= 0 (noise standard deviations), got {sigma!r} in {values}")
-    return [float(sigma) for sigma in values]
+    return check_list(sigmas, "sigmas", caller, lambda sigma: check_float(sigma, "sigmas", caller, low=0),
+                      "a nonempty list of noise standard deviations (floats >= 0; 0 = clean inputs)")
 
 
 def noise_curve(model: nn.Module, data: Dataset, sigmas: Iterable[float] = DEFAULT_SIGMAS, *, seed: int = 0,
@@ -103,12 +99,11 @@ def compare_noise(models: dict[str, nn.Module], data: Dataset, sigmas: Iterable[
     >>> [(r["model"], r["sigma"]) for r in compare_noise(models, data, [0.0, 0.5], device="cpu")]
     [('a', 0.0), ('a', 0.5), ('b', 0.0), ('b', 0.5)]
     """
-    if not isinstance(models, dict) or not models:
-        raise ValueError(f"models must be a non-empty dict of name -> model, got {type(models).__name__}")
-    for name in models:
-        if not isinstance(name, str):
-            raise ValueError(f"models must be keyed by names (str), got the key {name!r}")
-    sigmas = check_sigmas(sigmas)
+    named = "a nonempty dict of name (str) -> model"
+    check_instance(models, "models", "compare_noise", dict, named)
+    if not models or not all(isinstance(name, str) for name in models):  # shown as name -> type of model
+        fail("models", "compare_noise", named, {name: type(model).__name__ for name, model in models.items()})
+    sigmas = check_sigmas(sigmas, "compare_noise")
     return [{"model": name, **row} for name, model in models.items()
             for row in noise_curve(model, data, sigmas, seed=seed, device=device, batch_size=batch_size)]
 

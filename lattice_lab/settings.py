@@ -1,7 +1,9 @@
 """Global settings: the one piece of global state, the FAST flag.
 
 ``LATTICE_LAB_FAST=1`` shrinks epochs, grids and data so tests, CI and notebooks in
-test mode run in seconds. Must not import anything from the package.
+test mode run in seconds.
+
+Must not import anything from the package.
 
 Examples
 --------

@@ -21,7 +21,8 @@ References
 - S. A. Kalra, A. Biswas, P. Mitra, B. Basu, "Graph Expansion in Pruned Recurrent Neural Network
   Layers Preserve Performance", arXiv 2403.11100 (2024).
 
-Pure numpy / scipy / networkx. Must not import torch or any other ``lattice_lab`` module.
+Pure numpy / scipy / networkx: never torch, never matplotlib.
+Must not import anything from the package (except validation).
 
 Examples
 --------
@@ -48,6 +49,8 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+
+from .validation import check_choice, check_float, check_int
 
 GraphLike = Union[np.ndarray, sp.spmatrix, sp.sparray, nx.Graph]
 """A symmetric adjacency matrix (numpy or scipy sparse) or an undirected networkx graph."""
@@ -267,8 +270,7 @@ def spectral_gap(
     >>> round(spectral_gap(nx.petersen_graph(), kind="normalized"), 6)
     0.666667
     """
-    if kind not in _SPECTRUM_KINDS:
-        raise ValueError(f"kind must be one of {_SPECTRUM_KINDS}, got {kind!r}")
+    check_choice(kind, "kind", "spectral_gap", _SPECTRUM_KINDS)
     if kind == "adjacency":
         ev = adjacency_spectrum(G)
         _require_nodes(ev.size, 2, "spectral_gap")
@@ -441,8 +443,7 @@ def ramanujan_bound_regular(d: float) -> float:
     >>> ramanujan_bound_regular(5)
     4.0
     """
-    if not (np.isfinite(d) and d >= 1):
-        raise ValueError(f"d must be a degree >= 1, got {d!r}")
+    d = check_float(d, "d", "ramanujan_bound_regular", low=1)
     return 2.0 * math.sqrt(d - 1)
 
 
@@ -573,8 +574,7 @@ def mask_singular_values(mask: MaskLike, k: int | None = None) -> np.ndarray:
     X = _as_mask(mask)
     n = min(X.shape)
     if k is not None:
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
-            raise ValueError(f"k must be an integer in [1, {n}] (min of mask shape), got {k!r}")
+        k = check_int(k, "k", "mask_singular_values", low=1, high=n)
         if k <= 2:
             return np.array(_top_two_singular_values(X)[:k])
     s = np.linalg.svd(X.toarray(), compute_uv=False)
@@ -678,11 +678,8 @@ def ramanujan_bound_biregular(c: float, d: float) -> float:
     >>> ramanujan_bound_biregular(5, 10)
     5.0
     """
-    for name, value in (("c", c), ("d", d)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-        if not (math.isfinite(value) and value >= 1):
-            raise ValueError(f"{name} must be a degree >= 1, got {value!r}")
+    c = check_float(c, "c", "ramanujan_bound_biregular", low=1)
+    d = check_float(d, "d", "ramanujan_bound_biregular", low=1)
     return math.sqrt(c - 1) + math.sqrt(d - 1)
 
 
@@ -741,8 +738,8 @@ def irregular_ramanujan_bound(d_left: float, d_right: float) -> float:
     >>> irregular_ramanujan_bound(5.0, 2.0)
     3.0
     """
-    if not (d_left >= 1 and d_right >= 1):
-        raise ValueError(f"the bound needs average degrees >= 1, got d_left={d_left!r}, d_right={d_right!r}")
+    d_left = check_float(d_left, "d_left", "irregular_ramanujan_bound", low=1)
+    d_right = check_float(d_right, "d_right", "irregular_ramanujan_bound", low=1)
     return math.sqrt(d_left - 1) + math.sqrt(d_right - 1)
 
 
@@ -844,14 +841,6 @@ def delta_r(mask: MaskLike, weights: ArrayLike | None = None) -> float:
 # ----------------------------------------------------------------------------------------------
 # Seeded generators
 # ----------------------------------------------------------------------------------------------
-def _check_int(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
-
-
 def random_regular_mask(n: int, d: int, seed: int = 0) -> np.ndarray:
     """Symmetric 0/1 adjacency matrix of a random d-regular simple graph on n nodes.
 
@@ -864,10 +853,9 @@ def random_regular_mask(n: int, d: int, seed: int = 0) -> np.ndarray:
     >>> A.sum(axis=0).tolist() == [3.0] * 10, bool((A == A.T).all())
     (True, True)
     """
-    n = _check_int("n", n, 1)
-    d = _check_int("d", d, 0)
-    if d >= n:
-        raise ValueError(f"d must be < n for a simple d-regular graph, got d={d}, n={n}")
+    n = check_int(n, "n", "random_regular_mask", low=1)
+    d = check_int(d, "d", "random_regular_mask", low=0, high=n - 1)  # a simple graph has degrees < n
+    seed = check_int(seed, "seed", "random_regular_mask", low=0)
     if (n * d) % 2:
         raise ValueError(f"n * d must be even for a d-regular graph, got n={n}, d={d}")
     G = nx.random_regular_graph(d, n, seed=seed)
@@ -884,13 +872,10 @@ def biregular_mask(n_out: int, n_in: int, out_degree: int, seed: int = 0) -> np.
     are exact and there are no multi-edges. When ``out_degree > n_in / 2`` the (sparser)
     complement is sampled and inverted.
 
-    How often the result is Ramanujan (:func:`is_ramanujan_biregular`), measured over seeds
-    0–99: 100/100 for ``(n_out, n_in, out_degree)`` = (64, 64, 8), (128, 128, 8),
-    (128, 128, 16), (256, 256, 8), (256, 256, 16), (512, 512, 16), (512, 128, 8),
-    (128, 512, 32), (256, 64, 8), (1024, 256, 16); but only 94/100 for (128, 128, 4),
-    99/100 for (512, 128, 4) and 96/100 for (128, 512, 8) (column degree 2). At a fixed degree
-    the margin shrinks as the layer grows: for large random regular graphs only a constant
-    fraction below one is Ramanujan (Huang, McKenzie, Yau 2024), so check, do not assume.
+    The result is usually, not always, Ramanujan (:func:`is_ramanujan_biregular`): less often at
+    column degree 2 and, at a fixed degree, less often as the layer grows (for large random regular
+    graphs only a constant fraction below one is Ramanujan; Huang, McKenzie, Yau 2024), so check,
+    do not assume. How often, for several shapes: ``docs/METHODS.md``, "Measured in this project".
 
     Parameters
     ----------
@@ -912,11 +897,10 @@ def biregular_mask(n_out: int, n_in: int, out_degree: int, seed: int = 0) -> np.
     >>> M.sum(axis=1).tolist(), M.sum(axis=0).tolist()
     ([2.0, 2.0, 2.0, 2.0, 2.0, 2.0], [3.0, 3.0, 3.0, 3.0])
     """
-    n_out = _check_int("n_out", n_out, 1)
-    n_in = _check_int("n_in", n_in, 1)
-    c = _check_int("out_degree", out_degree, 1)
-    if c > n_in:
-        raise ValueError(f"out_degree must be <= n_in = {n_in}, got {c}")
+    n_out = check_int(n_out, "n_out", "biregular_mask", low=1)
+    n_in = check_int(n_in, "n_in", "biregular_mask", low=1)
+    c = check_int(out_degree, "out_degree", "biregular_mask", low=1, high=n_in)
+    seed = check_int(seed, "seed", "biregular_mask", low=0)
     if (n_out * c) % n_in:
         raise ValueError(
             f"column degree n_out * out_degree / n_in = {n_out} * {c} / {n_in} is not an integer"

@@ -1,4 +1,7 @@
-"""Masks and exact structural surgery on recurrent models.
+"""Changing the structure of a recurrent model: masks on weights, exact removal of units.
+
+One idea in two forms that must agree: masking the weights of some hidden units and removing
+those units give the same outputs.
 
 Masks live where ``torch.nn.utils.prune`` puts them (``weight_orig`` and ``weight_mask`` next
 to each other, saved in the state dict), so pruned models interoperate with the rest of
@@ -7,7 +10,7 @@ units — the same units in every gate block, the next layer's input columns, th
 columns of the layer below, both directions, and the readout — and returns a smaller model
 whose outputs equal those of the model with the removed units masked out.
 
-Must not import: data, train, pruning, graphs, widgets, cli.
+Must not import anything from the package (except models and validation).
 
 Examples
 --------
@@ -26,11 +29,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
 from .models import SequenceClassifier, build, clone, gate_count, get_weight, hidden_sizes, split_name, weight_names
+from .validation import check_bool, check_instance, fail
 
 KeepSpec = Sequence[Sequence[int] | torch.Tensor] | torch.Tensor
 
@@ -41,7 +46,8 @@ def apply_masks(model: nn.Module, masks: dict[str, torch.Tensor], *, inplace: bo
     Returns a masked copy unless ``inplace``. A tensor that already carries a mask gets the
     product of both (``torch.nn.utils.prune`` combines them), so masks only ever remove more.
     """
-    target = model if inplace else clone(model)
+    check_instance(masks, "masks", "apply_masks", dict, "a dict of tensor name -> 0/1 mask")
+    target = model if check_bool(inplace, "inplace", "apply_masks") else clone(model)
     for name, mask in masks.items():
         module_path, attr = split_name(name)
         module = target.get_submodule(module_path)
@@ -69,24 +75,41 @@ def get_masks(model: nn.Module) -> dict[str, torch.Tensor]:
 
 def make_permanent(model: nn.Module, *, inplace: bool = False) -> nn.Module:
     """Fold every mask into its weight (``torch.nn.utils.prune.remove``): zeros stay, masks go."""
-    target = model if inplace else clone(model)
+    target = model if check_bool(inplace, "inplace", "make_permanent") else clone(model)
     for name in get_masks(target):
         module_path, attr = split_name(name)
         torch_prune.remove(target.get_submodule(module_path), attr)
     return target
 
 
-def _normalize_keep(model: SequenceClassifier, keep: KeepSpec) -> list[torch.Tensor]:
+_KEEP = "one sequence of int unit indices per layer"
+
+
+def _normalize_keep(model: SequenceClassifier, keep: KeepSpec, caller: str) -> list[torch.Tensor]:
+    """``keep`` as one sorted int64 tensor of distinct, in-range unit indices per layer.
+
+    Indices must be integers (ints, an integer array or tensor): ``0.7`` is not unit 0.
+    """
     sizes = hidden_sizes(model)
     if isinstance(keep, torch.Tensor) and keep.dim() == 1 and len(sizes) == 1:
         keep = [keep]
+    if isinstance(keep, (str, bytes)) or not isinstance(keep, (Sequence, torch.Tensor, np.ndarray)):
+        fail("keep", caller, _KEEP, keep)
     if len(keep) != len(sizes):
         raise ValueError(f"keep needs one index list per layer ({len(sizes)} layers), got {len(keep)}")
     result = []
-    for k, (indices, size) in enumerate(zip(keep, sizes)):
-        indices = torch.as_tensor(indices, dtype=torch.long).flatten()
+    for k, (entry, size) in enumerate(zip(keep, sizes)):
+        if isinstance(entry, (str, bytes)):
+            fail("keep", caller, _KEEP, keep)
+        try:
+            indices = torch.as_tensor(entry).flatten()
+        except (TypeError, ValueError, RuntimeError):
+            fail("keep", caller, _KEEP, keep)
         if indices.numel() == 0:
             raise ValueError(f"keep[{k}] is empty: every layer must keep at least one unit")
+        if indices.dtype == torch.bool or indices.dtype.is_floating_point or indices.dtype.is_complex:
+            fail("keep", caller, _KEEP, keep)
+        indices = indices.long()
         if indices.min() < 0 or indices.max() >= size:
             raise ValueError(f"keep[{k}] has indices outside [0, {size}) for layer {k}")
         unique = torch.unique(indices)  # sorted
@@ -111,7 +134,10 @@ def unit_index_plan(model: SequenceClassifier, keep: KeepSpec) -> dict[str, tupl
     ``None`` means "all". This single plan drives both :func:`remove_units` (slicing) and
     :func:`unit_masks` (masking), so the two cannot disagree.
     """
-    keep = _normalize_keep(model, keep)
+    return _plan(model, _normalize_keep(model, keep, "unit_index_plan"))
+
+
+def _plan(model: SequenceClassifier, keep: list[torch.Tensor]) -> dict[str, tuple[torch.Tensor | None, torch.Tensor | None]]:
     sizes, gates = hidden_sizes(model), gate_count(model.kind)
     directions = _directions(model)
     plan: dict[str, tuple[torch.Tensor | None, torch.Tensor | None]] = {}
@@ -161,10 +187,9 @@ def remove_units(model: SequenceClassifier, keep: KeepSpec) -> SequenceClassifie
     >>> remove_units(model, [[0, 1, 2], [4]]).config["hidden_size"]
     [3, 1]
     """
-    if not isinstance(model, SequenceClassifier):
-        raise TypeError(f"remove_units needs a lattice_lab SequenceClassifier, got {type(model).__name__}")
-    keep = _normalize_keep(model, keep)
-    plan = unit_index_plan(model, keep)
+    check_instance(model, "model", "remove_units", SequenceClassifier, "a lattice_lab SequenceClassifier")
+    keep = _normalize_keep(model, keep, "remove_units")
+    plan = _plan(model, keep)
     config = dict(model.config, hidden_size=[int(k.numel()) for k in keep])
     small = build(config).to(next(model.parameters()).device)
     masks = {}
@@ -187,7 +212,7 @@ def unit_masks(model: SequenceClassifier, keep: KeepSpec) -> dict[str, torch.Ten
     Applied with :func:`apply_masks`, they give a model whose outputs equal
     ``remove_units(model, keep)`` — the removed units stay at zero and feed nothing.
     """
-    plan = unit_index_plan(model, keep)
+    plan = _plan(model, _normalize_keep(model, keep, "unit_masks"))
     masks = {}
     for name, (rows, cols) in plan.items():
         module_path, attr = split_name(name)
@@ -206,7 +231,7 @@ def unit_masks(model: SequenceClassifier, keep: KeepSpec) -> dict[str, torch.Ten
 
 
 def keep_pattern(dense: SequenceClassifier, pruned: nn.Module, name: str,
-                 kept_units: Sequence[torch.Tensor] | None = None) -> "np.ndarray":
+                 kept_units: Sequence[torch.Tensor] | None = None) -> np.ndarray:
     """0/1 array of the dense shape of weight ``name``: 1 where ``pruned`` keeps a nonzero weight.
 
     A weight of the dense shape (weight-level pruning): its nonzeros. A smaller model
@@ -219,8 +244,6 @@ def keep_pattern(dense: SequenceClassifier, pruned: nn.Module, name: str,
     >>> keep_pattern(model, remove_units(model, keep), "layers.0.weight_hh_l0", keep).tolist()
     [[1.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 1.0]]
     """
-    import numpy as np
-
     shape = tuple(get_weight(dense, name).shape)
     if name in weight_names(pruned, "all"):
         weight = get_weight(pruned, name).detach()

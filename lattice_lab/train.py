@@ -18,7 +18,9 @@ other dataset of ``(x, y)`` items goes through a seeded ``DataLoader``. Loss and
 accumulated on the device and read once per epoch, so the hot loop never waits for the device.
 
 Progress bars (``tqdm.auto``) are shown unless ``progress=False``, the environment variable
-``LATTICE_LAB_QUIET=1`` is set, or the code runs under pytest.
+``LATTICE_LAB_QUIET=1`` is set, or the code runs under pytest. Devices are chosen by
+:mod:`lattice_lab.devices`; ``select_device``, ``describe_device``, ``model_device``,
+``to_device`` and ``DEVICES`` are re-exported here, where they used to live.
 
 Must not import: data, checkpoints, pruning, graphs, compare, widgets, cli.
 
@@ -46,137 +48,35 @@ from typing import Any, Iterator
 
 import torch
 from torch import nn
-from torch.nn.utils import prune as torch_prune
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from .devices import DEVICES, describe_device, model_device, select_device, to_device  # noqa: F401 (re-exported)
 from .progress import quiet
+from .validation import InvalidParameterError, check_bool, check_float, check_instance, check_int
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
 FIT_LR = 1e-3
 FINETUNE_LR = 1e-4
-DISTILL_WEIGHT = 0.5  # distillation defaults: among the best of a small grid (benchmarks.spectral_lstm)
+DISTILL_WEIGHT = 0.5  # distillation defaults (how they were chosen: docs/METHODS.md, "Measured in this project")
 DISTILL_TEMPERATURE = 4.0
-
-
-# --------------------------------------------------------------------------- devices
-
-def _mps_available() -> bool:
-    backend = getattr(torch.backends, "mps", None)
-    return bool(backend is not None and backend.is_available())
-
-
-def select_device(device: str | torch.device = "auto") -> torch.device:
-    """The device to run on: ``"auto"`` picks CUDA if available, then MPS, then the CPU.
-
-    Parameters
-    ----------
-    device : ``"auto"``, ``"cpu"``, ``"cuda"`` (or ``"cuda:1"``), ``"mps"``, or a ``torch.device``.
-        An explicit device that is not available is a ValueError.
-
-    Examples
-    --------
-    >>> select_device("cpu")
-    device(type='cpu')
-    >>> select_device("auto").type in ("cuda", "mps", "cpu")
-    True
-    """
-    if isinstance(device, str) and device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        return torch.device("mps") if _mps_available() else torch.device("cpu")
-    try:
-        chosen = torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        raise ValueError(f"device must be one of {DEVICES} (or a torch.device), got {device!r}") from error
-    if chosen.type not in DEVICES:
-        raise ValueError(f"device must be one of {DEVICES} (or a torch.device), got {device!r}")
-    if chosen.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} is not available here (no CUDA); use 'auto' or 'cpu'")
-    if chosen.type == "mps" and not _mps_available():
-        raise ValueError(f"device {device!r} is not available here (no MPS); use 'auto' or 'cpu'")
-    return chosen
-
-
-def describe_device(device: str | torch.device = "auto") -> str:
-    """A readable device name for cards and logs: ``"cpu"``, ``"cuda (NVIDIA H200)"``, ``"mps"``.
-
-    >>> describe_device("cpu")
-    'cpu'
-    """
-    device = select_device(device) if device == "auto" else torch.device(device)
-    if device.type == "cuda" and torch.cuda.is_available():
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return device.type
-
-
-def model_device(model: nn.Module) -> torch.device:
-    """The device of a model's first parameter (CPU for a model without parameters)."""
-    first = next(model.parameters(), None)
-    return torch.device("cpu") if first is None else first.device
-
-
-def to_device(model: nn.Module, device: torch.device) -> nn.Module:
-    """Move ``model`` (in place) to ``device`` and refresh its pruned weights there.
-
-    ``Module.to`` moves ``weight_orig`` and ``weight_mask`` but not the derived ``weight``
-    attribute that ``torch.nn.utils.prune`` recomputes before each forward pass; this
-    recomputes it at once, so every tensor of the model is on ``device``.
-
-    Examples
-    --------
-    >>> from lattice_lab.models import build
-    >>> model = build({"kind": "rnn", "input_size": 2, "hidden_size": 3, "num_classes": 2})
-    >>> to_device(model, torch.device("cpu")) is model
-    True
-    """
-    if model_device(model) == device:
-        return model
-    model.to(device)
-    for module in model.modules():
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, torch_prune.BasePruningMethod):
-                setattr(module, hook._tensor_name, hook.apply_mask(module))
-    return model
 
 
 # --------------------------------------------------------------------------- validation
 
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+def _check_model(model: Any, caller: str) -> nn.Module:
+    return check_instance(model, "model", caller, nn.Module, "a torch.nn.Module")
 
 
-def _check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
-    ok = (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-          and (value >= 0 if allow_zero else value > 0))
-    if not ok:
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return float(value)
-
-
-def _check_model(model: Any) -> nn.Module:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    return model
-
-
-def _check_data(name: str, data: Any) -> Dataset:
-    if not isinstance(data, Dataset):
-        raise TypeError(f"{name} must be a torch Dataset of (x, y) items, got {type(data).__name__}")
+def _check_data(data: Any, name: str, caller: str) -> Dataset:
+    check_instance(data, name, caller, Dataset, "a torch Dataset of (x, y) items")
     if len(data) == 0:
-        raise ValueError(f"{name} is empty")
+        raise InvalidParameterError(f"The {name!r} parameter of {caller} must be a nonempty dataset. "
+                                    f"Got an empty {type(data).__name__} instead.")
     return data
 
 
-def _show_progress(progress: bool | None) -> bool:
-    if progress is not None:
-        if not isinstance(progress, bool):
-            raise ValueError(f"progress must be True, False or None, got {progress!r}")
-        return progress
-    return not quiet()
+def _show_progress(progress: bool | None, caller: str) -> bool:
+    return not quiet() if progress is None else check_bool(progress, "progress", caller)
 
 
 # --------------------------------------------------------------------------- batches
@@ -229,8 +129,7 @@ def _num_batches(data: Dataset, batch_size: int) -> int:
 
 def _use_amp(amp: bool, device: torch.device) -> bool:
     """Whether to train under float16 autocast with a GradScaler (CUDA only; warns elsewhere)."""
-    if not isinstance(amp, bool):
-        raise ValueError(f"amp must be True or False, got {amp!r}")
+    amp = check_bool(amp, "amp", "fit")
     if amp and device.type != "cuda":
         warnings.warn(f"amp=True needs a CUDA device; training on {device.type} in float32 instead",
                       RuntimeWarning, stacklevel=3)
@@ -302,19 +201,18 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
     >>> sorted(history[0])
     ['epoch', 'samples_per_second', 'seconds', 'train_accuracy', 'train_loss']
     """
-    _check_model(model)
-    _check_data("train_data", train_data)
+    _check_model(model, "fit")
+    _check_data(train_data, "train_data", "fit")
     if val_data is not None:
-        _check_data("val_data", val_data)
-    epochs = _check_int("epochs", epochs, 0)
-    lr = _check_positive("lr", lr)
-    batch_size = _check_int("batch_size", batch_size, 1)
-    seed = _check_int("seed", seed, 0)
-    weight_decay = _check_positive("weight_decay", weight_decay, allow_zero=True)
-    if clip is not None:
-        clip = _check_positive("clip", clip)
+        _check_data(val_data, "val_data", "fit")
+    epochs = check_int(epochs, "epochs", "fit", low=0)
+    lr = check_float(lr, "lr", "fit", low=0, low_open=True)
+    batch_size = check_int(batch_size, "batch_size", "fit", low=1)
+    seed = check_int(seed, "seed", "fit", low=0)
+    weight_decay = check_float(weight_decay, "weight_decay", "fit", low=0)
+    clip = check_float(clip, "clip", "fit", low=0, low_open=True, allow_none=True)
     distill = _check_distillation(model, teacher, distill_weight, temperature)
-    show = _show_progress(progress)
+    show = _show_progress(progress, "fit")
     device = select_device(device)
     use_amp = _use_amp(amp, device)
 
@@ -371,14 +269,11 @@ class _Distillation:
 
 
 def _check_distillation(model: nn.Module, teacher: Any, weight: Any, temperature: Any) -> _Distillation | None:
-    weight = _check_positive("distill_weight", weight, allow_zero=True)
-    if weight > 1:
-        raise ValueError(f"distill_weight must be in [0, 1], got {weight!r}")
-    temperature = _check_positive("temperature", temperature)
+    weight = check_float(weight, "distill_weight", "fit", low=0, high=1)
+    temperature = check_float(temperature, "temperature", "fit", low=0, low_open=True)
     if teacher is None:
         return None
-    if not isinstance(teacher, nn.Module):
-        raise TypeError(f"teacher must be a torch.nn.Module (e.g. the dense model), got {type(teacher).__name__}")
+    check_instance(teacher, "teacher", "fit", nn.Module, "a torch.nn.Module (e.g. the dense model) or None")
     if teacher is model:
         raise ValueError("teacher is the model being trained; pass a separate model, e.g. the dense model "
                          "before pruning")
@@ -434,10 +329,8 @@ def finetune(model: nn.Module, train_data: Dataset, *, epochs: int = 1, lr: floa
     training learned; prune masks stay applied, so the pruned weights stay exactly zero.
     Call it on the pruned copy (``PruneResult.model``), never on the dense original.
     ``fit_kwargs`` go to :func:`fit` (``batch_size``, ``device``, ``seed``, ``val_data`` ...),
-    among them ``teacher``: pass the dense model to distil from it while fine-tuning. On five
-    row-MNIST LSTM-128s pruned to 64 units by ``spectral``, one epoch of that at ``lr=1e-3``
-    reached 98.4–98.6%, plain fine-tuning 97.8–98.1% at the default rate and 98.0–98.3% at
-    1e-3 (means over three seeds, ``benchmarks.spectral_lstm``).
+    among them ``teacher``: pass the dense model to distil from it while fine-tuning (what that
+    gains after spectral pruning, measured: ``docs/METHODS.md``, "Measured in this project").
 
     Examples
     --------
@@ -457,9 +350,9 @@ def finetune(model: nn.Module, train_data: Dataset, *, epochs: int = 1, lr: floa
 
 # --------------------------------------------------------------------------- evaluation
 
-def _noise_generator(noise_std: float, seed: int) -> torch.Generator | None:
-    _check_positive("noise_std", noise_std, allow_zero=True)
-    _check_int("seed", seed, 0)
+def _noise_generator(noise_std: float, seed: int, caller: str) -> torch.Generator | None:
+    noise_std = check_float(noise_std, "noise_std", caller, low=0)
+    check_int(seed, "seed", caller, low=0)
     return torch.Generator().manual_seed(seed) if noise_std > 0 else None
 
 
@@ -501,10 +394,10 @@ def predict_logits(model: nn.Module, data: Dataset, *, device: str | torch.devic
     >>> predict_logits(model, TensorDataset(torch.randn(5, 6, 2), torch.zeros(5, dtype=torch.long))).shape
     torch.Size([5, 3])
     """
-    _check_model(model)
-    _check_data("data", data)
-    batch_size = _check_int("batch_size", batch_size, 1)
-    generator = _noise_generator(noise_std, seed)
+    _check_model(model, "predict_logits")
+    _check_data(data, "data", "predict_logits")
+    batch_size = check_int(batch_size, "batch_size", "predict_logits", low=1)
+    generator = _noise_generator(noise_std, seed, "predict_logits")
     logits, _ = _logits_and_targets(model, data, select_device(device), batch_size, noise_std, generator)
     return logits.cpu()
 
@@ -532,10 +425,10 @@ def evaluate(model: nn.Module, data: Dataset, *, device: str | torch.device = "a
     >>> sorted(scores), scores["n_samples"], 0.0 <= scores["accuracy"] <= 1.0
     (['accuracy', 'loss', 'n_samples'], 10, True)
     """
-    _check_model(model)
-    _check_data("data", data)
-    batch_size = _check_int("batch_size", batch_size, 1)
-    generator = _noise_generator(noise_std, seed)
+    _check_model(model, "evaluate")
+    _check_data(data, "data", "evaluate")
+    batch_size = check_int(batch_size, "batch_size", "evaluate", low=1)
+    generator = _noise_generator(noise_std, seed, "evaluate")
     logits, targets = _logits_and_targets(model, data, select_device(device), batch_size, noise_std, generator)
     loss = nn.functional.cross_entropy(logits, targets, reduction="sum")
     correct = (logits.argmax(dim=1) == targets).sum()

@@ -25,7 +25,7 @@ def test_poset_rows_match_a_direct_computation():
         adjacency = strength >= np.quantile(strength, q)
         P = Poset.from_adjacency(adjacency)
         assert row["graph"] == "layer 0" and row["threshold"] == q
-        assert row["neurons"] == 6 and row["edges"] == int(adjacency.sum() - np.trace(adjacency))
+        assert row["units"] == row["neurons"] == 6 and row["edges"] == int(adjacency.sum() - np.trace(adjacency))
         assert row["components"] == P.size
         assert row["largest_component"] == max(len(c) for c in P.components)
         assert (row["height"], row["width"]) == (P.height(), P.width())
@@ -75,9 +75,10 @@ def test_format_report_prints_every_table():
 
 
 @pytest.mark.parametrize("thresholds, error", [([], ValueError), ([1.0], ValueError), ([-0.1], ValueError),
-                                                (["a"], TypeError)])
+                                                (["a"], TypeError), (0.5, TypeError), (["0.5"], ValueError)])
 def test_bad_thresholds_are_refused(thresholds, error):
-    with pytest.raises(error, match="thresholds"):
+    with pytest.raises(error, match=r"The 'thresholds' parameter of analyze must be a nonempty list of quantiles in "
+                                    r"\[0, 1\)"):
         analysis.analyze(_lstm(), thresholds=thresholds)
 
 

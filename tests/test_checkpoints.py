@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lattice_lab import checkpoints, prune
-from lattice_lab.checkpoints import list_shipped, load, make_card, save, weights_sha256
+from lattice_lab.checkpoints import list_shipped, load, make_card, pruned_card, save, weights_sha256
 from lattice_lab.models import build, get_weight
 from lattice_lab.surgery import get_masks
 
@@ -153,9 +153,11 @@ def test_shipped_names_resolve_through_package_data(tmp_path, monkeypatch, model
 
 
 @pytest.mark.parametrize("name", list_shipped())
-def test_every_shipped_checkpoint_loads_into_todays_models(name):
-    model, card = load(name)
-    assert model.config == build(card["config"]).config
+def test_saving_a_shipped_checkpoint_again_reproduces_its_hashes(tmp_path, name):
+    model, card = load(name)  # that it loads into today's models is tests/test_shipped.py's
+    _, again = load(save(tmp_path / f"{name}.pt", model, card))
+    assert (again["sha256"], again["masks_sha256"], again["masked"]) == (card["sha256"], card["masks_sha256"],
+                                                                         card["masked"])
 
 
 def test_load_refuses_pickled_code(tmp_path):
@@ -241,3 +243,63 @@ def test_make_card_takes_the_config_from_the_model(model):
     with pytest.raises(ValueError, match="model or its config"):
         make_card(dataset="toy", layout="rows", n_train=1, n_test=1, epochs=1, seed=0, device="cpu",
                   test_accuracy=None, command="c")
+
+
+def _pruned_card_of(model, dense_card, **changes):
+    arguments = dict(method="magnitude", amount=0.5, scope="recurrent", seed=3, options={"per_layer": True},
+                     sparsity=0.5, hidden_units=12, accuracy=0.25, command="pytest", device="cpu")
+    return pruned_card(dense_card, model, **(arguments | changes))
+
+
+def test_pruned_card_describes_the_pruned_model_and_keeps_the_dense_card(model):
+    dense_card = make_card(model, dataset="toy", layout="rows", n_train=10, n_test=5, epochs=2, seed=1,
+                           device="cpu", test_accuracy=0.5, command="train", history=[{"epoch": 1}])
+    pruned = prune(model, "magnitude-units", 0.5).model
+    card = _pruned_card_of(pruned, dense_card, options={"per_layer": True, "weights": torch.ones(1)})
+    assert card["config"] == pruned.config != dense_card["config"]
+    assert card["test_accuracy"] == 0.25 and card["command"] == "pytest"
+    assert (card["dataset"], card["n_train"], card["n_test"], card["epochs"], card["seed"]) == ("toy", 10, 5, 2, 1)
+    assert card["dense_card"] == {k: v for k, v in dense_card.items() if k != "history"} and "history" not in card
+    assert card["pruned"]["seed"] == 3 and card["pruned"]["options"] == {"per_layer": True,
+                                                                         "weights": repr(torch.ones(1))}
+    tuned = _pruned_card_of(pruned, dense_card, accuracy_finetuned=0.75, finetune_epochs=1, finetune_lr=1e-4,
+                            n_test=3)
+    assert tuned["test_accuracy"] == 0.75 and tuned["n_test"] == 3 and tuned["pruned"]["accuracy"] == 0.25
+    assert tuned.keys() == card.keys() and tuned["pruned"].keys() == card["pruned"].keys()
+    alone = _pruned_card_of(pruned, None)
+    assert (alone["dataset"], alone["n_train"], alone["epochs"], alone["seed"], alone["dense_card"]) == (
+        "unknown", 0, 0, 3, {})
+    assert alone.keys() == card.keys()
+    with pytest.raises(TypeError, match="The 'pruned_model' parameter of pruned_card must be a lattice_lab "
+                                        "SequenceClassifier"):
+        _pruned_card_of(pruned.state_dict(), dense_card)
+    with pytest.raises(ValueError, match="The 'dense_card' parameter of pruned_card must be a checkpoint card"):
+        _pruned_card_of(pruned, "digits-lstm")
+
+
+def test_the_cli_and_the_lab_write_one_pruned_card_that_loads_back(tmp_path, capsys):
+    from lattice_lab.cli import main
+    from lattice_lab.data import load as load_data
+    from lattice_lab.widgets import PruningLab
+
+    assert main(["prune", "--checkpoint", "digits-lstm", "--method", "magnitude", "--amount", "0.5",
+                 "--option", "per_layer=false", "--out",
+                 str(tmp_path / "cli.pt"), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) == {"checkpoint", "method", "amount", "scope", "sparsity", "sparsity_recurrent",
+                            "sparsity_input", "hidden_units", "params_nonzero", "flops", "accuracy", "seed",
+                            "diagnostics", "out"}  # the --json keys did not change
+    dense, dense_card = load("digits-lstm")
+    lab = PruningLab(dense, load_data("digits", "test"), quick=True, card=dense_card)
+    cli_model, cli_card = load(tmp_path / "cli.pt")
+    lab_model, lab_card = load(lab.export_checkpoint(tmp_path / "lab.pt"))
+    assert cli_card.keys() == lab_card.keys()
+    assert cli_card["pruned"].keys() == lab_card["pruned"].keys()
+    assert cli_card["dense_card"] == lab_card["dense_card"] == {k: v for k, v in dense_card.items() if k != "history"}
+    for key in ("method", "amount", "scope", "seed", "options", "sparsity", "sparsity_recurrent", "sparsity_input",
+                "hidden_units", "params_nonzero", "flops", "accuracy"):
+        assert cli_card["pruned"][key] == lab_card["pruned"][key], key
+    assert cli_card["test_accuracy"] == lab_card["test_accuracy"] == printed["accuracy"]
+    assert cli_card["pruned"]["source"] == "digits-lstm" and lab_card["pruned"]["source"] is None
+    x = torch.randn(3, 8, 8, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(cli_model(x), lab_model(x))

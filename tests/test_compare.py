@@ -3,12 +3,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 from matplotlib.colors import to_hex
 
 from lattice_lab import compare, train
-from lattice_lab.pruning import REGISTRY, MethodSpec, PruneResult, prune
+from lattice_lab.pruning import REGISTRY, MethodSpec, PruneResult, base, prune
 
 FAST_METHODS = ["magnitude", "random", "magnitude-units", "random-units"]
 
@@ -96,7 +100,19 @@ def test_plot_has_one_line_per_method_in_its_fixed_colour(model, digits):
 def test_method_colours_are_fixed_and_distinct_for_the_course_methods():
     colours = [compare.method_colour(m) for m in compare.METHOD_COLOURS]
     assert len(set(colours)) == len(colours)
-    assert compare.method_colour("some-new-method") == compare.method_colour("some-new-method")
+    assert set(compare.METHOD_COLOURS) == {"dense", *REGISTRY}
+    for method, spec in REGISTRY.items():  # every registered method's colour is its registry entry's own
+        assert spec.colour and compare.method_colour(method) == spec.colour == compare.METHOD_COLOURS[method]
+    assert compare.method_colour("dense") == compare.DENSE_COLOUR
+
+
+def test_an_unregistered_method_gets_a_palette_colour_that_is_the_same_in_every_process():
+    name = "some-new-method"
+    assert name not in REGISTRY and compare.method_colour(name) in base._PALETTE
+    script = f"from lattice_lab import compare; print(compare.method_colour({name!r}))"
+    seen = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2")}
+    assert seen == {compare.method_colour(name)}
 
 
 def _gru_only(model, amount, *, data=None, scope="recurrent", seed=0):
@@ -114,10 +130,12 @@ def test_unsupported_methods_are_refused_before_any_work_and_left_out_by_default
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"amounts": [1.0]}, "amount must be"),
-    ({"amounts": []}, "amounts must be"),
-    ({"seeds": [-1]}, "seeds must be"),
-    ({"finetune_epochs": -1}, "finetune_epochs must be"),
+    ({"amounts": [1.0]}, r"The 'amounts' parameter of sweep must be a nonempty list of floats in \[0, 1\)"),
+    ({"amounts": []}, "The 'amounts' parameter of sweep must be"),
+    ({"seeds": [-1]}, "The 'seeds' parameter of sweep must be"),
+    ({"finetune_epochs": -1}, "The 'finetune_epochs' parameter of sweep must be"),
+    ({"progress": "yes"}, "The 'progress' parameter of sweep must be True or False"),
+    ({"cache": "yes"}, "The 'cache' parameter of sweep must be True or False"),
     ({"methods": ["no-such-method"]}, "unknown method"),
 ])
 def test_bad_sweep_parameters_are_value_errors(model, digits, kwargs, message):
@@ -154,3 +172,51 @@ def test_aggregate_averages_over_seeds(model, digits):
     (entry,) = compare.aggregate(rows)
     assert entry["seeds"] == 3
     assert entry["accuracy"] == pytest.approx(sum(r["accuracy"] for r in rows) / 3)
+
+
+# --------------------------------------------------------------------------- the sweep cache as an object
+
+def test_an_explicit_sweep_cache_holds_its_own_sweeps(model, digits, counted_prune):
+    own = compare.SweepCache()
+    grid = {"methods": ["magnitude"], "amounts": [0.5]}
+    first = compare.sweep(model, digits[1], **grid, cache=own)
+    assert len(counted_prune) == 1 and len(own.memory) == 1 and compare.DEFAULT_CACHE.memory == {}
+    again = compare.sweep(model, digits[1], **grid, cache=own)
+    assert len(counted_prune) == 1 and again == first
+    compare.sweep(model, digits[1], **grid)  # the default cache has not seen it
+    assert len(counted_prune) == 2 and len(compare.DEFAULT_CACHE.memory) == 1
+    compare.clear_cache()  # clears the default cache only
+    assert compare.DEFAULT_CACHE.memory == {} and len(own.memory) == 1
+
+
+def test_a_sweep_cache_with_a_folder_serves_a_new_process_from_its_files(model, digits, counted_prune, tmp_path):
+    grid = {"methods": ["magnitude", "random-units"], "amounts": [0.5]}
+    first = compare.sweep(model, digits[1], **grid, cache=compare.SweepCache(tmp_path))
+    assert len(counted_prune) == 2 and len(list(tmp_path.glob("sweep-*.json"))) == 1
+    fresh = compare.SweepCache(tmp_path)  # as a later session would make it
+    assert compare.sweep(model, digits[1], **grid, cache=fresh) == first and len(counted_prune) == 2
+    # the same files as cache_dir= writes: one folder serves both spellings
+    assert compare.sweep(model, digits[1], **grid, cache_dir=tmp_path) == first and len(counted_prune) == 2
+
+
+def test_sweep_cache_rows_are_copies(tmp_path):
+    cache = compare.SweepCache()
+    rows = [{"method": "magnitude", "accuracy": 0.5}]
+    cache.put("k", rows)
+    rows[0]["accuracy"] = 0.0
+    served = cache.get("k")
+    served[0]["accuracy"] = 1.0
+    assert cache.get("k") == [{"method": "magnitude", "accuracy": 0.5}]
+    assert cache.path("k") is None and cache.in_folder(tmp_path).path("k").parent == tmp_path
+
+
+def test_cache_false_computes_every_time_and_keeps_nothing(model, digits, counted_prune):
+    for _ in range(2):
+        compare.sweep(model, digits[1], methods=["magnitude"], amounts=[0.5], cache=False)
+    assert len(counted_prune) == 2 and compare.DEFAULT_CACHE.memory == {}
+
+
+def test_a_sweep_cache_and_a_cache_dir_together_are_refused(model, digits, tmp_path):
+    with pytest.raises(ValueError, match="The 'cache_dir' parameter of sweep must be None when cache is a SweepCache"):
+        compare.sweep(model, digits[1], methods=["magnitude"], amounts=[0.5], cache=compare.SweepCache(),
+                      cache_dir=tmp_path)

@@ -62,7 +62,8 @@ def test_feedback_graph_has_lateral_bottom_up_and_top_down_blocks_at_layer_offse
     expected = np.block([[np.abs(w_hh0.T), np.abs(w_ih1.T)], [np.abs(w_td0.T), np.abs(w_hh1.T)]])
     assert np.allclose(s, expected, atol=1e-6)
     assert support.all()
-    assert graphs.neuron_offsets(model).tolist() == [0, 2, 5]
+    assert graphs.unit_offsets(model).tolist() == [0, 2, 5]
+    assert graphs.neuron_offsets is graphs.unit_offsets  # the old name, kept for one release
     no_feedback, support, _ = graphs.dependency_strength(model, top_down=False)
     assert not no_feedback[2:, :2].any() and not support[2:, :2].any()
     g = graphs.dependency_graph(model, threshold=0.0)
@@ -109,8 +110,10 @@ def test_binary_threshold_as_quantile_and_as_absolute_value():
     (lambda: graphs.binary_adjacency(np.ones((2, 3))), "square"),
     (lambda: graphs.binary_adjacency(np.array([[0.0, np.nan], [1.0, 0.0]])), "NaN or infinite"),
     (lambda: graphs.continuous_adjacency(np.array([[0.0, np.inf], [1.0, 0.0]])), "NaN or infinite"),
-    (lambda: graphs.binary_adjacency(np.ones((2, 2)), -0.1), "threshold must be >= 0"),
-    (lambda: graphs.binary_adjacency(np.ones((2, 2)), -1.0, "absolute"), "threshold must be >= 0"),
+    (lambda: graphs.binary_adjacency(np.ones((2, 2)), -0.1),
+     r"The 'threshold' parameter of binary_adjacency must be a float in \[0, 1\). Got -0.1 instead"),
+    (lambda: graphs.binary_adjacency(np.ones((2, 2)), -1.0, "absolute"),
+     "The 'threshold' parameter of binary_adjacency must be a float >= 0. Got -1.0 instead"),
     (lambda: graphs.binary_adjacency(np.ones((2, 2)), 1.0), r"\[0, 1\)"),
     (lambda: graphs.binary_adjacency(np.ones((2, 2)), 0.5, "percent"), "threshold_kind"),
     (lambda: graphs.binary_adjacency(np.zeros((0, 0))), "empty graph"),
@@ -129,7 +132,8 @@ def test_nan_weights_in_a_model_are_refused():
         model.layers[0].weight_hh_l0[0, 0] = float("nan")
     with pytest.raises(ValueError, match="NaN or infinite"):
         graphs.dependency_graph(model)
-    with pytest.raises(ValueError, match="adjacency must be one of"):
+    with pytest.raises(ValueError, match="The 'adjacency' parameter of dependency_graph must be one of 'binary', "
+                                         "'continuous'. Got 'weighted' instead"):
         graphs.dependency_graph(build({"kind": "rnn", "input_size": 1, "hidden_size": 3, "num_classes": 2}),
                                 adjacency="weighted")
 
@@ -172,7 +176,7 @@ def test_layer_biadjacencies_of_gru_and_feedback():
     assert graphs.layer_biadjacencies(gru, 1)["W_ih"].shape == (6, 4)
     fb = build({"kind": "feedback", "input_size": 3, "hidden_size": [4, 2], "num_classes": 2})
     assert graphs.layer_biadjacencies(fb, 0)["W_td"].shape == (4, 2)
-    with pytest.raises(ValueError, match="layer must be"):
+    with pytest.raises(ValueError, match=r"The 'layer' parameter of layer_biadjacencies must be an int in \[0, 1\]"):
         graphs.layer_biadjacencies(fb, 2)
 
 
@@ -231,3 +235,29 @@ def test_unfolded_graph_refuses_bidirectional_models_and_bad_steps():
         graphs.unfolded_graph(bi, 2)
     with pytest.raises(ValueError, match="steps"):
         graphs.unfolded_graph(build({"kind": "rnn", "input_size": 1, "hidden_size": 2, "num_classes": 2}), 0)
+
+
+def test_flags_indices_and_models_are_checked_strictly():
+    bi = build({"kind": "gru", "input_size": 2, "hidden_size": 3, "num_classes": 2, "bidirectional": True})
+    rnn = build({"kind": "rnn", "input_size": 1, "hidden_size": 2, "num_classes": 2})
+    cases = [
+        (lambda: graphs.layer_biadjacencies(bi, per_gate="no"), "'per_gate' parameter of layer_biadjacencies must be "
+                                                                 "True or False"),
+        (lambda: graphs.layer_biadjacencies(bi, direction=True), r"'direction' parameter of layer_biadjacencies must be"
+                                                                  r" an int in \[0, 1\]. Got True"),
+        (lambda: graphs.layer_biadjacencies(bi, 0.0), "'layer' parameter of layer_biadjacencies must be an int"),
+        (lambda: graphs.dependency_graph(bi, top_down=1), "'top_down' parameter of dependency_graph must be True"),
+        (lambda: graphs.dependency_graph(bi, gate_rule="forget"), "'gate_rule' parameter of dependency_graph"),
+        (lambda: graphs.combine_gates(np.ones((4, 1)), "transformer"), "'kind' parameter of combine_gates must be one "
+                                                                       "of 'rnn', 'irnn', 'feedback', 'lstm', 'gru'"),
+        (lambda: graphs.unfolded_graph(rnn, 2.0), "'steps' parameter of unfolded_graph must be an int >= 1"),
+        (lambda: graphs.unfolded_graph(rnn, 2, readout="yes"), "'readout' parameter of unfolded_graph"),
+        (lambda: graphs.dependency_graph(torch.nn.RNN(2, 3)), "'model' parameter of dependency_graph must be a "
+                                                               "lattice_lab SequenceClassifier. Got 'RNN' instead"),
+        (lambda: graphs.unfolded_spectral_gap(nx.Graph()), "'graph' parameter of unfolded_spectral_gap must be a "
+                                                            r"networkx.DiGraph \(from unfolded_graph\)"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message):
+            call()
+    assert graphs.layer_biadjacencies(bi, direction=1)["W_hh"].shape == (9, 3)

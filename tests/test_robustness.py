@@ -57,14 +57,16 @@ def test_noise_curve_does_not_change_the_model(task):
 @pytest.mark.parametrize("sigmas", [[-0.1], [math.nan], [math.inf], [], "0.1", [True], 0.5, [0.1, None]])
 def test_bad_sigmas_raise_a_clear_error(task, sigmas):
     model, data = task
-    with pytest.raises(ValueError, match="sigmas"):
+    with pytest.raises(ValueError, match="The 'sigmas' parameter of noise_curve must be a nonempty list of noise "
+                                         r"standard deviations \(floats >= 0; 0 = clean inputs\)"):
         robustness.noise_curve(model, data, sigmas, device="cpu")
 
 
 @pytest.mark.parametrize("models", [{}, [1, 2], {1: None}])
 def test_compare_noise_needs_a_dict_of_named_models(task, models):
     _, data = task
-    with pytest.raises(ValueError, match="models"):
+    with pytest.raises(ValueError, match=r"The 'models' parameter of compare_noise must be a nonempty dict of name "
+                                         r"\(str\) -> model. Got (\{\}|'list'|\{1: 'NoneType'\}) instead"):
         robustness.compare_noise(models, data, [0.0], device="cpu")
 
 

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -105,7 +108,7 @@ def test_spectral_gap_kinds():
     assert S.algebraic_connectivity(path) == pytest.approx(2 - 2 * math.cos(math.pi / 6))
     two_parts = union_of(nx.complete_graph(3), nx.complete_graph(3))
     assert S.algebraic_connectivity(two_parts) == pytest.approx(0.0, abs=1e-10)
-    with pytest.raises(ValueError, match="kind must be one of"):
+    with pytest.raises(ValueError, match="The 'kind' parameter of spectral_gap must be one of 'adjacency', 'laplacian', 'normalized'. Got 'signless'"):
         S.spectral_gap(G, kind="signless")
 
 
@@ -275,7 +278,7 @@ def test_bipartite_degrees_and_biregularity():
 def test_ramanujan_bound_biregular_values_and_validation():
     assert S.ramanujan_bound_biregular(5, 10) == pytest.approx(5.0)
     assert S.ramanujan_bound_biregular(1, 1) == 0.0
-    with pytest.raises(ValueError, match="c must be a degree >= 1"):
+    with pytest.raises(ValueError, match="The 'c' parameter of ramanujan_bound_biregular must be a float >= 1. Got 0 instead"):
         S.ramanujan_bound_biregular(0, 4)
 
 
@@ -357,7 +360,7 @@ def test_delta_r_undefined_below_average_degree_three():
         S.delta_r(np.ones((4, 4)), weights=np.ones((4, 3)))
     with pytest.raises(ValueError, match="weights are zero"):
         S.delta_r(np.ones((4, 4)), weights=np.zeros((4, 4)))
-    with pytest.raises(ValueError, match="k must be an integer"):
+    with pytest.raises(ValueError, match=r"The 'k' parameter of mask_singular_values must be an int in \[1, 3\]. Got 4 instead"):
         S.mask_singular_values(np.ones((3, 4)), k=4)
 
 
@@ -384,9 +387,9 @@ def test_biregular_mask_is_seeded():
 def test_biregular_mask_rejects_impossible_degrees():
     with pytest.raises(ValueError, match="not an integer"):
         S.biregular_mask(10, 4, 3)  # 30 / 4
-    with pytest.raises(ValueError, match="out_degree must be <= n_in"):
+    with pytest.raises(ValueError, match=r"The 'out_degree' parameter of biregular_mask must be an int in \[1, 4\]. Got 5 instead"):
         S.biregular_mask(4, 4, 5)
-    with pytest.raises(ValueError, match="out_degree must be >= 1"):
+    with pytest.raises(ValueError, match=r"The 'out_degree' parameter of biregular_mask must be an int in \[1, 4\]. Got 0 instead"):
         S.biregular_mask(4, 4, 0)
 
 
@@ -406,5 +409,29 @@ def test_random_regular_mask_is_symmetric_and_regular():
     np.testing.assert_array_equal(A, S.random_regular_mask(30, 5, seed=2))
     with pytest.raises(ValueError, match="must be even"):
         S.random_regular_mask(9, 3)
-    with pytest.raises(ValueError, match="d must be < n"):
+    with pytest.raises(ValueError, match=r"The 'd' parameter of random_regular_mask must be an int in \[0, 3\]. Got 4 instead"):
         S.random_regular_mask(4, 4)
+
+
+def test_generators_refuse_whole_floats_booleans_and_bad_seeds_as_both_value_and_type_errors():
+    for call in (lambda: S.biregular_mask(4, 4, 2.0), lambda: S.biregular_mask(4, True, 1),
+                 lambda: S.random_regular_mask(6, 2, seed=-1), lambda: S.biregular_mask(4, 4, 2, seed=None)):
+        with pytest.raises(ValueError, match="parameter of (biregular_mask|random_regular_mask) must be an int"):
+            call()
+        with pytest.raises(TypeError):
+            call()
+
+
+def test_spectral_module_alone_imports_neither_matplotlib_nor_torch():
+    # The package's __init__ imports torch, so spectral is loaded under an empty stand-in package:
+    # what it imports (lattice_lab.validation included) is all that runs.
+    folder = str(Path(S.__file__).parent)
+    code = ("import importlib.util, sys, types; "
+            "package = types.ModuleType('lattice_lab'); "
+            f"package.__path__ = [{folder!r}]; sys.modules['lattice_lab'] = package; "
+            f"spec = importlib.util.spec_from_file_location('lattice_lab.spectral', {S.__file__!r}); "
+            "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module); "
+            "assert module.ramanujan_bound_regular(5) == 4.0; "
+            "print('matplotlib' in sys.modules, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

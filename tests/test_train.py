@@ -10,7 +10,7 @@ from torch.utils.data import Dataset, TensorDataset
 from lattice_lab import prune
 from lattice_lab.models import build, clone, get_weight
 from lattice_lab.surgery import get_masks
-from lattice_lab.train import _Distillation, describe_device, evaluate, finetune, fit, predict_logits, select_device
+from lattice_lab.train import _Distillation, evaluate, finetune, fit, predict_logits
 
 CONFIG = {"kind": "lstm", "input_size": 8, "hidden_size": 32, "num_classes": 10}
 
@@ -192,34 +192,6 @@ def test_noisy_evaluation_is_deterministic_per_seed_and_hurts(digits, trained):
     assert first["accuracy"] < clean["accuracy"]
     assert torch.equal(predict_logits(model, data, device="cpu", noise_std=1.5, seed=4),
                        predict_logits(model, data, device="cpu", noise_std=1.5, seed=4))
-
-
-def test_select_device_explicit_and_auto():
-    assert select_device("cpu") == torch.device("cpu")
-    assert select_device(torch.device("cpu")) == torch.device("cpu")
-    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
-    assert select_device().type == expected
-
-
-def test_describe_device_names_the_gpu_model():
-    assert describe_device("cpu") == "cpu"
-    assert describe_device(torch.device("cpu")) == "cpu"
-    if torch.cuda.is_available():
-        assert describe_device("cuda") == f"cuda ({torch.cuda.get_device_name(0)})"
-    else:
-        assert describe_device() == select_device().type
-
-
-@pytest.mark.parametrize("device", ["tpu", "gpu", 3])
-def test_select_device_rejects_unknown_names(device):
-    with pytest.raises(ValueError, match="device"):
-        select_device(device)
-
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
-def test_select_device_rejects_unavailable_cuda():
-    with pytest.raises(ValueError, match="not available"):
-        select_device("cuda")
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -3,7 +3,24 @@
 ``prune(model, method, amount, data=None, **options) -> PruneResult``: every method receives a
 private copy of the model and returns a :class:`PruneResult`; the caller's model is never
 modified. A method is a function registered with :func:`register`; the CLI, the widgets and
-``compare`` list :data:`REGISTRY`, so a new method appears everywhere once registered.
+``compare`` list :data:`REGISTRY`, so a new method appears everywhere once registered. The
+baselines in :mod:`lattice_lab.pruning.baselines` are the template a new method copies.
+
+Conventions every method keeps, so that an option means the same thing everywhere:
+
+- ``device`` (methods that train while pruning: ``ramanujan-imp``, ``imp``, ``expander``)
+  defaults to ``"cpu"``, as every caller of :func:`prune` does (``compare.sweep``, the CLI, the
+  lab): a pruning then depends on its inputs and seed only, not on the machine it ran on (a
+  GPU's kernels differ from the CPU's in the last bits, which is enough to change which weights
+  are the smallest). Pass ``device="auto"`` to fine-tune on a GPU when there is one.
+- ``per_layer`` (weight-level methods) says whether each tensor loses the same fraction
+  (True) or one ranking runs over the whole scope (False); each method's docstring says why its
+  default is what it is.
+- ``finetune_samples`` is the size of the fine-tuning subset; ``progress`` is a bool (None:
+  automatic) and a callback, where there is one, is a parameter of its own.
+- An option that was renamed stays accepted for one release under its old name
+  (``MethodSpec.renamed_options``): :func:`prune` warns (``DeprecationWarning``) and passes it
+  on under the new name, which is the only one the registry lists.
 
 Must not import: widgets, cli, compare.
 
@@ -21,7 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -29,6 +46,7 @@ import torch
 
 from .. import metrics
 from ..models import SCOPES, SequenceClassifier, clone
+from ..validation import check_choice, check_float, check_int
 
 
 @dataclass
@@ -61,6 +79,8 @@ class MethodSpec:
     ``colour`` is the method's colour in every plot of the course; ``diagnostic_labels`` maps
     keys of its ``PruneResult.info`` to display names (``"delta_r" -> "Δ_r"``) and
     ``diagnostic_plots`` names the keys that get a plot of their own in the lab.
+    ``renamed_options`` maps an option's old name to its new one: :func:`prune` still accepts
+    the old name for one release (with a ``DeprecationWarning``); ``options`` lists new names only.
     """
 
     name: str
@@ -73,6 +93,7 @@ class MethodSpec:
     colour: str = ""
     diagnostic_labels: dict[str, str] = field(default_factory=dict)
     diagnostic_plots: tuple[str, ...] = ()
+    renamed_options: dict[str, str] = field(default_factory=dict)
 
 
 REGISTRY: dict[str, MethodSpec] = {}
@@ -82,17 +103,17 @@ ALL_KINDS = ("rnn", "irnn", "lstm", "gru", "feedback")
 
 def register(name: str, *, level: str, summary: str, needs_data: bool = False,
              kinds: tuple[str, ...] = ALL_KINDS, colour: str = "", diagnostic_labels: dict[str, str] | None = None,
-             diagnostic_plots: tuple[str, ...] = ()) -> Callable:
+             diagnostic_plots: tuple[str, ...] = (), renamed_options: dict[str, str] | None = None) -> Callable:
     """Decorator that adds a method to :data:`REGISTRY`.
 
     The function is called as ``function(model, amount, *, data, scope, seed, **options)`` on a
     private copy and returns a :class:`PruneResult` (``sparsity`` and the bookkeeping fields are
     filled in by :func:`prune`). Its other keyword arguments, with defaults, are its options.
     ``colour`` (a hex colour; default: one derived from the name), ``diagnostic_labels`` and
-    ``diagnostic_plots`` are what plots and the lab show for it (see :class:`MethodSpec`).
+    ``diagnostic_plots`` are what plots and the lab show for it (see :class:`MethodSpec`);
+    ``renamed_options`` (old name -> new name) keeps old option names working for one release.
     """
-    if level not in ("weight", "unit"):
-        raise ValueError(f"level must be 'weight' or 'unit', got {level!r}")
+    check_choice(level, "level", "register", ("weight", "unit"))
     labels = dict(diagnostic_labels or {})
     unlabelled = [key for key in diagnostic_plots if key not in labels]
     if unlabelled:
@@ -105,8 +126,12 @@ def register(name: str, *, level: str, summary: str, needs_data: bool = False,
             raise TypeError(f"method {name!r} must accept {missing}")
         options = {p.name: p.default for p in params.values()
                    if p.name not in _RESERVED and p.kind is inspect.Parameter.KEYWORD_ONLY}
+        renamed = dict(renamed_options or {})
+        stale = {old: new for old, new in renamed.items() if new not in options or old in options}
+        if stale:
+            raise ValueError(f"method {name!r}: renamed_options {stale} must map old names to options it has")
         REGISTRY[name] = MethodSpec(name, function, level, summary, needs_data, tuple(kinds), options,
-                                    colour or derived_colour(name), labels, tuple(diagnostic_plots))
+                                    colour or derived_colour(name), labels, tuple(diagnostic_plots), renamed)
         return function
 
     return decorator
@@ -132,11 +157,30 @@ def get_method(name: str) -> MethodSpec:
 
 
 def check_amount(amount: float) -> float:
-    """``amount`` as a float in [0, 1); anything else is a ValueError."""
-    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not math.isfinite(amount) \
-            or not 0.0 <= amount < 1.0:
-        raise ValueError(f"amount must be a number in [0, 1) (the fraction removed), got {amount!r}")
-    return float(amount)
+    """``amount`` (the fraction removed) as a float in [0, 1); anything else is an
+    :class:`~lattice_lab.validation.InvalidParameterError` (a ValueError).
+
+    >>> check_amount(1)
+    Traceback (most recent call last):
+    ...
+    lattice_lab.validation.InvalidParameterError: The 'amount' parameter of prune must be a float in [0, 1). \
+Got 1 instead.
+    """
+    return check_float(amount, "amount", "prune", low=0, high=1, high_open=True)
+
+
+def _renamed_options(spec: MethodSpec, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with every old option name of ``spec`` replaced by its new name (with a warning)."""
+    options = dict(options)
+    for old, new in spec.renamed_options.items():
+        if old not in options:
+            continue
+        if new in options:
+            raise ValueError(f"method {spec.name!r}: {old!r} is the old name of {new!r}; pass {new!r} only")
+        warnings.warn(f"The option {old!r} of method {spec.name!r} is now called {new!r}; the old name is "
+                      "kept for one release.", DeprecationWarning, stacklevel=3)
+        options[new] = options.pop(old)
+    return options
 
 
 def prune(model: SequenceClassifier, method: str, amount: float, data=None, *,
@@ -154,6 +198,28 @@ def prune(model: SequenceClassifier, method: str, amount: float, data=None, *,
         what weight-level methods prune and what ``sparsity`` is measured over.
     seed : for every random choice a method makes.
     **options : method options (see ``REGISTRY[method].options``).
+
+    Returns
+    -------
+    PruneResult
+        The pruned copy with its masks, ``kept_units`` (unit-level methods), the measured
+        ``sparsity`` and the method's ``info``.
+
+    Examples
+    --------
+    >>> from lattice_lab.models import build
+    >>> model = build({"kind": "lstm", "input_size": 8, "hidden_size": 16, "num_classes": 10})
+    >>> weights = prune(model, "magnitude", 0.75, per_layer=True)
+    >>> weights.sparsity, sorted(weights.masks)
+    (0.75, ['layers.0.weight_hh_l0'])
+    >>> units = prune(model, "random-units", 0.5, seed=1)
+    >>> units.model.config["hidden_size"], len(units.kept_units[0]), model.config["hidden_size"]
+    ([8], 8, [16])
+    >>> prune(model, "magnitude", 1.5)
+    Traceback (most recent call last):
+    ...
+    lattice_lab.validation.InvalidParameterError: The 'amount' parameter of prune must be a float in [0, 1). \
+Got 1.5 instead.
     """
     spec = get_method(method)
     amount = check_amount(amount)
@@ -162,8 +228,8 @@ def prune(model: SequenceClassifier, method: str, amount: float, data=None, *,
                          "(build one with lattice_lab.models.build)")
     if model.kind not in spec.kinds:
         raise ValueError(f"method {method!r} supports model kinds {spec.kinds}, not {model.kind!r}")
-    if scope not in SCOPES:
-        raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+    check_choice(scope, "scope", "prune", SCOPES)
+    options = _renamed_options(spec, options)
     unknown = set(options) - set(spec.options)
     if unknown:
         raise ValueError(f"method {method!r} has no option(s) {sorted(unknown)}; its options: {spec.options}")
@@ -185,8 +251,7 @@ def exact_lowest_mask(scores: torch.Tensor, count: int) -> torch.Tensor:
             [1., 0.]])
     """
     flat = scores.flatten()
-    if not 0 <= count <= flat.numel():
-        raise ValueError(f"count must be in [0, {flat.numel()}], got {count}")
+    count = check_int(count, "count", "exact_lowest_mask", low=0, high=flat.numel())
     order = torch.sort(flat, stable=True).indices
     mask = torch.ones_like(flat, dtype=torch.float32)
     mask[order[:count]] = 0.0

@@ -12,8 +12,8 @@ procedure below is **[reconstructed]** (see ``METHODS.md`` §3).
   block on its own is reported too (``info["delta_r_blocks"]``). Δ_r is
   :func:`lattice_lab.spectral.delta_r` of the mask (isolated nodes removed first); it is
   ``None`` where undefined (an average degree below 3).
-* **``ramanujan-imp``** (and ``imp``, the same with ``preserve=False``): iterative magnitude
-  pruning. Round r of R keeps ``round(K₀ (K_final / K₀)^(r/R))`` weights in scope (a geometric
+* **``ramanujan-imp``** (and ``imp``, the same schedule without the stopping rule): iterative
+  magnitude pruning. Round r of R keeps ``round(K₀ (K_final / K₀)^(r/R))`` weights in scope (a geometric
   schedule; the last round is exact), removes the smallest ``|w|`` (per tensor in proportion to
   its surviving weights with ``per_layer=True``, else by a global ranking), then fine-tunes
   (optionally after rewinding the surviving weights to their values before pruning).
@@ -28,6 +28,12 @@ procedure below is **[reconstructed]** (see ``METHODS.md`` §3).
   column degree is an integer (so the achieved sparsity can differ slightly from ``amount``;
   it is reported). Applied to the trained weights then fine-tuned, or trained from scratch.
 
+The three methods fine-tune on ``device="cpu"`` by default, like every method (the reason:
+:mod:`lattice_lab.pruning.base`), on a seeded subset of ``finetune_samples`` training samples
+(:func:`finetune_subset`; the old option name ``n_finetune`` works for one release). The plot of
+their Δ_r trajectories is :func:`lattice_lab.pruning.expander_plot.plot_delta_r_trajectory`
+(re-exported here). Measured results: ``docs/METHODS.md``, "Measured in this project".
+
 Must not import: widgets, cli, compare, graphs.
 
 Examples
@@ -37,16 +43,15 @@ Examples
 >>> from lattice_lab.pruning import prune
 >>> model = build({"kind": "lstm", "input_size": 8, "hidden_size": 16, "num_classes": 10})
 >>> data = load("digits", subset=64)
->>> result = prune(model, "ramanujan-imp", 0.5, data, rounds=2, finetune_epochs=0, device="cpu")
+>>> result = prune(model, "ramanujan-imp", 0.5, data, rounds=2, finetune_epochs=0)
 >>> result.sparsity, len(result.info["delta_r"]["layers.0.weight_hh_l0"])
 (0.5, 2)
->>> result = prune(model, "expander", 0.75, data, finetune_epochs=0, device="cpu")
+>>> result = prune(model, "expander", 0.75, data, finetune_epochs=0)
 >>> result.info["degrees"]["layers.0.weight_hh_l0"], result.sparsity
 ([4, 4], 0.75)
 """
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any
 
@@ -59,13 +64,17 @@ from ..models import SequenceClassifier, build, clone, gate_count, get_weight, s
 from ..settings import fast
 from ..spectral import biregular_mask, delta_r, is_ramanujan_biregular
 from ..surgery import apply_masks
+from ..validation import InvalidParameterError, check_bool, check_float, check_instance, check_int
 from .base import PruneResult, exact_lowest_mask, register
+from .expander_plot import plot_delta_r_trajectory  # noqa: F401  (its old path, kept for one release)
 
 DEFAULT_ROUNDS = 5
 FAST_ROUNDS = 2
 FAST_FINETUNE_SAMPLES = 512  # fine-tuning subset in fast mode (LATTICE_LAB_FAST=1)
 DEFAULT_SCRATCH_EPOCHS = 10
 MIN_DEGREE = 3  # Δ_r needs average degrees >= 3 (Pal et al. 2022)
+RENAMED = {"n_finetune": "finetune_samples"}
+"""Options renamed in this release (old name -> new); :func:`~lattice_lab.pruning.prune` still takes the old one."""
 _IMP_LABELS = {"delta_r": "Δ_r", "delta_r_initial": "Δ_r before pruning", "rejected_delta_r": "Δ_r of the rejected mask"}
 
 
@@ -137,7 +146,7 @@ def block_delta_r(mask: torch.Tensor, blocks: int) -> list[float | None]:
 # --------------------------------------------------------------------------- schedules
 
 def geometric_schedule(start: int, final: int, rounds: int) -> list[int]:
-    """Weights kept after each of ``rounds`` rounds, from ``start`` down to exactly ``final``.
+    """Weights remaining after each of ``rounds`` rounds, from ``start`` down to exactly ``final``.
 
     Every round removes (about) the same fraction of the remaining weights:
     ``round(start · (final / start)^(r / rounds))``, and the last entry is ``final``.
@@ -151,11 +160,10 @@ def geometric_schedule(start: int, final: int, rounds: int) -> list[int]:
     """
     if not 0 < final <= start:
         raise ValueError(f"need 0 < final <= start, got start={start}, final={final}")
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
-        raise ValueError(f"rounds must be an integer >= 1, got {rounds!r}")
+    rounds = check_int(rounds, "rounds", "geometric_schedule", low=1)
     ratio = final / start
-    kept = [int(round(start * ratio ** (r / rounds))) for r in range(1, rounds)]
-    return kept + [final]
+    remaining = [int(round(start * ratio ** (r / rounds))) for r in range(1, rounds)]
+    return remaining + [final]
 
 
 def apportion(count: int, weights: dict[str, int]) -> dict[str, int]:
@@ -182,45 +190,34 @@ def apportion(count: int, weights: dict[str, int]) -> dict[str, int]:
 
 # --------------------------------------------------------------------------- validation & data
 
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return value
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return value
-
-
-def _check_dataset(name: str, data: Any) -> Dataset:
-    if not isinstance(data, Dataset):
-        raise TypeError(f"{name} must be a labelled torch Dataset of (x, y) items (e.g. lattice_lab.data.load(...)), "
-                        f"got {type(data).__name__}")
+def _check_dataset(data: Any, name: str, caller: str) -> Dataset:
+    check_instance(data, name, caller, Dataset,
+                   "a labelled torch Dataset of (x, y) items (e.g. lattice_lab.data.load(...))")
     if len(data) == 0:
-        raise ValueError(f"{name} is empty")
+        raise InvalidParameterError(f"The {name!r} parameter of {caller} must be a nonempty dataset. "
+                                    f"Got an empty {type(data).__name__} instead.")
     return data
 
 
-def finetune_subset(data: Dataset, n_finetune: int | None, seed: int = 0) -> Dataset:
-    """The training samples used for fine-tuning: a seeded subset of ``n_finetune`` samples.
+def finetune_subset(data: Dataset, finetune_samples: int | None, seed: int = 0) -> Dataset:
+    """The training samples used for fine-tuning: a seeded subset of ``finetune_samples`` samples.
 
     ``None`` means every sample (at most 512 in fast mode, ``LATTICE_LAB_FAST=1``). In-memory
     datasets (``.inputs``/``.targets`` or a two-tensor ``TensorDataset``) give a ``TensorDataset``.
+    The ``finetune_samples`` option of ``ramanujan-imp``, ``imp`` and ``expander`` is this count.
 
     >>> from lattice_lab.data import load
     >>> len(finetune_subset(load("digits"), 100))
     100
     """
-    data = _check_dataset("data", data)
+    data = _check_dataset(data, "data", "finetune_subset")
     size = len(data)
-    if n_finetune is None:
-        n_finetune = min(size, FAST_FINETUNE_SAMPLES) if fast() else size
-    n_finetune = _check_int("n_finetune", n_finetune, 1)
-    if n_finetune >= size:
+    if finetune_samples is None:
+        finetune_samples = min(size, FAST_FINETUNE_SAMPLES) if fast() else size
+    finetune_samples = check_int(finetune_samples, "finetune_samples", "finetune_subset", low=1)
+    if finetune_samples >= size:
         return data
-    index = torch.randperm(size, generator=torch.Generator().manual_seed(seed))[:n_finetune].sort().values
+    index = torch.randperm(size, generator=torch.Generator().manual_seed(seed))[:finetune_samples].sort().values
     inputs, targets = getattr(data, "inputs", None), getattr(data, "targets", None)
     if not (isinstance(inputs, torch.Tensor) and isinstance(targets, torch.Tensor)):
         inputs, targets = (getattr(data, "tensors", ()) + (None, None))[:2]
@@ -255,14 +252,14 @@ def _candidates(scores: dict[str, torch.Tensor], masks: dict[str, torch.Tensor],
 
     ``scores`` are ``|w|`` with already-pruned entries at -1, so they stay pruned.
     """
-    kept = {name: int(masks[name].sum()) for name in active}
-    n_remove = min(n_remove, sum(kept.values()))
+    remaining = {name: int(masks[name].sum()) for name in active}
+    n_remove = min(n_remove, sum(remaining.values()))
     if per_layer:
-        counts = apportion(n_remove, kept)
-        return {name: exact_lowest_mask(scores[name], scores[name].numel() - kept[name] + counts[name])
+        counts = apportion(n_remove, remaining)
+        return {name: exact_lowest_mask(scores[name], scores[name].numel() - remaining[name] + counts[name])
                 for name in active}
     flat = torch.cat([scores[name].flatten() for name in active])
-    zeros = flat.numel() - sum(kept.values())
+    zeros = flat.numel() - sum(remaining.values())
     mask = exact_lowest_mask(flat, zeros + n_remove)
     out, start = {}, 0
     for name in active:
@@ -292,46 +289,21 @@ def _prune_round(scores, masks, active, n_remove, per_layer, preserve):
     return {}, rejected
 
 
-# --------------------------------------------------------------------------- ramanujan-imp
+# --------------------------------------------------------------------------- ramanujan-imp and imp
 
-@register("ramanujan-imp", level="weight", needs_data=True,
-          summary="iterative magnitude pruning with fine-tuning; a layer stops being pruned when its "
-                  "Ramanujan gap Δ_r would turn negative",
-          colour="#9467bd", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",))
-def ramanujan_imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds: int | None = None,
-                  finetune_epochs: int = 1, n_finetune: int | None = None, rewind: bool = False,
-                  preserve: bool = True, per_layer: bool = True, lr: float = train.FINETUNE_LR,
-                  batch_size: int = 128, device: str = "auto", val_data: Dataset | None = None) -> PruneResult:
-    """Iterative magnitude pruning, Ramanujan-preserving with ``preserve=True`` (module docstring).
-
-    Options
-    -------
-    rounds : pruning rounds (default 5; 2 in fast mode); the last one reaches ``amount`` exactly.
-    finetune_epochs, n_finetune, lr, batch_size, device : fine-tuning after every round, on a
-        seeded subset of ``n_finetune`` training samples (:func:`finetune_subset`); round r
-        fine-tunes with ``seed + r``.
-    rewind : before fine-tuning, reset the surviving weights (and every other parameter) to their
-        values before pruning began.
-    preserve : apply the Δ_r stopping rule (False: plain IMP, also registered as ``imp``).
-    per_layer : each tensor loses the same fraction of its surviving weights per round; False:
-        one global ranking of ``|w|`` over the scope.
-    val_data : if given, accuracy after every round (``info["accuracy_per_round"]``).
-
-    ``info``: ``tensors``, ``rounds`` (rounds run), ``rounds_requested``, ``sparsity_initial``,
-    ``sparsity_per_round``, ``layer_sparsity`` {tensor: [per round]}, ``delta_r_initial``
-    {tensor: Δ_r}, ``delta_r`` {tensor: [Δ_r after each round, None where undefined]},
-    ``delta_r_blocks`` {tensor: [[per gate block] per round]}, ``frozen`` {tensor: the round whose
-    candidate was rejected (the tensor keeps its mask of the round before), or None},
-    ``rejected_delta_r`` {tensor: Δ_r of the rejected candidate}, ``stopped_early``, ``reason``,
-    ``accuracy_initial`` and ``accuracy_per_round`` (with ``val_data``), and the options.
-    """
-    rounds = (FAST_ROUNDS if fast() else DEFAULT_ROUNDS) if rounds is None else _check_int("rounds", rounds, 1)
-    finetune_epochs = _check_int("finetune_epochs", finetune_epochs, 0)
+def _iterative_magnitude(model, amount, *, data, scope, seed, rounds, finetune_epochs, finetune_samples, rewind,
+                         preserve, per_layer, lr, batch_size, device, val_data, caller: str) -> PruneResult:
+    """The schedule ``ramanujan-imp`` (``preserve=True``) and ``imp`` (``preserve=False``) share."""
+    rounds = (FAST_ROUNDS if fast() else DEFAULT_ROUNDS) if rounds is None else check_int(rounds, "rounds", caller,
+                                                                                          low=1)
+    finetune_epochs = check_int(finetune_epochs, "finetune_epochs", caller, low=0)
     for flag, value in (("rewind", rewind), ("preserve", preserve), ("per_layer", per_layer)):
-        _check_bool(flag, value)
+        check_bool(value, flag, caller)
+    _check_dataset(data, "data", caller)
     if val_data is not None:
-        _check_dataset("val_data", val_data)
-    subset = finetune_subset(data, n_finetune, seed)
+        _check_dataset(val_data, "val_data", caller)
+    check_int(finetune_samples, "finetune_samples", caller, low=1, allow_none=True)
+    subset = finetune_subset(data, finetune_samples, seed)
     names = _scope_names(model, scope)
     home = train.model_device(model)
 
@@ -339,19 +311,19 @@ def ramanujan_imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds
     apply_masks(model, masks, inplace=True)  # every tensor in scope carries a mask: zeros stay zero
     start = clone(model) if rewind else None
     total = sum(mask.numel() for mask in masks.values())
-    kept_start = int(sum(mask.sum() for mask in masks.values()))
-    if kept_start == 0:
+    remaining_start = int(sum(mask.sum() for mask in masks.values()))
+    if remaining_start == 0:
         raise ValueError(f"every weight in scope {scope!r} is already zero: nothing to prune")
-    kept_final = min(kept_start, total - int(round(amount * total)))
-    if kept_final == 0:
+    remaining_final = min(remaining_start, total - int(round(amount * total)))
+    if remaining_final == 0:
         raise ValueError(f"amount={amount} would remove all {total} weights in scope {scope!r}; use a smaller amount")
-    schedule = geometric_schedule(kept_start, kept_final, rounds)
+    schedule = geometric_schedule(remaining_start, remaining_final, rounds)
 
     current = {name: layer_delta_r(mask) for name, mask in masks.items()}
     info: dict[str, Any] = {
         "tensors": names, "rounds_requested": rounds, "preserve": preserve, "rewind": rewind,
         "per_layer": per_layer, "finetune_epochs": finetune_epochs, "finetune_samples": len(subset),
-        "sparsity_initial": 1.0 - kept_start / total, "delta_r_initial": dict(current),
+        "sparsity_initial": 1.0 - remaining_start / total, "delta_r_initial": dict(current),
         "sparsity_per_round": [], "layer_sparsity": {n: [] for n in names}, "delta_r": {n: [] for n in names},
         "delta_r_blocks": {n: [] for n in names}, "frozen": {n: None for n in names}, "rejected_delta_r": {},
         "stopped_early": False, "reason": "",
@@ -361,17 +333,17 @@ def ramanujan_imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds
         info["accuracy_per_round"] = []
     active = list(names)
     for r, target in enumerate(schedule, start=1):
-        kept_now = int(sum(mask.sum() for mask in masks.values()))
+        remaining_now = int(sum(mask.sum() for mask in masks.values()))
         scores = {name: torch.where(masks[name] > 0, get_weight(model, name).detach().abs().float().cpu(),
                                     torch.tensor(-1.0)) for name in active}
-        accepted, rejected = _prune_round(scores, masks, active, kept_now - target, per_layer, preserve)
+        accepted, rejected = _prune_round(scores, masks, active, remaining_now - target, per_layer, preserve)
         for name, d in rejected.items():
             info["frozen"][name], info["rejected_delta_r"][name] = r, d
             active.remove(name)
         if not active:
             info["stopped_early"] = True
             info["reason"] = (f"round {r}: every tensor in scope is frozen (pruning further would make Δ_r negative "
-                              f"or undefined); measured sparsity {1.0 - kept_now / total:.4f} instead of the "
+                              f"or undefined); measured sparsity {1.0 - remaining_now / total:.4f} instead of the "
                               f"requested {amount}")
             break
         for name, (mask, d) in accepted.items():
@@ -393,8 +365,8 @@ def _masked_for_round(model, start, masks):
 
 
 def _record_round(info, model, masks, current, total, val_data, device) -> None:
-    kept = int(sum(mask.sum() for mask in masks.values()))
-    info["sparsity_per_round"].append(1.0 - kept / total)
+    remaining = int(sum(mask.sum() for mask in masks.values()))
+    info["sparsity_per_round"].append(1.0 - remaining / total)
     for name, mask in masks.items():
         info["layer_sparsity"][name].append(1.0 - float(mask.mean()))
         info["delta_r"][name].append(current[name])
@@ -403,10 +375,84 @@ def _record_round(info, model, masks, current, total, val_data, device) -> None:
         info["accuracy_per_round"].append(train.evaluate(model, val_data, device=device)["accuracy"])
 
 
-register("imp", level="weight", needs_data=True,
-         summary="plain iterative magnitude pruning with fine-tuning between rounds (no Δ_r stopping rule)",
-         colour="#e377c2", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",))(
-    functools.partial(ramanujan_imp, preserve=False))
+@register("ramanujan-imp", level="weight", needs_data=True,
+          summary="iterative magnitude pruning with fine-tuning; a layer stops being pruned when its "
+                  "Ramanujan gap Δ_r would turn negative",
+          colour="#9467bd", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
+def ramanujan_imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds: int | None = None,
+                  finetune_epochs: int = 1, finetune_samples: int | None = None, rewind: bool = False,
+                  preserve: bool = True, per_layer: bool = True, lr: float = train.FINETUNE_LR,
+                  batch_size: int = 128, device: str = "cpu", val_data: Dataset | None = None) -> PruneResult:
+    """Iterative magnitude pruning, Ramanujan-preserving with ``preserve=True`` (module docstring).
+
+    Options
+    -------
+    rounds : pruning rounds (default 5; 2 in fast mode); the last one reaches ``amount`` exactly.
+    finetune_epochs, finetune_samples, lr, batch_size, device : fine-tuning after every round, on
+        a seeded subset of ``finetune_samples`` training samples (:func:`finetune_subset`); round r
+        fine-tunes with ``seed + r``. ``device`` defaults to ``"cpu"`` like every method (see
+        :mod:`lattice_lab.pruning.base`); ``"auto"`` fine-tunes on a GPU when there is one.
+        ``n_finetune``, the old name of ``finetune_samples``, works for one release.
+    rewind : before fine-tuning, reset the surviving weights (and every other parameter) to their
+        values before pruning began.
+    preserve : apply the Δ_r stopping rule (False: plain IMP, the method ``imp``).
+    per_layer : True (default, unlike ``magnitude``'s global ranking): each tensor loses the same
+        fraction of its surviving weights per round. The stopping rule judges every tensor by
+        itself, so each tensor's density falls by the same factor per round and a tensor freezes
+        close to where its own Δ_r turns negative; one global ranking of ``|w|`` (False) can take
+        a tensor of small weights far past that point in a single round.
+    val_data : if given, accuracy after every round (``info["accuracy_per_round"]``).
+
+    ``info``: ``tensors``, ``rounds`` (rounds run), ``rounds_requested``, ``sparsity_initial``,
+    ``sparsity_per_round``, ``layer_sparsity`` {tensor: [per round]}, ``delta_r_initial``
+    {tensor: Δ_r}, ``delta_r`` {tensor: [Δ_r after each round, None where undefined]},
+    ``delta_r_blocks`` {tensor: [[per gate block] per round]}, ``frozen`` {tensor: the round whose
+    candidate was rejected (the tensor keeps its mask of the round before), or None},
+    ``rejected_delta_r`` {tensor: Δ_r of the rejected candidate}, ``stopped_early``, ``reason``,
+    ``accuracy_initial`` and ``accuracy_per_round`` (with ``val_data``), ``finetune_samples`` (the
+    size of the fine-tuning subset) and the options.
+    """
+    return _iterative_magnitude(model, amount, data=data, scope=scope, seed=seed, rounds=rounds,
+                                finetune_epochs=finetune_epochs, finetune_samples=finetune_samples, rewind=rewind,
+                                preserve=preserve, per_layer=per_layer, lr=lr, batch_size=batch_size, device=device,
+                                val_data=val_data, caller="ramanujan-imp")
+
+
+@register("imp", level="weight", needs_data=True,
+          summary="plain iterative magnitude pruning with fine-tuning between rounds (no Δ_r stopping rule)",
+          colour="#e377c2", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
+def imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds: int | None = None, finetune_epochs: int = 1,
+        finetune_samples: int | None = None, rewind: bool = False, per_layer: bool = True,
+        lr: float = train.FINETUNE_LR, batch_size: int = 128, device: str = "cpu",
+        val_data: Dataset | None = None) -> PruneResult:
+    """Iterative magnitude pruning (Han et al. 2015; Frankle & Carbin 2019 with ``rewind``): the
+    schedule of :func:`ramanujan_imp` without its Δ_r stopping rule, so it always reaches ``amount``.
+
+    Options
+    -------
+    rounds, finetune_epochs, finetune_samples, lr, batch_size, device, rewind, val_data : as for
+        :func:`ramanujan_imp` (``n_finetune``, the old name of ``finetune_samples``, works for one
+        release).
+    per_layer : True (default) as for :func:`ramanujan_imp`, so that the two methods differ only
+        by the stopping rule; False: one global ranking of ``|w|`` over the scope.
+
+    ``info``: as for :func:`ramanujan_imp`, with ``preserve`` False; Δ_r is still recorded round
+    by round, which shows where the stopping rule would have fired.
+
+    Examples
+    --------
+    >>> from lattice_lab.data import load
+    >>> from lattice_lab.models import build
+    >>> from lattice_lab.pruning import prune
+    >>> model = build({"kind": "gru", "input_size": 8, "hidden_size": 12, "num_classes": 10})
+    >>> result = prune(model, "imp", 0.8, load("digits", subset=64), rounds=2, finetune_epochs=0)
+    >>> result.sparsity == prune(model, "magnitude", 0.8, per_layer=True).sparsity, result.info["preserve"]
+    (True, False)
+    """
+    return _iterative_magnitude(model, amount, data=data, scope=scope, seed=seed, rounds=rounds,
+                                finetune_epochs=finetune_epochs, finetune_samples=finetune_samples, rewind=rewind,
+                                preserve=False, per_layer=per_layer, lr=lr, batch_size=batch_size, device=device,
+                                val_data=val_data, caller="imp")
 
 
 # --------------------------------------------------------------------------- expander masks
@@ -420,10 +466,9 @@ def feasible_out_degree(n_out: int, n_in: int, density: float) -> int:
     >>> feasible_out_degree(128, 28, 0.05)      # c must be a multiple of 7
     7
     """
-    for name, value in (("n_out", n_out), ("n_in", n_in)):
-        _check_int(name, value, 1)
-    if isinstance(density, bool) or not isinstance(density, (int, float)) or not 0 < density <= 1:
-        raise ValueError(f"density must be a number in (0, 1], got {density!r}")
+    n_out = check_int(n_out, "n_out", "feasible_out_degree", low=1)
+    n_in = check_int(n_in, "n_in", "feasible_out_degree", low=1)
+    density = check_float(density, "density", "feasible_out_degree", low=0, high=1, low_open=True)
     step = n_in // math.gcd(n_out, n_in)
     degrees = range(step, n_in + 1, step)
     return min(degrees, key=lambda c: (abs(c - density * n_in), c))
@@ -443,7 +488,7 @@ def expander_masks(model: SequenceClassifier, amount: float, *, scope: str = "re
     >>> degrees, masks["layers.0.weight_hh_l0"].sum(dim=0).tolist()
     ({'layers.0.weight_hh_l0': [4, 4]}, [12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0])
     """
-    _check_bool("per_gate", per_gate)
+    check_bool(per_gate, "per_gate", "expander_masks")
     masks, degrees = {}, {}
     for index, name in enumerate(_scope_names(model, scope)):
         n_out, n_in = get_weight(model, name).shape
@@ -461,11 +506,11 @@ def expander_masks(model: SequenceClassifier, amount: float, *, scope: str = "re
 
 @register("expander", level="weight", needs_data=True,
           summary="random biregular (expander) masks at the requested density, fine-tuned or trained from scratch",
-          colour="#ff7f0e", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",))
+          colour="#ff7f0e", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
 def expander(model, amount, *, data=None, scope="recurrent", seed=0, per_gate: bool = True,
              from_scratch: bool = False, epochs: int | None = None, finetune_epochs: int = 1,
-             n_finetune: int | None = None, lr: float | None = None, batch_size: int = 128,
-             device: str = "auto", val_data: Dataset | None = None) -> PruneResult:
+             finetune_samples: int | None = None, lr: float | None = None, batch_size: int = 128,
+             device: str = "cpu", val_data: Dataset | None = None) -> PruneResult:
     """Random expander masks (:func:`expander_masks`), then fine-tuning or training from scratch.
 
     Options
@@ -473,11 +518,12 @@ def expander(model, amount, *, data=None, scope="recurrent", seed=0, per_gate: b
     per_gate : one biregular mask per gate block (default) or one for the stacked tensor.
     from_scratch : re-initialize the model (``build(model.config)`` seeded with ``seed``), apply
         the masks, train ``epochs`` epochs (default 10; 1 in fast mode) with ``lr`` (default
-        1e-3), then ``finetune_epochs`` more at the fine-tuning rate 1e-4 (an annealing phase:
-        on row-MNIST, a 95%-sparse LSTM-128 went from 97.5% after 16 epochs at 2e-3 to 98.1%
-        after one such epoch); otherwise mask the trained weights and fine-tune
-        ``finetune_epochs`` with ``lr`` (default 1e-4).
-    n_finetune, batch_size, device : training data subset size and settings.
+        1e-3), then ``finetune_epochs`` more at the fine-tuning rate 1e-4 (an annealing phase;
+        what it gains: ``docs/METHODS.md``, "Measured in this project"); otherwise mask the
+        trained weights and fine-tune ``finetune_epochs`` with ``lr`` (default 1e-4).
+    finetune_samples, batch_size, device : the size of the seeded training subset
+        (:func:`finetune_subset`; ``n_finetune``, its old name, works for one release) and the
+        training settings; ``device`` defaults to ``"cpu"`` like every method.
     val_data : if given, the accuracy after training (``info["accuracy_per_round"]``).
 
     On a model that is already pruned the masks combine (the product), so the degrees are exact
@@ -485,14 +531,17 @@ def expander(model, amount, *, data=None, scope="recurrent", seed=0, per_gate: b
     masks), ``ramanujan`` {tensor: bool, stacked mask}, ``delta_r``/``delta_r_blocks`` (one round,
     as for ``ramanujan-imp``), ``sparsity_per_round``, ``rounds`` = 1, the options.
     """
-    _check_bool("from_scratch", from_scratch)
-    finetune_epochs = _check_int("finetune_epochs", finetune_epochs, 0)
+    check_bool(from_scratch, "from_scratch", "expander")
+    finetune_epochs = check_int(finetune_epochs, "finetune_epochs", "expander", low=0)
     if epochs is None:
         epochs = 1 if fast() else DEFAULT_SCRATCH_EPOCHS
-    epochs = _check_int("epochs", epochs, 0)
+    epochs = check_int(epochs, "epochs", "expander", low=0)
+    lr = check_float(lr, "lr", "expander", low=0, low_open=True, allow_none=True)
+    _check_dataset(data, "data", "expander")
     if val_data is not None:
-        _check_dataset("val_data", val_data)
-    subset = finetune_subset(data, n_finetune, seed)
+        _check_dataset(val_data, "val_data", "expander")
+    check_int(finetune_samples, "finetune_samples", "expander", low=1, allow_none=True)
+    subset = finetune_subset(data, finetune_samples, seed)
     masks, degrees = expander_masks(model, amount, scope=scope, seed=seed, per_gate=per_gate)
     home = train.model_device(model)
     if from_scratch:
@@ -522,62 +571,3 @@ def expander(model, amount, *, data=None, scope="recurrent", seed=0, per_gate: b
         info["accuracy_per_round"] = [train.evaluate(model, val_data, device=device)["accuracy"]]
     train.to_device(model, home)
     return PruneResult(model=model, masks=masks, info=info)
-
-
-# --------------------------------------------------------------------------- plot
-
-def plot_delta_r_trajectory(info: dict, ax=None, *, title: str | None = None):
-    """Accuracy (if recorded) and every tensor's Δ_r against the measured sparsity, round by round.
-
-    The Δ_r = 0 line is drawn; an undefined Δ_r (degree < 3) is an ``x`` on that line, and the
-    round at which a tensor froze is a dotted vertical line, so the breakdown point is visible.
-    Δ_r is on a symlog axis (the dense Δ_r is large; what matters is where it crosses 0).
-    Works with the ``info`` of ``ramanujan-imp``, ``imp`` and ``expander``. Returns the axes.
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> info = {"sparsity_initial": 0.0, "sparsity_per_round": [0.5, 0.8], "accuracy_per_round": [0.9, 0.7],
-    ...         "delta_r_initial": {"W": 4.0}, "delta_r": {"W": [2.0, None]}, "frozen": {"W": None}}
-    >>> ax = plot_delta_r_trajectory(info)
-    >>> ax.get_xlabel()
-    'sparsity in scope'
-    """
-    import matplotlib.pyplot as plt
-
-    for key in ("sparsity_per_round", "delta_r"):
-        if key not in info:
-            raise ValueError(f"info has no {key!r}: pass the info of a ramanujan-imp, imp or expander result")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    initial = "sparsity_initial" in info
-    x = ([info["sparsity_initial"]] if initial else []) + list(info["sparsity_per_round"])
-    delta_ax = ax
-    if info.get("accuracy_per_round"):
-        start = [info["accuracy_initial"]] if initial and "accuracy_initial" in info else []
-        ax.plot(x[len(x) - len(start) - len(info["sparsity_per_round"]):], start + list(info["accuracy_per_round"]),
-                "k-o", label="accuracy")
-        ax.set_ylabel("accuracy")
-        delta_ax = ax.twinx()
-    delta_ax.axhline(0.0, color="grey", lw=0.8)
-    for index, (name, values) in enumerate(info["delta_r"].items()):
-        colour = f"C{index}"
-        series = ([info["delta_r_initial"][name]] if initial else []) + list(values)
-        points = [(s, d) for s, d in zip(x, series) if d is not None]
-        if points:
-            delta_ax.plot(*zip(*points), "--s", color=colour, label=f"Δ_r {name}")
-        undefined = [s for s, d in zip(x, series) if d is None]
-        delta_ax.plot(undefined, [0.0] * len(undefined), "x", color=colour, ms=9)
-        frozen = (info.get("frozen") or {}).get(name)
-        if frozen is not None:
-            last_pruned = min(max(frozen - 1 - (not initial), 0), len(x) - 1)  # its mask of round frozen-1
-            delta_ax.axvline(x[last_pruned], color=colour, ls=":", label=f"{name} frozen (round {frozen})")
-    delta_ax.set_yscale("symlog", linthresh=1.0)  # the dense Δ_r is large; the sign change matters
-    delta_ax.set_ylabel("Δ_r, symlog  (≥ 0: Ramanujan; x: undefined)")
-    ax.set_xlabel("sparsity in scope")
-    handles = [h for a in dict.fromkeys([ax, delta_ax]) for h in a.get_legend_handles_labels()[0]]
-    ax.legend(handles=handles, fontsize="small", loc="lower left")
-    if title:
-        ax.set_title(title)
-    return ax

@@ -1,12 +1,12 @@
-"""Lattice-based pruning: keep the connections of the critical (meet-irreducible) neurons.
+"""Lattice-based pruning: keep the connections of the critical (meet-irreducible) hidden units.
 
 Method: R. Sengupta, "Lattice-Based Pruning in Recurrent Neural Networks via Poset Modeling",
 arXiv 2502.16525 (2025). Only the abstract and secondary summaries were readable; each step is
 tagged **[paper]** (the abstract), **[summary]** (secondary summaries) or **[reconstructed]**
 (our choice, METHODS.md §1). The steps:
 
-1. **Dependency digraph** [summary]: neuron i precedes neuron j if i's activation at step t
-   directly influences j at t+1. Built by :func:`lattice_lab.graphs.dependency_graph` over all
+1. **Dependency digraph** [summary]: unit i (a neuron, in the paper's words) precedes unit j if
+   i's activation at step t directly influences j at t+1. Built by :func:`lattice_lab.graphs.dependency_graph` over all
    layers (lateral ``W_hh``, bottom-up ``W_ih``, top-down ``W_td``; [paper] multilayer with
    feedback) with the gate blocks of an LSTM/GRU combined by ``gate_rule`` (default ``max |w|``
    over the gates [reconstructed]).
@@ -20,34 +20,34 @@ tagged **[paper]** (the abstract), **[summary]** (secondary summaries) or **[rec
    its strongly connected components (SCCs) are collapsed and the condensation is the poset P
    (:meth:`lattice_lab.posets.Poset.from_adjacency`). The minimal lattice containing P [summary]
    is its Dedekind–MacNeille completion, whose meet-irreducibles are elements of P and are found
-   without building the lattice (:meth:`~lattice_lab.posets.Poset.meet_irreducibles`). A neuron
+   without building the lattice (:meth:`~lattice_lab.posets.Poset.meet_irreducibles`). A unit
    is **critical** if its component is meet-irreducible and has at most ``critical_size``
-   neurons (default 1) [reconstructed: a collapsed cycle is the recurrent core, not one neuron;
+   units (default 1) [reconstructed: a collapsed cycle is the recurrent core, not one unit;
    counting it would mark most of a dense layer critical and reduce the method to magnitude
    pruning]. At low thresholds a trained ``W_hh`` is a single SCC, P has one element, nothing is
    critical and the centrality is constant: the method *is* magnitude pruning there (``info``
    records the poset size, so this is visible).
 4. **Centrality** [summary: "from the lattice's Möbius function"; formula reconstructed]:
-   ``"mobius"`` — for the component X of a neuron, ``Σ_Y |μ(X, Y)| + Σ_Y |μ(Y, X)| − 1`` (the
+   ``"mobius"`` — for the component X of a unit, ``Σ_Y |μ(X, Y)| + Σ_Y |μ(Y, X)| − 1`` (the
    Möbius mass of X in both directions, μ(X, X) counted once); ``"mobius-up"`` — ``Σ_Y |μ(X, Y)|``
-   only (the summary's example); ``"degree"`` — the neuron's in+out degree in the relation;
+   only (the summary's example); ``"degree"`` — the unit's in+out degree in the relation;
    ``"none"`` — constant (the ablation: tiers and |w| only). With continuous adjacency every
-   centrality is multiplied by the neuron's weighted degree ``Σ_j a_ij + Σ_j a_ji``
+   centrality is multiplied by the unit's weighted degree ``Σ_j a_ij + Σ_j a_ji``
    [reconstructed: "weighted by edge strength"]. Centralities are scaled to mean 1 over the
-   neurons and enter the score raised to ``centrality_power`` (p).
+   units and enter the score raised to ``centrality_power`` (p).
 5. **Exact pruning** [summary: "connections outside the meet-irreducibles below τ are pruned";
    exact amount reconstructed]. Every weight entry in ``scope`` is a connection from a sending
-   neuron (a column) to a receiving neuron (its row, in every gate block). Entries are ranked by
+   unit (a column) to a receiving unit (its row, in every gate block). Entries are ranked by
    tier, then by ``|w| · (c_send^p + c_recv^p) / 2`` (``c_recv^p`` for layer 0's input weights):
-   tier 0 — already zero; tier 1 — touching no critical neuron and ``|w| / max|w| < tau``
-   (the τ-cut candidates, pruned first); tier 2 — touching no critical neuron; tier 3 — touching
-   a critical neuron (kept preferentially: removed only once every other connection is; with a
+   tier 0 — already zero; tier 1 — touching no critical unit and ``|w| / max|w| < tau``
+   (the τ-cut candidates, pruned first); tier 2 — touching no critical unit; tier 3 — touching
+   a critical unit (kept preferentially: removed only once every other connection is; with a
    finite ``critical_bonus`` b they stay in tier 2 with the score × (1 + b) instead [ours]).
    Exactly ``round(amount · total)`` lowest-ranked entries are removed
    (:func:`~lattice_lab.pruning.base.masks_from_scores` on the ranks), so the requested amount is
    met exactly whatever τ is.
 
-Cost: the poset has at most one element per neuron; the Möbius matrix is O(k³) for k elements
+Cost: the poset has at most one element per unit; the Möbius matrix is O(k³) for k elements
 (< 0.1 s for k = 512). Beyond ``MAX_MOBIUS_ELEMENTS`` elements the Möbius centralities use
 only the Hasse diagram (|μ| = 1 on covers: the cover degree), documented in ``info``.
 
@@ -77,6 +77,7 @@ from .. import graphs
 from ..models import SequenceClassifier, get_weight, weight_names
 from ..posets import Poset
 from ..surgery import apply_masks
+from ..validation import check_choice, check_float, check_int
 from .base import PruneResult, masks_from_scores, register
 
 CENTRALITIES = ("mobius", "mobius-up", "degree", "none")
@@ -85,22 +86,16 @@ MAX_RANKED = 2**24  # masks_from_scores ranks in float32, exact for integers up 
 
 
 # ----------------------------------------------------------------------------------------------
-# Structure: poset, critical neurons, centrality
+# Structure: poset, critical units, centrality
 # ----------------------------------------------------------------------------------------------
-def _check_options(adjacency: str, centrality: str, tau: Any, centrality_power: Any, critical_size: Any,
+def _check_options(caller: str, adjacency: str, centrality: str, tau: Any, centrality_power: Any, critical_size: Any,
                    critical_bonus: Any = math.inf) -> None:
-    if adjacency not in graphs.ADJACENCIES:
-        raise ValueError(f"adjacency must be one of {graphs.ADJACENCIES}, got {adjacency!r}")
-    if centrality not in CENTRALITIES:
-        raise ValueError(f"centrality must be one of {CENTRALITIES}, got {centrality!r}")
-    for name, value in (("tau", tau), ("centrality_power", centrality_power)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    if isinstance(critical_bonus, bool) or not isinstance(critical_bonus, (int, float)) \
-            or math.isnan(critical_bonus) or critical_bonus < 0:
-        raise ValueError(f"critical_bonus must be a number >= 0 or math.inf, got {critical_bonus!r}")
-    if isinstance(critical_size, bool) or not isinstance(critical_size, int) or critical_size < 0:
-        raise ValueError(f"critical_size must be an integer >= 0 (0: no neuron is critical), got {critical_size!r}")
+    check_choice(adjacency, "adjacency", caller, graphs.ADJACENCIES)
+    check_choice(centrality, "centrality", caller, CENTRALITIES)
+    check_float(tau, "tau", caller, low=0)
+    check_float(centrality_power, "centrality_power", caller, low=0)
+    check_float(critical_bonus, "critical_bonus", caller, low=0, allow_inf=True)
+    check_int(critical_size, "critical_size", caller, low=0)
 
 
 def mobius_centrality(poset: Poset, kind: str = "mobius") -> tuple[np.ndarray, bool]:
@@ -118,8 +113,7 @@ def mobius_centrality(poset: Poset, kind: str = "mobius") -> tuple[np.ndarray, b
     >>> mobius_centrality(boolean_lattice(2), "mobius-up")[0].tolist()   # μ(∅, {0,1}) = +1
     [4, 2, 2, 1]
     """
-    if kind not in ("mobius", "mobius-up"):
-        raise ValueError(f"kind must be 'mobius' or 'mobius-up', got {kind!r}")
+    check_choice(kind, "kind", "mobius_centrality", ("mobius", "mobius-up"))
     if poset.size > MAX_MOBIUS_ELEMENTS:
         covers = poset.covers
         up = 1 + np.bincount(covers[:, 0], minlength=poset.size)
@@ -138,7 +132,7 @@ def lattice_structure(model: SequenceClassifier, *, adjacency: str = "binary", t
 
     Returns a dict: ``poset`` (:class:`~lattice_lab.posets.Poset` of the SCC condensation),
     ``graph`` (:class:`~lattice_lab.graphs.DependencyGraph`), ``meet_irreducibles`` (element
-    indices), ``critical`` (bool per neuron), ``centrality`` (float per neuron, mean 1),
+    indices), ``critical`` (bool per unit), ``centrality`` (float per unit, mean 1),
     ``mobius_exact`` (bool). Parameters as in :func:`lattice`.
 
     Examples
@@ -149,7 +143,7 @@ def lattice_structure(model: SequenceClassifier, *, adjacency: str = "binary", t
     >>> s["critical"].shape, round(float(s["centrality"].mean()), 12)  # mean 1 up to float rounding
     ((8,), 1.0)
     """
-    _check_options(adjacency, centrality, 0.0, 1.0, critical_size)
+    _check_options("lattice_structure", adjacency, centrality, 0.0, 1.0, critical_size)
     graph = graphs.dependency_graph(model, adjacency="binary", threshold=threshold,
                                     threshold_kind=threshold_kind, gate_rule=gate_rule)
     if not graph.strength.any():
@@ -185,7 +179,7 @@ def connection_ranks(model: SequenceClassifier, names: list[str], structure: dic
     """Rank of every weight entry in ``names`` in the lattice order (0 is removed first).
 
     Sort keys, most significant first: tier (0 zero, 1 non-critical below τ, 2 non-critical,
-    3 touching a critical neuron), then ``|w| · centrality factor``, then position. With a finite
+    3 touching a critical unit), then ``|w| · centrality factor``, then position. With a finite
     ``critical_bonus`` b there is no tier 3: critical connections stay in tier 2 with their key
     multiplied by ``1 + b`` (a soft preference instead of a strict one).
 
@@ -231,7 +225,7 @@ def connection_ranks(model: SequenceClassifier, names: list[str], structure: dic
 
 
 @register("lattice", level="weight",
-          summary="keep the connections of meet-irreducible neurons of the dependency poset; "
+          summary="keep the connections of meet-irreducible units of the dependency poset; "
                   "rank the rest by Möbius centrality x |w| (Sengupta 2025, reconstructed)",
           colour="#d62728", diagnostic_labels={"meet_irreducibles": "meet-irreducibles", "tau": "τ"},
           diagnostic_plots=("meet_irreducibles",))
@@ -245,27 +239,27 @@ def lattice(model, amount, *, data=None, scope="recurrent", seed=0, adjacency: s
     -------
     adjacency : ``"binary"`` or ``"continuous"`` (continuous strengths weight the centrality).
     threshold, threshold_kind : the relation's cut θ, a quantile in [0, 1) of the connection
-        strengths (default 0.95) or an absolute value. On a trained row-MNIST LSTM-128 the
-        poset is a single component up to q = 0.9 (the method then *is* magnitude pruning);
-        0.95 is the lowest standard quantile at which some structure appears (5 elements, 4
-        critical neurons); at 0.98 half the neurons are critical.
+        strengths (default 0.95) or an absolute value. Below some quantile a trained ``W_hh`` is
+        one strongly connected component and the method *is* magnitude pruning; 0.95 is the
+        lowest standard quantile at which the shipped row-MNIST LSTM-128 shows structure (what
+        it shows there and at 0.98: ``docs/METHODS.md``, "Measured in this project").
     gate_rule : how LSTM/GRU gate blocks combine (``max``, ``sum``, ``mean``, ``l2`` or a gate).
     centrality : ``mobius`` (default), ``mobius-up``, ``degree`` or ``none``.
     tau : non-critical connections with ``|w| / max|w| < tau`` (max over the tensors in scope)
         are removed before any other.
     centrality_power : exponent p of the centrality factor (0: plain |w| inside each tier).
-    critical_size : largest component whose neurons can be critical (0: none are).
+    critical_size : largest component whose units can be critical (0: none are).
     critical_bonus : ``math.inf`` (default): critical connections are removed only after every
         other one; a finite b ≥ 0 multiplies their score by 1 + b instead (a soft preference).
 
     ``info``: ``poset_size`` (elements after condensation: the number of strongly connected
     components), ``connected_components`` (connected pieces of the poset), ``largest_scc``,
-    ``meet_irreducibles`` (element indices),
-    ``critical_neurons`` (neuron indices over all layers, see ``graphs.neuron_offsets``),
-    ``centrality`` (per neuron), ``threshold_value`` (θ), ``edges``, ``mobius_exact``, the
-    options used and the ``tensors`` pruned.
+    ``meet_irreducibles`` (element indices), ``critical_units`` (unit indices over all layers,
+    see ``graphs.unit_offsets``; ``critical_neurons`` before this release), ``units`` (hidden
+    units over all layers; ``neurons`` before), ``centrality`` (per unit), ``threshold_value``
+    (θ), ``edges``, ``mobius_exact``, the options used and the ``tensors`` pruned.
     """
-    _check_options(adjacency, centrality, tau, centrality_power, critical_size, critical_bonus)
+    _check_options("lattice", adjacency, centrality, tau, centrality_power, critical_size, critical_bonus)
     structure = lattice_structure(model, adjacency=adjacency, threshold=threshold, threshold_kind=threshold_kind,
                                   gate_rule=gate_rule, centrality=centrality, critical_size=critical_size)
     names = weight_names(model, scope)
@@ -279,10 +273,10 @@ def lattice(model, amount, *, data=None, scope="recurrent", seed=0, adjacency: s
         "threshold_value": graph.threshold_value, "gate_rule": gate_rule, "centrality_kind": centrality,
         "tau": tau, "centrality_power": centrality_power, "critical_size": critical_size,
         "critical_bonus": None if math.isinf(critical_bonus) else critical_bonus,  # None: strict tiers
-        "neurons": graph.size, "edges": int(graph.adjacency.sum()), "poset_size": poset.size,
+        "units": graph.size, "edges": int(graph.adjacency.sum()), "poset_size": poset.size,
         "connected_components": _poset_components(poset), "largest_scc": max(len(c) for c in poset.components),
         "meet_irreducibles": structure["meet_irreducibles"].tolist(),
-        "critical_neurons": np.flatnonzero(structure["critical"]).tolist(),
+        "critical_units": np.flatnonzero(structure["critical"]).tolist(),
         "centrality": structure["centrality"].tolist(), "mobius_exact": structure["mobius_exact"],
         "tensors": names,
     }

@@ -4,7 +4,7 @@ import torch
 
 import lattice_lab as ll
 from lattice_lab.models import build, get_weight, weight_names
-from lattice_lab.pruning import REGISTRY
+from lattice_lab.pruning import REGISTRY, register
 
 LSTM = {"kind": "lstm", "input_size": 6, "hidden_size": 20, "num_classes": 3}
 FEEDBACK = {"kind": "feedback", "input_size": 6, "hidden_size": [10, 8], "num_classes": 3}
@@ -108,10 +108,31 @@ def test_unknown_method_scope_option_and_model_are_rejected():
         ll.prune(torch.nn.LSTM(3, 4), "magnitude", 0.5)
 
 
-def test_bad_configs_are_rejected():
-    with pytest.raises(ValueError, match="kind"):
-        build({**LSTM, "kind": "transformer"})
-    with pytest.raises(ValueError, match="hidden_size"):
-        build({**LSTM, "hidden_size": 0})
-    with pytest.raises(ValueError, match="feedback"):
-        build({**FEEDBACK, "hidden_size": 4, "num_layers": 1})
+def test_invalid_amount_gets_the_house_message():
+    with pytest.raises(ValueError) as error:
+        ll.prune(build(LSTM), "magnitude", 1.5)
+    assert str(error.value) == "The 'amount' parameter of prune must be a float in [0, 1). Got 1.5 instead."
+    assert isinstance(error.value, TypeError)  # InvalidParameterError is both
+
+
+def _echo(model, amount, *, data=None, scope="recurrent", seed=0, new_name: int = 1):
+    return ll.pruning.PruneResult(model=model, info={"new_name": new_name})
+
+
+def test_a_renamed_option_still_works_under_its_old_name_with_a_deprecation_warning():
+    register("echo-test", level="weight", summary="test", renamed_options={"old_name": "new_name"})(_echo)
+    try:
+        spec = REGISTRY["echo-test"]
+        assert spec.options == {"new_name": 1} and spec.renamed_options == {"old_name": "new_name"}
+        with pytest.warns(DeprecationWarning, match="'old_name' of method 'echo-test' is now called 'new_name'"):
+            assert ll.prune(build(LSTM), "echo-test", 0.5, old_name=7).info == {"new_name": 7}
+        with pytest.raises(ValueError, match="pass 'new_name' only"):
+            ll.prune(build(LSTM), "echo-test", 0.5, old_name=7, new_name=8)
+    finally:
+        REGISTRY.pop("echo-test", None)
+
+
+def test_renamed_options_must_point_at_an_option_the_method_has():
+    with pytest.raises(ValueError, match="renamed_options"):
+        register("stale-test", level="weight", summary="test", renamed_options={"old_name": "no_such"})(_echo)
+    assert "stale-test" not in REGISTRY

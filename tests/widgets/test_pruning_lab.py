@@ -1,22 +1,20 @@
-"""Headless widget tests: build the widgets, set values programmatically, check state and outputs."""
-import math
+"""The PruningLab, headless: set control values programmatically, check the settings, the state and the outputs."""
 import random
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np
 import pytest
 import torch
 
-from lattice_lab import checkpoints, spectral, train, widgets
-from lattice_lab.data import load
-from lattice_lab.models import build
-from lattice_lab.posets import Poset
-from lattice_lab.pruning import REGISTRY, MethodSpec, PruneResult, prune
+from lattice_lab import checkpoints, train, widgets
+from lattice_lab.pruning import REGISTRY, PruneResult, prune
 from lattice_lab.pruning.base import units_to_keep
-from lattice_lab.widgets import LabCache, LabSettings, PruningLab, compute_state
+from lattice_lab.validation import InvalidParameterError
+from lattice_lab.widgets import LabSettings, PruningLab, compute_state
+from lattice_lab.widgets import lab as lab_module
+from lattice_lab.widgets import state as state_module
 
 
 @pytest.fixture
@@ -32,72 +30,13 @@ def same_weights(a, b):
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def register_temporarily(monkeypatch, name, function, *, level="weight", needs_data=False, kinds=None, options=None):
-    kinds = kinds or ("rnn", "irnn", "lstm", "gru", "feedback")
-    monkeypatch.setitem(REGISTRY, name, MethodSpec(name, function, level, f"test method {name}", needs_data,
-                                                   tuple(kinds), dict(options or {})))
-
-
-# ------------------------------------------------------------------ pure core
-
-def test_settings_are_normalized_and_hashable():
-    a = LabSettings("magnitude", 0.30000000000000004, options={"per_layer": True})
-    b = LabSettings("magnitude", 0.3, options=[("per_layer", True)])
-    assert a == b and hash(a) == hash(b) and a.amount == 0.3
-    assert LabSettings("x", 0.5, options={"keep": [1, 2]}).options == (("keep", (1, 2)),)
-    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
-        LabSettings("magnitude", 0.5, seed=-1)
-    with pytest.raises(TypeError, match="amount must be a number"):
-        LabSettings("magnitude", "half")
-
-
-def test_compute_state_measures_what_prune_and_evaluate_give(model, digits):
-    state = compute_state(model, digits[1], LabSettings("magnitude-units", 0.5))
-    reference = prune(model, "magnitude-units", 0.5)
-    size = model.config["hidden_size"][0]
-    assert state.ok and state.hidden_units == units_to_keep(size, 0.5)
-    assert state.accuracy == train.evaluate(reference.model, digits[1], device="cpu")["accuracy"]
-    assert state.dense_accuracy == train.evaluate(model, digits[1], device="cpu")["accuracy"]
-    assert state.sparsity == reference.sparsity
-    weight = compute_state(model, digits[1], LabSettings("magnitude", 0.5, scope="all"))
-    assert weight.sparsity == 0.5 and weight.hidden_units == size
-    kept = dict((name, (k, n)) for name, k, n in weight.kept)
-    assert sum(k for k, _ in kept.values()) == sum(n for _, n in kept.values()) // 2
-
-
-def test_lab_cache_serves_one_model_only(model, digits):
-    cache = LabCache()
-    compute_state(model, digits[1], LabSettings("random", 0.5), cache=cache)
-    other = build(model.config)
-    with pytest.raises(ValueError, match="another"):
-        compute_state(other, digits[1], LabSettings("random", 0.5), cache=cache)
-
-
-def test_fast_budgets_shrink_budget_options_generically(monkeypatch):
-    def slow(model, amount, *, data=None, scope="recurrent", seed=0, n_samples=None, rounds=10,
-             finetune_epochs=5, per_layer=False, lr=1e-3):
-        return PruneResult(model=model)
-
-    register_temporarily(monkeypatch, "slow-test", slow, options={"n_samples": None, "rounds": 10,
-                                                                  "finetune_epochs": 5, "per_layer": False,
-                                                                  "lr": 1e-3})
-    assert widgets.lab_options("slow-test", quick=True) == {"n_samples": 256, "rounds": 2, "finetune_epochs": 1,
-                                                            "per_layer": False, "lr": 1e-3}
-    assert widgets.lab_options("slow-test", quick=False) == REGISTRY["slow-test"].options
-
-
-def test_diagnostic_readouts_and_series_follow_the_shape_not_the_method():
-    info = {"delta_r": [1.5, -0.25], "dof": [{"lam": np.logspace(-3, 1, 5), "dof": np.linspace(9, 1, 5)}, None],
-            "meet_irreducibles": torch.tensor([0, 3, 7, 9, 11, 12, 20, 21, 30]), "per_layer": True,
-            "seconds": 3.0, "name": "x"}
-    readouts = dict(widgets.diagnostic_readouts(info))
-    assert readouts == {"delta_r": (1.5, -0.25), "meet_irreducibles": (9,), "per_layer": True, "name": "x"}
-    assert [s["kind"] for s in widgets.diagnostic_series(info["delta_r"])] == ["line"]
-    (curve,) = widgets.diagnostic_series(info["dof"])
-    assert curve["kind"] == "curve" and curve["xlabel"] == "lam" and list(curve["y"]) == list(info["dof"][0]["dof"])
-    assert widgets.diagnostic_series(info["meet_irreducibles"])[0]["kind"] == "set"
-    assert widgets.diagnostic_series({"a": 1.0, "b": 2.0})[0]["kind"] == "bar"
-    assert widgets.diagnostic_series(3.0) == []
+def count_computations(monkeypatch):
+    """A list that grows by the settings of every compute_state call the lab makes."""
+    calls = []
+    real = lab_module.compute_state
+    monkeypatch.setattr(lab_module, "compute_state", lambda model, data, settings, **kw:
+                        calls.append(settings) or real(model, data, settings, **kw))
+    return calls
 
 
 # ------------------------------------------------------------------ the lab, headless
@@ -122,8 +61,8 @@ def test_setting_controls_updates_the_state(lab, model, digits):
 
 def test_revisiting_a_slider_position_is_served_from_the_cache(lab, monkeypatch):
     calls = []
-    real = widgets.prune
-    monkeypatch.setattr(widgets, "prune", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    real = state_module.prune
+    monkeypatch.setattr(state_module, "prune", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     lab.controls["amount"].value = 0.6
     lab.controls["amount"].value = 0.5
     lab.controls["amount"].value = 0.6
@@ -168,9 +107,8 @@ def test_two_hundred_random_changes_end_in_the_state_of_a_fresh_computation(lab,
     assert lab.errors == []
 
 
-def test_a_method_for_other_model_kinds_is_labelled_and_explained(model, digits, monkeypatch):
-    register_temporarily(monkeypatch, "gru-only", lambda m, a, *, data=None, scope="recurrent", seed=0:
-                         PruneResult(model=m), kinds=("gru",))
+def test_a_method_for_other_model_kinds_is_labelled_and_explained(model, digits, register):
+    register("gru-only", lambda m, a, *, data=None, scope="recurrent", seed=0: PruneResult(model=m), kinds=("gru",))
     lab = PruningLab(model, digits[1], quick=True)
     labels = dict((value, label) for label, value in lab.controls["method"].options)
     assert labels["gru-only"] == "gru-only (not for lstm)"
@@ -180,9 +118,9 @@ def test_a_method_for_other_model_kinds_is_labelled_and_explained(model, digits,
     assert lab.errors == []
 
 
-def test_methods_that_need_data_are_explained_without_train_data(model, digits, monkeypatch):
-    register_temporarily(monkeypatch, "data-hungry", lambda m, a, *, data=None, scope="recurrent", seed=0:
-                         PruneResult(model=m), needs_data=True)
+def test_methods_that_need_data_are_explained_without_train_data(model, digits, register):
+    register("data-hungry", lambda m, a, *, data=None, scope="recurrent", seed=0: PruneResult(model=m),
+             needs_data=True)
     lab = PruningLab(model, digits[1], quick=True)
     assert ("data-hungry (needs train_data)", "data-hungry") in lab.controls["method"].options
     lab.controls["method"].value = "data-hungry"
@@ -193,7 +131,7 @@ def test_methods_that_need_data_are_explained_without_train_data(model, digits, 
     assert "fine-tuning needs training data" in lab.state.error and lab.errors == []
 
 
-def test_errors_from_a_method_and_bad_options_are_shown_not_raised(model, digits, monkeypatch):
+def test_errors_from_a_method_and_bad_options_are_shown_not_raised(model, digits, register):
     def picky(model, amount, *, data=None, scope="recurrent", seed=0, rank=3):
         if not isinstance(rank, int) or rank < 1:
             raise ValueError(f"rank must be a positive integer, got {rank!r}")
@@ -201,7 +139,7 @@ def test_errors_from_a_method_and_bad_options_are_shown_not_raised(model, digits
             raise RuntimeError("singular matrix")
         return PruneResult(model=model)
 
-    register_temporarily(monkeypatch, "picky", picky, options={"rank": 3})
+    register("picky", picky, options={"rank": 3})
     lab = PruningLab(model, digits[1], quick=True)
     lab.controls["method"].value = "picky"
     assert lab.state.ok
@@ -270,13 +208,15 @@ def test_every_view_draws_for_weight_and_unit_level_methods(lab):
     assert lab.errors == []
 
 
-def test_diagnostics_tab_plots_known_keys_whatever_the_method(model, digits, monkeypatch):
+def test_diagnostics_tab_plots_what_the_registry_entry_names_whatever_the_shape(model, digits, register):
     def chatty(model, amount, *, data=None, scope="recurrent", seed=0):
         return PruneResult(model=model, info={
             "delta_r": [0.5, 0.25], "dof": [{"lam": [0.01, 0.1, 1.0], "dof": [9.0, 5.0, 1.0]}],
             "meet_irreducibles": torch.tensor([1, 4, 5]), "note": "hello"})
 
-    register_temporarily(monkeypatch, "chatty", chatty)
+    labels = {"delta_r": "Δ_r", "dof": "N̂(λ)", "meet_irreducibles": "meet-irreducibles"}
+    register("chatty", chatty, diagnostic_labels=labels, diagnostic_plots=tuple(labels))
+    register("terse", chatty, diagnostic_labels={"delta_r": "gap"}, diagnostic_plots=("meet_irreducibles",))
     lab = PruningLab(model, digits[1], quick=True)
     lab.controls["method"].value = "chatty"
     lab.controls["tabs"].selected_index = lab.TABS.index("diagnostics")
@@ -284,6 +224,12 @@ def test_diagnostics_tab_plots_known_keys_whatever_the_method(model, digits, mon
     assert "Δ_r" in lab.readouts.value and "0.5, 0.25" in lab.readouts.value and "hello" in lab.readouts.value
     lab.controls["method"].value = "random"
     assert len(lab.images[4].value) == 0 and "reports no" in lab.view_notes[4].value
+    lab.controls["method"].value = "terse"  # the same info, but its entry plots one key and names another
+    chatty_png = lab.images[4].value
+    assert len(chatty_png) > 0 and "gap" in lab.readouts.value and "Δ_r" not in lab.readouts.value
+    lab.controls["method"].value = "chatty"
+    assert len(lab.images[4].value) > len(chatty_png)  # three plots are taller than one
+    assert lab.errors == []
 
 
 def test_compare_all_overlays_every_available_method(model, digits):
@@ -296,42 +242,69 @@ def test_compare_all_overlays_every_available_method(model, digits):
     assert "magnitude" in lab.view_notes[5].value
 
 
-# ------------------------------------------------------------------ explorers
-
-def test_hasse_explorer_readouts_match_the_poset():
-    explorer = widgets.HasseExplorer(n=9, density=0.3, seed=4)
-    poset = widgets.random_poset(9, 0.3, 4)
-    assert explorer.state.height == poset.height() and explorer.state.width == poset.width()
-    assert explorer.state.meet_irreducibles == tuple(poset.meet_irreducibles().tolist())
-    explorer.controls["density"].value = 1.0
-    assert explorer.state.height == 9 and explorer.state.width == 1 and explorer.state.is_lattice
-    explorer.controls["density"].value = 0.0
-    explorer.controls["complete"].value = True
-    assert explorer.state.size == 11 and explorer.state.is_lattice and len(explorer.state.meet_irreducibles) == 9
-    assert len(explorer.image.value) > 0
+def test_a_control_value_that_gives_the_current_settings_computes_nothing(model, digits, register, monkeypatch):
+    register("boxy", lambda m, a, *, data=None, scope="recurrent", seed=0, note=None: PruneResult(model=m),
+             options={"note": None})
+    lab = PruningLab(model, digits[1], method="boxy", quick=True)
+    calls = count_computations(monkeypatch)
+    before = lab.state
+    lab.controls["amount"].value = 0.5 + 1e-9  # LabSettings rounds the amount to 6 decimals: the same settings
+    lab.controls["option.note"].value = "None"  # '' and 'None' both mean None
+    assert calls == [] and lab.state is before
+    lab.controls["option.note"].value = "'x'"
+    assert calls == [lab.settings] and lab.settings.options_dict == {"note": "x"} and lab.state.ok
 
 
-def test_hasse_explorer_shows_a_given_poset_and_disables_the_random_controls():
-    poset = Poset.from_divisors(12)
-    explorer = widgets.HasseExplorer(poset)
-    assert explorer.controls["n"].disabled and explorer.state.size == 6 and explorer.state.is_lattice
-    assert explorer.state.height == poset.height()
+def test_reset_writes_the_defaults_into_the_controls_and_computes_once(lab, monkeypatch):
+    lab.controls["method"].value = "spectral"
+    lab.controls["option.theta"].value = 2.0
+    lab.controls["amount"].value = 0.3
+    lab.controls["scope"].value = "all"
+    lab.controls["seed"].value = 1
+    calls = count_computations(monkeypatch)
+    lab.reset()
+    assert calls == [lab.defaults] and lab.settings == lab.defaults and lab.state.settings == lab.defaults
+    c = lab.controls
+    assert (c["method"].value, c["amount"].value, c["scope"].value, c["seed"].value) == ("magnitude", 0.5,
+                                                                                         "recurrent", 0)
+    assert c["option.per_layer"].value is False and "option.theta" not in c
+    lab.controls["method"].value = "spectral"  # the reset also restored every method's starting options
+    assert lab.controls["option.theta"].value == REGISTRY["spectral"].options["theta"]
 
 
-def test_spectral_gap_explorer_computes_the_right_readouts():
-    explorer = widgets.SpectralGapExplorer("regular", n=32, degree=4, seed=1)
-    adjacency = spectral.random_regular_mask(32, 4, seed=1)
-    assert explorer.state.trivial == pytest.approx(4.0)
-    assert explorer.state.bound == pytest.approx(2 * math.sqrt(3))
-    assert explorer.state.ramanujan == spectral.is_ramanujan_regular(adjacency)
-    assert explorer.state.gap == pytest.approx(spectral.spectral_gap(adjacency))
-    explorer.controls["family"].value = "biregular"
-    explorer.controls["n_in"].value = 64
-    explorer.controls["degree"].value = 16
-    c, d = 16, 32 * 16 // 64
-    assert explorer.state.degrees == (c, d) and explorer.state.trivial == pytest.approx(math.sqrt(c * d))
-    assert explorer.state.bound == pytest.approx(math.sqrt(c - 1) + math.sqrt(d - 1))
-    explorer.controls["family"].value = "regular"
-    explorer.controls["n"].value = 33
-    explorer.controls["degree"].value = 3
-    assert "must be even" in explorer.state.error and "must be even" in explorer.status.value
+def test_switching_back_to_a_method_finds_its_options_again(lab):
+    lab.controls["option.per_layer"].value = True
+    lab.controls["method"].value = "magnitude-units"
+    assert lab.settings.options == ()
+    lab.controls["method"].value = "magnitude"
+    assert lab.settings.options_dict == {"per_layer": True} and lab.controls["option.per_layer"].value is True
+    assert lab.state.settings == lab.settings
+
+
+def test_a_box_of_a_method_no_longer_shown_changes_nothing(lab, monkeypatch):
+    old_box = lab.controls["option.per_layer"]
+    lab.controls["method"].value = "magnitude-units"
+    calls = count_computations(monkeypatch)
+    old_box.value = True
+    assert calls == [] and lab.settings.method == "magnitude-units"
+
+
+def test_refresh_takes_on_epoch_and_warns_for_the_old_progress_name(lab):
+    seen = []
+    lab.refresh(lab.settings.replace(finetune_epochs=1), on_epoch=lambda epoch, total: seen.append(epoch))
+    with pytest.warns(DeprecationWarning, match="PruningLab.refresh"):
+        lab.refresh(lab.settings.replace(finetune_epochs=2), progress=lambda epoch, total: seen.append(epoch))
+    assert seen == [1, 1, 2]
+
+
+def test_the_lab_validates_its_parameters(model, digits):
+    with pytest.raises(InvalidParameterError, match="The 'amount' parameter of PruningLab must be a float in "
+                                                    r"\[0, 0.95\]. Got 1.2 instead."):
+        PruningLab(model, digits[1], amount=1.2)
+    with pytest.raises(InvalidParameterError, match="The 'method' parameter of PruningLab must be one of"):
+        PruningLab(model, digits[1], method="no-such-method")
+    with pytest.raises(TypeError, match="The 'model' parameter of PruningLab must be a lattice_lab "
+                                        "SequenceClassifier"):
+        PruningLab(torch.nn.Linear(2, 2), digits[1])
+    with pytest.raises(InvalidParameterError, match="'finetune_samples' parameter of PruningLab"):
+        PruningLab(model, digits[1], finetune_samples=0)

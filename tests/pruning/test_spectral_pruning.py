@@ -1,31 +1,18 @@
-"""Spectral pruning: the linear algebra (exact incremental greedy, losses, leverage scores, bound
-terms), the streamed covariance, and the compressed networks (lossless on states that live in a
-k-dimensional subspace, exact copy when nothing is removed, every model kind)."""
+"""Spectral pruning (lattice_lab.pruning.spectral_units): the streamed covariance, and the compressed
+networks (lossless on states that live in a k-dimensional subspace, exact copy when nothing is removed,
+every model kind); the old import path lattice_lab.pruning.spectral. The linear algebra: tests/test_ridge.py."""
 from __future__ import annotations
-
-import itertools
 
 import numpy as np
 import pytest
 import torch
 
+from lattice_lab import ridge
 from lattice_lab.models import build, gate_count
-from lattice_lab.pruning import REGISTRY, prune
-from lattice_lab.pruning.spectral import (bound_terms, degrees_of_freedom, diagnostics, greedy_select,
-                                          hidden_covariance, hidden_moments, input_loss, leverage_scores, leverage_select,
-                                          output_loss, reconstruction_matrix, residual_matrix)
+from lattice_lab.pruning import REGISTRY, prune, spectral_units
+from lattice_lab.pruning.spectral_units import diagnostics, hidden_covariance, hidden_moments
+from lattice_lab.ridge import degrees_of_freedom, input_loss
 from lattice_lab.surgery import remove_units
-
-
-def random_cov(m: int, seed: int, rank: int | None = None) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((4 * m, rank or m)) @ rng.standard_normal((rank or m, m))
-    return X.T @ X / (4 * m)
-
-
-def objective(cov, J, lam, theta=0.0, Z=None) -> float:
-    value = input_loss(cov, J, lam)
-    return value + theta * output_loss(cov, J, lam, Z) if theta else value
 
 
 def model_and_data(config: dict, n: int = 64, steps: int = 6, seed: int = 0):
@@ -47,122 +34,6 @@ def duplicated(config: dict, base: int) -> torch.nn.Module:
                 for g in range(gates):
                     param[g * size + base:g * size + size] = param[g * size:g * size + base]
     return model
-
-
-# --------------------------------------------------------------------------- linear algebra
-
-def test_residual_update_adding_one_unit_is_exact_schur_step():
-    cov, lam = random_cov(7, 0), 0.3
-    J = [1, 4]
-    before = residual_matrix(cov, J, lam)
-    for j in (0, 2, 6):
-        r = before[:, j]
-        expected = before - np.outer(r, r) / (before[j, j] + lam)
-        np.testing.assert_allclose(residual_matrix(cov, J + [j], lam), expected, atol=1e-12)
-
-
-def test_reconstruction_matrix_is_the_ridge_minimizer_of_the_input_loss():
-    cov, lam, J = random_cov(6, 1), 0.2, [0, 3, 5]
-    A = reconstruction_matrix(cov, J, lam)
-    E = np.eye(6)[J]  # h_J = E h
-
-    def ridge_loss(B):
-        return np.trace(cov - 2 * B @ E @ cov + B @ E @ cov @ E.T @ B.T) + lam * np.sum(B ** 2)
-
-    assert ridge_loss(A) == pytest.approx(input_loss(cov, J, lam), abs=1e-10)
-    rng = np.random.default_rng(0)
-    for _ in range(5):
-        assert ridge_loss(A + 1e-3 * rng.standard_normal(A.shape)) > ridge_loss(A)
-
-
-@pytest.mark.parametrize("theta", [0.0, 0.7])
-def test_greedy_picks_the_exhaustive_argmin_at_every_step(theta):
-    m, lam = 8, 0.05
-    cov = random_cov(m, 2)
-    Z = np.random.default_rng(3).standard_normal((5, m))
-    order = greedy_select(cov, m, lam, theta, Z if theta else None).tolist()
-    for step in range(m):
-        candidates = [j for j in range(m) if j not in order[:step]]
-        values = [objective(cov, order[:step] + [j], lam, theta, Z) for j in candidates]
-        assert order[step] == candidates[int(np.argmin(values))]
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_greedy_single_unit_is_the_global_optimum(seed):
-    m = 6
-    cov, lam = random_cov(m, seed), 0.1
-    best = min(range(m), key=lambda j: input_loss(cov, [j], lam))
-    assert greedy_select(cov, 1, lam).tolist() == [best]
-
-
-def test_greedy_finds_the_optimal_subset_on_duplicated_units():
-    base = random_cov(3, 4)
-    cov = np.block([[base, base], [base, base]])  # units 3..5 copy units 0..2
-    lam = 1e-6
-    chosen = greedy_select(cov, 3, lam)
-    best = min(input_loss(cov, J, lam) for J in itertools.combinations(range(6), 3))
-    assert sorted(j % 3 for j in chosen) == [0, 1, 2]
-    assert input_loss(cov, chosen, lam) == pytest.approx(best, abs=1e-9)
-
-
-def test_input_loss_never_increases_as_more_units_are_kept():
-    cov, lam = random_cov(12, 5), 0.01
-    order = greedy_select(cov, 12, lam)
-    losses = [input_loss(cov, order[:k], lam) for k in range(1, 13)]
-    assert all(b <= a + 1e-12 for a, b in zip(losses, losses[1:]))
-    assert losses[0] > losses[-1]
-
-
-def test_greedy_on_a_stack_adds_the_blocks_losses():
-    covs = np.stack([random_cov(6, 6), random_cov(6, 7)])
-    lam = 0.05
-    order = greedy_select(covs, 3, lam).tolist()
-    for step in range(3):
-        candidates = [j for j in range(6) if j not in order[:step]]
-        values = [sum(input_loss(c, order[:step] + [j], lam) for c in covs) for j in candidates]
-        assert order[step] == candidates[int(np.argmin(values))]
-
-
-def test_degrees_of_freedom_and_leverage_scores_match_the_trace_formula():
-    cov, lam = random_cov(9, 8), 0.4
-    direct = np.trace(cov @ np.linalg.inv(cov + lam * np.eye(9)))
-    assert degrees_of_freedom(np.linalg.eigvalsh(cov), lam) == pytest.approx(direct)
-    tau = leverage_scores(cov, lam)
-    np.testing.assert_allclose(tau, np.diag(cov @ np.linalg.inv(cov + lam * np.eye(9))), atol=1e-12)
-    assert tau.sum() == pytest.approx(direct)
-
-
-def test_leverage_select_is_seeded_and_distinct():
-    cov = random_cov(20, 9)
-    a, b = leverage_select(cov, 8, 0.1, seed=3), leverage_select(cov, 8, 0.1, seed=3)
-    assert a.tolist() == b.tolist() and len(set(a.tolist())) == 8
-
-
-def test_bound_terms_trade_bias_for_variance():
-    eig = np.linalg.eigvalsh(random_cov(30, 10))
-    lams = np.logspace(-3, 1, 9)
-    terms = bound_terms(eig, np.array([2, 10, 30]), lams, n=500)
-    assert np.all(np.diff(terms["dof"]) < 0)  # N̂ falls as λ grows
-    assert np.all(np.diff(terms["variance"]) > 0)  # more units, more variance
-    feasible = terms["feasible"]
-    assert np.all(feasible[1:] >= feasible[:-1])  # more units: every λ feasible before still is
-    assert np.all(np.isinf(terms["bias"][~feasible]))
-    np.testing.assert_allclose(terms["bias"][feasible], np.broadcast_to(2 * np.sqrt(lams), feasible.shape)[feasible])
-
-
-@pytest.mark.parametrize("call", [
-    lambda: greedy_select(random_cov(4, 0), 0, 0.1),
-    lambda: greedy_select(random_cov(4, 0), 5, 0.1),
-    lambda: greedy_select(random_cov(4, 0), 2, 0.0),
-    lambda: greedy_select(random_cov(4, 0), 2, -1.0),
-    lambda: greedy_select(random_cov(4, 0), 2, 0.1, theta=1.0),
-    lambda: reconstruction_matrix(random_cov(4, 0), [0, 0], 0.1),
-    lambda: input_loss(np.full((2, 2), np.nan), [0], 0.1),
-    lambda: degrees_of_freedom([1.0], 0.0),
-])
-def test_linear_algebra_rejects_bad_input(call):
-    with pytest.raises(ValueError):
-        call()
 
 
 # --------------------------------------------------------------------------- covariance
@@ -326,3 +197,26 @@ def test_never_modifies_the_input_model():
     prune(model, "spectral", 0.5, data=x, center=True, theta=0.3)
     after = model.state_dict()
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+
+
+# --------------------------------------------------------------------------- the old import path
+
+def test_the_old_module_re_exports_every_name_it_had():
+    from lattice_lab.pruning import spectral as old
+
+    names = {"MIN_STATES_PER_UNIT", "SELECTIONS", "bound_terms", "degrees_of_freedom", "diagnostics", "greedy_select",
+             "hidden_covariance", "hidden_moments", "input_loss", "leverage_scores", "leverage_select",
+             "output_loss", "reconstruction_matrix", "residual_matrix", "spectral"}
+    assert set(old.__all__) == names
+    for name in names:
+        home = ridge if hasattr(ridge, name) else spectral_units
+        assert getattr(old, name) is getattr(home, name), name
+    assert REGISTRY["spectral"].function is spectral_units.spectral
+
+
+def test_hidden_units_error_names_the_layer_sizes():
+    model, x = model_and_data({"kind": "gru", "input_size": 3, "hidden_size": [8, 6], "num_classes": 2,
+                               "num_layers": 2})
+    with pytest.raises(ValueError, match=r"The 'hidden_units' parameter of spectral must be .* \[8, 6\]\)\. "
+                                         r"Got \[3, 6\] instead\."):
+        prune(model, "spectral", 0.5, data=x, hidden_units=[3, 6])

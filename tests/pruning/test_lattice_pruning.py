@@ -1,4 +1,4 @@
-"""The lattice pruning method: exact amounts, no mutation, critical neurons' connections kept first."""
+"""The lattice pruning method: exact amounts, no mutation, critical units' connections kept first."""
 import numpy as np
 import pytest
 import torch
@@ -69,7 +69,7 @@ def test_never_mutates_its_input(kind):
 
 
 def _touches_critical(model, names, critical):
-    """Per tensor: boolean array, True where the weight entry touches a critical neuron."""
+    """Per tensor: boolean array, True where the weight entry touches a critical unit."""
     crit = np.zeros(int(1e4), dtype=bool)
     crit[critical] = True
     out = {}
@@ -88,7 +88,7 @@ def test_critical_connections_are_removed_only_after_all_others(kind):
     names = weight_names(model, "all")
     for threshold in (0.97, 0.93, 0.9, 0.85, 0.8):  # the first that leaves both kinds of connection
         info = prune(model, "lattice", 0.1, scope="all", threshold=threshold).info
-        touch = _touches_critical(model, names, info["critical_neurons"])
+        touch = _touches_critical(model, names, info["critical_units"])
         non_critical = sum(int((~t).sum()) for t in touch.values())
         total = sum(t.size for t in touch.values())
         if 0 < non_critical < total:
@@ -109,7 +109,7 @@ def _hand_made_rnn():
 
     The poset (threshold 0.5): 0 < 1, 0 < 2, 3 alone. Meet-irreducibles of its completion:
     1 and 2 (maximal) and 3 (maximal, not the top); 0 is the meet of 1 and 2. Critical: 1, 2, 3,
-    so the only connection touching no critical neuron is the self-loop 0 -> 0, the largest weight.
+    so the only connection touching no critical unit is the self-loop 0 -> 0, the largest weight.
     """
     model = build({"kind": "rnn", "input_size": 1, "hidden_size": 4, "num_classes": 2})
     w = np.full((4, 4), 0.01) + 0.001 * np.arange(16).reshape(4, 4)
@@ -120,7 +120,7 @@ def _hand_made_rnn():
     return model, w
 
 
-def test_hand_made_poset_has_the_expected_critical_neurons():
+def test_hand_made_poset_has_the_expected_critical_units():
     model, w = _hand_made_rnn()
     structure = lattice_structure(model, threshold=0.5, threshold_kind="absolute")
     P = Poset.from_adjacency((w.T >= 0.5) & ~np.eye(4, dtype=bool))
@@ -128,14 +128,14 @@ def test_hand_made_poset_has_the_expected_critical_neurons():
     assert np.flatnonzero(structure["critical"]).tolist() == [1, 2, 3]
 
 
-def test_critical_neurons_win_over_magnitude():
+def test_critical_units_win_over_magnitude():
     model, w = _hand_made_rnn()
     result = prune(model, "lattice", 1 / 16, threshold=0.5, threshold_kind="absolute")
     mask = result.masks["layers.0.weight_hh_l0"]
-    assert mask[0, 0] == 0 and int(mask.sum()) == 15  # the largest weight goes: it touches no critical neuron
+    assert mask[0, 0] == 0 and int(mask.sum()) == 15  # the largest weight goes: it touches no critical unit
     magnitude = prune(model, "magnitude", 1 / 16).masks["layers.0.weight_hh_l0"]
     assert magnitude[0, 0] == 1 and magnitude[0, 1] == 0
-    assert result.info["critical_neurons"] == [1, 2, 3]
+    assert result.info["critical_units"] == [1, 2, 3]
     assert result.info["poset_size"] == 4 and result.info["connected_components"] == 2
 
 
@@ -165,7 +165,7 @@ def test_finite_critical_bonus_multiplies_the_score_of_critical_connections():
     name = "layers.0.weight_hh_l0"
     result = prune(model, "lattice", 0.5, threshold=0.95, centrality="none", critical_bonus=2.0)
     w = get_weight(model, name).detach().abs().numpy()
-    touch = _touches_critical(model, [name], result.info["critical_neurons"])[name]
+    touch = _touches_critical(model, [name], result.info["critical_units"])[name]
     assert touch.any() and (~touch).any()
     score = np.where(touch, 3.0, 1.0) * w
     removed = (result.masks[name] == 0).numpy()
@@ -192,10 +192,10 @@ def test_mobius_centrality_of_a_chain():
 def test_info_carries_the_structure():
     result = prune(_model("feedback"), "lattice", 0.5, threshold=0.95)
     info = result.info
-    for key in ("poset_size", "connected_components", "largest_scc", "meet_irreducibles", "critical_neurons",
-                "centrality", "threshold_value", "edges", "neurons"):
+    for key in ("poset_size", "connected_components", "largest_scc", "meet_irreducibles", "critical_units",
+                "centrality", "threshold_value", "edges", "units"):
         assert key in info, key
-    assert info["neurons"] == 16 and len(info["centrality"]) == 16
+    assert info["units"] == 16 and len(info["centrality"]) == 16
     assert 1 <= info["poset_size"] <= 16 and info["largest_scc"] <= 16
     assert set(info["meet_irreducibles"]) <= set(range(info["poset_size"]))
     assert "lattice" in REGISTRY and REGISTRY["lattice"].options["adjacency"] == "binary"
@@ -204,15 +204,15 @@ def test_info_carries_the_structure():
 def test_dense_low_threshold_collapses_to_one_component():
     info = prune(_model("lstm"), "lattice", 0.5, threshold=0.2).info
     assert info["poset_size"] == 1 and info["largest_scc"] == 12
-    assert info["critical_neurons"] == [] and set(info["centrality"]) == {1.0}
+    assert info["critical_units"] == [] and set(info["centrality"]) == {1.0}
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"adjacency": "weighted"}, "adjacency must be one of"),
-    ({"centrality": "pagerank"}, "centrality must be one of"),
-    ({"threshold": -0.5}, "threshold must be >= 0"),
+    ({"adjacency": "weighted"}, "The 'adjacency' parameter of lattice must be one of"),
+    ({"centrality": "pagerank"}, "The 'centrality' parameter of lattice must be one of"),
+    ({"threshold": -0.5}, "threshold"),
     ({"threshold": 1.5}, r"\[0, 1\)"),
-    ({"tau": -1.0}, "tau must be"),
+    ({"tau": -1.0}, "The 'tau' parameter of lattice must be"),
     ({"critical_size": -1}, "critical_size"),
     ({"critical_bonus": -1.0}, "critical_bonus"),
     ({"gate_rule": "reset"}, "gate_rule"),

@@ -122,7 +122,7 @@ def test_pruned_weights_stay_exactly_zero_and_masks_stay_binary_after_finetuning
 
 
 def test_rewind_fine_tunes_the_final_masks_from_the_weights_before_pruning(lstm, data):
-    result = ll.prune(lstm, "ramanujan-imp", 0.6, data, rounds=2, rewind=True, n_finetune=48, seed=3, **FAST)
+    result = ll.prune(lstm, "ramanujan-imp", 0.6, data, rounds=2, rewind=True, finetune_samples=48, seed=3, **FAST)
     replay = apply_masks(lstm, result.masks)
     subset = ex.finetune_subset(data, 48, seed=3)
     train.finetune(replay, subset, epochs=1, batch_size=32, device="cpu", seed=3 + 2)  # round 2: seed + 2
@@ -257,3 +257,47 @@ def test_both_methods_prune_every_tensor_in_scope_of_other_model_kinds(data, con
     graph = ll.prune(model, "expander", 0.6, data, finetune_epochs=0, **FAST)
     assert set(graph.masks) == set(names)
     assert graph.sparsity == pytest.approx(graph.info["achieved_sparsity"], abs=1e-12)
+
+
+# --------------------------------------------------------------------------- registry entries and renamed options
+
+def test_imp_is_a_method_of_its_own_without_a_preserve_option(lstm, data):
+    spec = ll.pruning.REGISTRY["imp"]
+    assert spec.function is ex.imp and callable(ex.imp) and not hasattr(spec.function, "func")  # not a partial
+    assert "preserve" not in spec.options
+    assert set(spec.options) == set(ll.pruning.REGISTRY["ramanujan-imp"].options) - {"preserve"}
+    with pytest.raises(ValueError, match="no option"):
+        ll.prune(lstm, "imp", 0.5, data, preserve=True, **FAST)
+
+
+@pytest.mark.parametrize("method", ["ramanujan-imp", "imp", "expander"])
+def test_the_fine_tuning_subset_option_is_finetune_samples_and_defaults_are_shared(method):
+    options = ll.pruning.REGISTRY[method].options
+    assert "finetune_samples" in options and "n_finetune" not in options
+    assert options["device"] == "cpu"
+    assert ll.pruning.REGISTRY[method].renamed_options == {"n_finetune": "finetune_samples"}
+
+
+@pytest.mark.parametrize("method, options", [("ramanujan-imp", {"rounds": 2}), ("imp", {"rounds": 2}),
+                                             ("expander", {})])
+def test_the_old_option_name_n_finetune_warns_and_gives_the_same_result(lstm, data, method, options):
+    new = ll.prune(lstm, method, 0.6, data, finetune_samples=40, seed=1, **options, **FAST)
+    with pytest.warns(DeprecationWarning, match="'n_finetune' of method .* is now called 'finetune_samples'"):
+        old = ll.prune(lstm, method, 0.6, data, n_finetune=40, seed=1, **options, **FAST)
+    assert old.info["finetune_samples"] == new.info["finetune_samples"] == 40
+    assert old.masks.keys() == new.masks.keys() and all(torch.equal(old.masks[n], new.masks[n]) for n in old.masks)
+    assert all(torch.equal(v, new.model.state_dict()[k]) for k, v in old.model.state_dict().items())
+
+
+def test_parameter_errors_name_the_method_in_the_house_message(lstm, data):
+    with pytest.raises(ValueError) as error:
+        ll.prune(lstm, "imp", 0.5, data, rounds=0)
+    assert str(error.value) == "The 'rounds' parameter of imp must be an int >= 1. Got 0 instead."
+    with pytest.raises(ValueError, match="The 'finetune_samples' parameter of expander must be an int >= 1"):
+        ll.prune(lstm, "expander", 0.5, data, finetune_samples=0)
+
+
+def test_the_plot_has_a_module_of_its_own_and_the_old_name_still_works():
+    from lattice_lab.pruning import expander_plot
+
+    assert ex.plot_delta_r_trajectory is expander_plot.plot_delta_r_trajectory

@@ -1,0 +1,567 @@
+"""The PruningLab: prune a trained model live in Jupyter and see accuracy, structure and spectra.
+
+The lab holds its settings (a :class:`~lattice_lab.widgets.state.LabSettings`, and each method's
+options so that switching back to a method finds them again) and the controls reflect them: a
+control's observer builds new settings from the current ones and the changed value, and does
+nothing when they are equal; :meth:`PruningLab.reset` writes the starting settings into the
+controls (whose observers then see no change) and computes once. Every number it shows comes
+from :func:`~lattice_lab.widgets.state.compute_state` through a cache; every figure from
+:mod:`lattice_lab.widgets.plots`. Only the visible tab is redrawn after a change.
+
+Every registered method appears with no code of its own: its options become input boxes typed
+by their defaults, its readable ``info`` entries readouts, and the entries its registry entry
+names in ``diagnostic_plots`` get a plot. A method that does not support the model's kind, or
+needs training data the lab was not given, is labelled in the dropdown and explained in the
+status line; an error from a method becomes a message, never a traceback.
+
+Must not import: cli.
+
+Examples
+--------
+>>> from lattice_lab.data import load
+>>> from lattice_lab.models import build
+>>> model = build({"kind": "lstm", "input_size": 8, "hidden_size": 16, "num_classes": 10})
+>>> lab = PruningLab(model, load("digits", "test"))
+>>> lab.controls["method"].value = "magnitude-units"
+>>> lab.controls["amount"].value = 0.75
+>>> lab.state.hidden_units, lab.settings == lab.state.settings
+(4, True)
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import html
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as W
+import torch
+
+from .. import checkpoints, compare, metrics, train
+from ..models import SCOPES, SequenceClassifier, weight_names
+from ..posets import Poset, draw_hasse
+from ..pruning import REGISTRY, PruneResult
+from ..settings import fast as fast_mode
+from ..spectral import mask_spectrum
+from ..validation import check_bool, check_choice, check_float, check_instance, check_int
+from .plots import (diagnostic_label, diagnostic_series, draw_amount_curve, draw_diagnostic, draw_spectrum,
+                    draw_weights, figure_png, format_percent, new_figure, table_html)
+from .state import (EVAL_BATCH, LabCache, LabSettings, LabState, compute_state, dependency_poset,
+                    diagnostic_labels, diagnostic_plots, epoch_callback, keep_pattern, lab_options, method_label,
+                    parse_option_text, poset_readout, unavailable_reason)
+
+AMOUNT_STEP = 0.05
+AMOUNT_MAX = 0.95
+
+
+def _option_widget(name: str, default: Any, value: Any) -> W.Widget:
+    """An input box for one method option, typed by its default."""
+    style = {"description_width": "initial"}
+    if isinstance(default, bool):
+        return W.Checkbox(value=bool(value), description=name, indent=False)
+    if isinstance(default, int) and isinstance(value, int) and not isinstance(value, bool):
+        return W.IntText(value=value, description=name, style=style, layout=W.Layout(width="220px"))
+    if isinstance(default, float) and isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value):  # JSON (the widget protocol) has no inf: those go to a text box
+        return W.FloatText(value=float(value), description=name, style=style, layout=W.Layout(width="220px"))
+    text = "" if value is None else (value if isinstance(value, str) else repr(value))
+    return W.Text(value=text, placeholder="None", description=name, style=style, layout=W.Layout(width="260px"))
+
+
+def _option_value(widget: W.Widget) -> Any:
+    return parse_option_text(widget.value) if isinstance(widget, W.Text) else widget.value
+
+
+class PruningLab:
+    """Prune a trained model live: pick a method and an amount, see accuracy, structure, spectra.
+
+    Parameters
+    ----------
+    model : the dense :class:`~lattice_lab.models.SequenceClassifier` (never modified).
+    data : the evaluation set (every sample is evaluated at each change).
+    train_data : for methods that need data (``spectral`` ...) and for fine-tuning.
+    method, amount : the starting (and reset) settings; default method ``magnitude``; amount in
+        ``[0, AMOUNT_MAX]``.
+    quick : shrink slow methods' budgets (:data:`~lattice_lab.widgets.state.FAST_BUDGETS`) and
+        the compare-all grid; default: :func:`lattice_lab.settings.fast`.
+    device : where to evaluate and fine-tune.
+    finetune_samples : fine-tune on a seeded subset of this many training samples (default:
+        all of them, 2000 in quick mode).
+    card : the checkpoint card of ``model``, if it came from one (copied into exported cards).
+
+    Attributes
+    ----------
+    settings : the :class:`~lattice_lab.widgets.state.LabSettings` the lab holds now (no
+        fine-tuning); the controls show it.
+    defaults : the starting settings, restored by :meth:`reset`.
+    controls : dict of the widgets by name: ``method``, ``amount``, ``scope``, ``seed``,
+        ``finetune_epochs``, ``finetune``, ``reset``, ``compare``, ``compare_x``, ``matrix``,
+        ``hasse_quantile``, ``export_path``, ``export_checkpoint``, ``masks_path``, ``export_masks``, ``tabs``,
+        and ``option.<name>`` for each option of the current method.
+    state : the :class:`~lattice_lab.widgets.state.LabState` shown now.
+    messages : every status message shown, oldest first.
+    errors : unexpected exceptions caught by the UI (shown as messages instead of tracebacks).
+    widget : the root widget (a notebook cell that ends with the lab displays it).
+    """
+
+    TABS = ("weights", "accuracy", "poset", "spectrum", "diagnostics", "compare all")
+
+    def __init__(self, model: SequenceClassifier, data: Any, *, train_data: Any = None, method: str | None = None,
+                 amount: float = 0.5, quick: bool | None = None, device: str = "cpu",
+                 finetune_samples: int | None = None, card: dict | None = None):
+        check_instance(model, "model", "PruningLab", SequenceClassifier,
+                       "a lattice_lab SequenceClassifier (lattice_lab.models.build)")
+        if not REGISTRY:
+            raise ValueError("no pruning methods are registered")
+        if method is not None:
+            check_choice(method, "method", "PruningLab", sorted(REGISTRY))
+        amount = check_float(amount, "amount", "PruningLab", low=0, high=AMOUNT_MAX)
+        if quick is not None:
+            check_bool(quick, "quick", "PruningLab")
+        check_int(finetune_samples, "finetune_samples", "PruningLab", low=1, allow_none=True)
+        if card is not None:
+            check_instance(card, "card", "PruningLab", dict, "a checkpoint card (a dict) or None")
+        self.model, self.data, self.device, self.card = model, data, device, card
+        self.quick = fast_mode() if quick is None else quick
+        if finetune_samples is None and self.quick:
+            finetune_samples = 2000
+        if train_data is not None and finetune_samples is not None and hasattr(train_data, "subset") \
+                and len(train_data) > finetune_samples:
+            self.finetune_data = train_data.subset(finetune_samples, seed=0)
+        else:
+            self.finetune_data = train_data
+        self.train_data = train_data
+        self.cache = LabCache()
+        self.dense_accuracy = train.evaluate(model, data, device=device, batch_size=EVAL_BATCH)["accuracy"]
+        self.compare_rows: list[dict] | None = None
+        self.messages: list[str] = []
+        self.errors: list[str] = []
+        self.state: LabState | None = None
+        usable = [m for m in sorted(REGISTRY) if unavailable_reason(m, model, train_data is not None) is None]
+        default_method = method or ("magnitude" if "magnitude" in usable else (usable or sorted(REGISTRY))[0])
+        self.defaults = LabSettings(default_method, amount, options=lab_options(default_method, self.quick))
+        self.options = self._default_options()
+        self._settings = self.defaults
+        self._drawn: dict[int, Any] = {}
+        self._version = 0
+        self._build()
+        self.refresh()
+
+    # ------------------------------------------------------------------ construction
+    def _default_options(self) -> dict[str, dict[str, Any]]:
+        """Every method's starting options, by method name."""
+        return {name: lab_options(name, self.quick) for name in REGISTRY}
+
+    def _build(self) -> None:
+        has_train = self.train_data is not None
+        s = self._settings
+        c: dict[str, W.Widget] = {}
+        c["method"] = W.Dropdown(options=[(method_label(m, self.model, has_train), m) for m in sorted(REGISTRY)],
+                                 value=s.method, description="method")
+        c["amount"] = W.FloatSlider(value=s.amount, min=0.0, max=AMOUNT_MAX, step=AMOUNT_STEP,
+                                    continuous_update=False, readout_format=".2f", description="amount")
+        c["amount"].add_class("ll-amount")
+        c["scope"] = W.Dropdown(options=list(SCOPES), value=s.scope, description="scope")
+        c["seed"] = W.BoundedIntText(value=s.seed, min=0, max=10**6, description="seed",
+                                     layout=W.Layout(width="160px"))
+        c["finetune_epochs"] = W.BoundedIntText(value=1, min=1, max=50, description="epochs",
+                                                layout=W.Layout(width="150px"))
+        c["finetune"] = W.Button(description="fine-tune", icon="graduation-cap",
+                                 tooltip="fine-tune the pruned model on the training data" if has_train
+                                 else "needs train_data: PruningLab(model, data, train_data=...)")
+        c["reset"] = W.Button(description="reset", icon="undo", tooltip="back to the starting settings")
+        c["compare"] = W.Button(description="compare all methods", icon="balance-scale",
+                                tooltip="sweep every available method over a grid of amounts")
+        c["compare_x"] = W.Dropdown(options=["sparsity", "flops", "hidden_units", "amount"], value="sparsity",
+                                    description="x axis")
+        names = weight_names(self.model, "all")
+        recurrent = weight_names(self.model, "recurrent")
+        c["matrix"] = W.Dropdown(options=names, value=recurrent[0] if recurrent else names[0], description="matrix")
+        c["hasse_quantile"] = W.FloatSlider(value=0.98, min=0.0, max=0.999, step=0.001, readout_format=".3f",
+                                            continuous_update=False, description="edges ≥ q",
+                                            tooltip="draw only connections stronger than this quantile of |w|")
+        c["export_path"] = W.Text(value="pruned.pt", description="checkpoint", layout=W.Layout(width="280px"))
+        c["export_checkpoint"] = W.Button(description="save checkpoint", icon="save")
+        c["masks_path"] = W.Text(value="pruned-masks.pt", description="masks", layout=W.Layout(width="280px"))
+        c["export_masks"] = W.Button(description="save masks", icon="save")
+        self.progress = W.IntProgress(value=0, min=0, max=1, description="fine-tune", layout=W.Layout(width="260px"))
+        self.status = W.HTML().add_class("ll-status")
+        self.accuracy_readout = W.HTML().add_class("ll-accuracy")
+        self.readouts = W.HTML().add_class("ll-readouts")
+        self.summary = W.HTML()
+        self.options_box = W.VBox()
+        self.images = [W.Image(format="png", layout=W.Layout(max_width="640px")) for _ in self.TABS]
+        self.view_notes = [W.HTML() for _ in self.TABS]
+        views = [W.VBox([c["matrix"], self.images[0], self.view_notes[0]]),
+                 W.VBox([self.images[1], self.view_notes[1]]),
+                 W.VBox([c["hasse_quantile"], self.images[2], self.view_notes[2]]),
+                 W.VBox([self.images[3], self.view_notes[3]]),
+                 W.VBox([self.images[4], self.view_notes[4]]),
+                 W.VBox([W.HBox([c["compare"], c["compare_x"]]), self.images[5], self.view_notes[5]])]
+        c["tabs"] = W.Tab(children=views, titles=self.TABS)
+        self.controls = c
+        self._option_names: list[str] = []
+        self._rebuild_options()
+        if not has_train:
+            c["finetune"].disabled = True
+        c["method"].observe(self._on_method, names="value")
+        c["amount"].observe(self._on_amount, names="value")
+        c["scope"].observe(self._on_scope, names="value")
+        c["seed"].observe(self._on_seed, names="value")
+        for name in ("matrix", "hasse_quantile", "compare_x"):
+            c[name].observe(self._on_view, names="value")
+        c["tabs"].observe(self._on_view, names="selected_index")
+        c["finetune"].on_click(lambda _: self._guard(self.finetune))
+        c["reset"].on_click(lambda _: self._guard(self.reset))
+        c["compare"].on_click(lambda _: self._guard(self.run_compare))
+        c["export_masks"].on_click(lambda _: self._guard(lambda: self.export_masks(c["masks_path"].value)))
+        c["export_checkpoint"].on_click(lambda _: self._guard(lambda: self.export_checkpoint(c["export_path"].value)))
+        header = W.HTML(f"<b>PruningLab</b> — {self.model.kind} {self.model.config['hidden_size']} on "
+                        f"{html.escape(str(getattr(self.data, 'name', 'data')))} ({len(self.data)} samples); "
+                        f"dense accuracy <b>{format_percent(self.dense_accuracy)}</b>")
+        self.widget = W.VBox([
+            header,
+            W.HBox([c["method"], c["amount"]]),
+            W.HBox([c["scope"], c["seed"], c["reset"]]),
+            self.summary,
+            W.Accordion(children=[self.options_box], titles=("method options",)),
+            W.HBox([c["finetune_epochs"], c["finetune"], self.progress]),
+            self.status,
+            W.HBox([W.VBox([self.accuracy_readout, self.readouts]), c["tabs"]]),
+            W.HBox([c["export_path"], c["export_checkpoint"], c["masks_path"], c["export_masks"]]),
+        ]).add_class("ll-lab")
+
+    def _rebuild_options(self) -> None:
+        """One input box per option of the current method, showing the current settings' values."""
+        s = self._settings
+        for name in self._option_names:
+            self.controls.pop(f"option.{name}", None)
+        spec = REGISTRY[s.method]
+        values = s.options_dict
+        boxes = []
+        for name, default in spec.options.items():
+            box = _option_widget(name, default, values[name])
+            box.observe(self._on_option, names="value")
+            self.controls[f"option.{name}"] = box
+            boxes.append(box)
+        self._option_names = list(spec.options)
+        self.options_box.children = boxes or [W.HTML("<i>this method has no options</i>")]
+        needs = " Needs training data." if spec.needs_data else ""
+        scope = (" Removes whole units, so the scope only sets what the sparsity is measured over."
+                 if spec.level == "unit" else "")
+        self.summary.value = (f"<span style='font-size:90%'><b>{html.escape(s.method)}</b> ({spec.level}-level): "
+                              f"{html.escape(spec.summary)}.{needs}{scope}</span>")
+
+    def _show_settings(self) -> None:
+        """Write the settings into the controls; their observers see no change and compute nothing."""
+        s, c = self._settings, self.controls
+        c["method"].value = s.method
+        self._rebuild_options()
+        c["amount"].value = s.amount
+        c["scope"].value = s.scope
+        c["seed"].value = s.seed
+
+    def _repr_mimebundle_(self, **kwargs: Any):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # ------------------------------------------------------------------ settings and state
+    @property
+    def settings(self) -> LabSettings:
+        """The :class:`~lattice_lab.widgets.state.LabSettings` the lab holds now (no fine-tuning)."""
+        return self._settings
+
+    def refresh(self, settings: LabSettings | None = None, on_epoch: Callable[[int, int], None] | None = None, *,
+                progress: bool | None = False) -> LabState:
+        """Compute (or fetch from the cache) the state of ``settings`` (default: :attr:`settings`) and show it.
+
+        ``on_epoch(epoch, epochs)`` is called after each fine-tuning epoch (the lab's fine-tune
+        button moves its progress bar so); ``progress`` shows fine-tuning progress bars as in
+        :func:`~lattice_lab.widgets.state.compute_state` (a callable there is the old name of
+        ``on_epoch``: deprecated, warns).
+        """
+        progress, on_epoch = epoch_callback(progress, on_epoch, "PruningLab.refresh")
+        settings = self._settings if settings is None else settings
+        hits = self.cache.hits
+        with self._busy():
+            self.state = compute_state(self.model, self.data, settings, train_data=self.train_data,
+                                       finetune_data=self.finetune_data, cache=self.cache,
+                                       dense_accuracy=self.dense_accuracy, device=self.device, progress=progress,
+                                       on_epoch=on_epoch)
+        self._version += 1
+        self._show_state(from_cache=self.cache.hits > hits)
+        self._draw_current()
+        return self.state
+
+    def finetune(self) -> LabState:
+        """Fine-tune the current pruned model for ``controls['finetune_epochs']`` epochs and show it."""
+        epochs = int(self.controls["finetune_epochs"].value)
+        self.progress.max, self.progress.value = epochs, 0
+
+        def step(epoch: int, total: int) -> None:
+            self.progress.value = epoch
+
+        state = self.refresh(self._settings.replace(finetune_epochs=epochs), on_epoch=step)
+        self.progress.value = epochs if state.ok else 0
+        return state
+
+    def reset(self) -> LabState:
+        """Settings (method options too) back to :attr:`defaults`, shown in the controls, computed once.
+
+        The model was never changed.
+        """
+        self.options = self._default_options()
+        self._settings = self.defaults
+        self._show_settings()
+        self.progress.value = 0
+        return self.refresh()
+
+    # ------------------------------------------------------------------ events
+    def _guard(self, action: Callable[[], Any]) -> None:
+        """Run a UI action; anything unexpected becomes a message, never a traceback."""
+        try:
+            action()
+        except Exception as error:  # noqa: BLE001 - the UI shows it instead of raising
+            self.errors.append(f"{type(error).__name__}: {error}")
+            self._message(f"something went wrong: {type(error).__name__}: {error}", error=True)
+
+    def _adopt(self, settings: LabSettings) -> None:
+        """Make ``settings`` the lab's and show their state; nothing happens when they equal the current ones."""
+        if settings == self._settings:
+            return
+        method_changed = settings.method != self._settings.method
+        self._settings = settings
+        self.options[settings.method] = settings.options_dict
+        if method_changed:
+            self._rebuild_options()
+        self.refresh()
+
+    def _on_method(self, change: dict) -> None:
+        s = self._settings
+        self._guard(lambda: self._adopt(LabSettings(change["new"], s.amount, s.scope, s.seed,
+                                                    self.options[change["new"]])))
+
+    def _on_amount(self, change: dict) -> None:
+        self._guard(lambda: self._adopt(self._settings.replace(amount=change["new"])))
+
+    def _on_scope(self, change: dict) -> None:
+        self._guard(lambda: self._adopt(self._settings.replace(scope=change["new"])))
+
+    def _on_seed(self, change: dict) -> None:
+        self._guard(lambda: self._adopt(self._settings.replace(seed=int(change["new"]))))
+
+    def _on_option(self, change: dict) -> None:
+        box = change["owner"]
+        names = [name for name in self._option_names if self.controls.get(f"option.{name}") is box]
+        if not names:  # a box of a method no longer shown
+            return
+        options = {**self._settings.options_dict, names[0]: _option_value(box)}
+        self._guard(lambda: self._adopt(self._settings.replace(options=options)))
+
+    def _on_view(self, change: dict) -> None:
+        self._guard(self._draw_current)
+
+    # ------------------------------------------------------------------ view
+    @contextlib.contextmanager
+    def _busy(self) -> Iterator[None]:
+        """Show "computing…" and disable every control while the body runs."""
+        self.status.value = "<span style='color:#b26b00'>computing…</span>"
+        saved = {name: w.disabled for name, w in self.controls.items() if hasattr(w, "disabled")}
+        for name in saved:
+            self.controls[name].disabled = True
+        try:
+            yield
+        finally:
+            for name, disabled in saved.items():
+                if name in self.controls:
+                    self.controls[name].disabled = disabled
+
+    def _message(self, text: str, error: bool = False) -> None:
+        self.messages.append(text)
+        colour = "#b00020" if error else "#2e7d32"
+        self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
+
+    def _show_state(self, from_cache: bool = False) -> None:
+        state = self.state
+        if not state.ok:
+            self._message(state.error, error=True)
+            self.accuracy_readout.value = "accuracy <b>–</b>"
+            self.readouts.value = ""
+            return
+        s = state.settings
+        tuned = f" → <b>{format_percent(state.accuracy_finetuned)}</b> after {s.finetune_epochs} epoch(s) " \
+                "fine-tuning" if state.accuracy_finetuned is not None else ""
+        self.accuracy_readout.value = (f"accuracy <b>{format_percent(state.accuracy)}</b>{tuned} "
+                                       f"<span style='color:gray'>(dense {format_percent(state.dense_accuracy)})"
+                                       "</span>")
+        pairs = [("sparsity (" + s.scope + ")", format_percent(state.sparsity)),
+                 ("hidden units", f"{state.hidden_units} of {metrics.hidden_units(self.model)}"),
+                 ("nonzero parameters", state.params_nonzero),
+                 ("FLOPs / sequence", f"{state.flops:,} ({100 * state.flops / state.flops_dense:.0f}% of dense)")]
+        plotted = diagnostic_plots(s.method)
+        known = [(k, v) for k, v in state.diagnostics if k.split(" ")[0] in plotted]
+        pairs += [(diagnostic_label(k, s.method), v)
+                  for k, v in known + [d for d in state.diagnostics if d not in known]]
+        self.readouts.value = table_html(pairs)
+        timing = "from the cache" if from_cache else f"computed in {state.seconds:.2f} s"
+        self._message(f"{s.method} at amount {s.amount:.2f}: {timing}")
+
+    def _draw_current(self) -> None:
+        index = self.controls["tabs"].selected_index or 0
+        key = (self._version, self.controls["matrix"].value, self.controls["hasse_quantile"].value,
+               self.controls["compare_x"].value, id(self.compare_rows))
+        if self._drawn.get(index) == key:
+            return
+        self._drawn[index] = key
+        draw = (self._draw_weights, self._draw_curve, self._draw_poset, self._draw_spectrum,
+                self._draw_diagnostics, self._draw_compare)[index]
+        draw(self.images[index], self.view_notes[index])
+
+    def _draw_weights(self, image: W.Image, note: W.HTML) -> None:
+        if not self.state.ok:
+            note.value = "<i>no pruned model to show</i>"
+            return
+        fig = new_figure(5.0, 3.4)
+        draw_weights(fig.add_subplot(), self.model, self.state.result, self.controls["matrix"].value)
+        image.value = figure_png(fig)
+        note.value = ""
+
+    def _draw_curve(self, image: W.Image, note: W.HTML) -> None:
+        fig = new_figure(5.0, 3.2)
+        draw_amount_curve(fig.add_subplot(), self.cache.states(), self.state)
+        image.value = figure_png(fig)
+
+    def _draw_poset(self, image: W.Image, note: W.HTML) -> None:
+        if not self.state.ok:
+            note.value = "<i>no pruned model to show</i>"
+            return
+        posets = [v for v in self.state.result.info.values() if isinstance(v, Poset)]
+        quantile = self.controls["hasse_quantile"].value
+        poset = posets[0] if posets else dependency_poset(self.state.result.model, quantile)
+        fig = new_figure(5.0, 3.6)
+        ax = fig.add_subplot()
+        draw_hasse(poset, ax, labels=poset.size <= 30, highlight=poset.meet_irreducibles())
+        ax.set_title("dependency poset (red: meet-irreducible)", fontsize=9)
+        image.value = figure_png(fig)
+        source = "reported by the method" if posets else f"connections with |w| above the {quantile:.3f} quantile"
+        note.value = f"<span style='font-size:90%'>{source}</span>" + table_html(list(poset_readout(poset).items()))
+
+    def _draw_spectrum(self, image: W.Image, note: W.HTML) -> None:
+        if not self.state.ok:
+            note.value = "<i>no pruned model to show</i>"
+            return
+        name = self.controls["matrix"].value
+        info = mask_spectrum(keep_pattern(self.model, self.state.result, name))
+        fig = new_figure(5.0, 3.2)
+        draw_spectrum(fig.add_subplot(), info, f"spectrum of the mask of {name}")
+        image.value = figure_png(fig)
+        pairs = [("σ₁", info["values"][0]), ("μ̂ = σ₂", info["values"][1] if len(info["values"]) > 1 else None),
+                 ("average degrees d̄_L, d̄_R", (info["d_left"], info["d_right"])), ("Ramanujan bound", info["bound"]),
+                 ("Δ_r", info["delta_r"] if info["delta_r"] is not None else "undefined")]
+        note.value = table_html(pairs) + (f"<span style='font-size:85%;color:gray'>{html.escape(info['note'])}"
+                                          "</span>" if info["note"] else "")
+
+    def _draw_diagnostics(self, image: W.Image, note: W.HTML) -> None:
+        method = self.state.settings.method
+        info = self.state.result.info if self.state.ok else {}
+        plotted = diagnostic_plots(method)
+        keys = [k for k in plotted if k in info and diagnostic_series(info[k])]
+        if not keys:
+            labels = diagnostic_labels(method)
+            named = ", ".join(labels.get(k, k) for k in plotted) or "diagnostics"
+            image.value = b""
+            note.value = (f"<i>{html.escape(method)} reports no {html.escape(named)} to plot; its readouts "
+                          "are listed on the left.</i>")
+            return
+        height = 2.4 * len(keys)
+        fig = new_figure(5.0, height)
+        fig.subplots_adjust(bottom=0.5 / height, top=1 - 0.3 / height, hspace=0.8)
+        for i, key in enumerate(keys):
+            draw_diagnostic(fig.add_subplot(len(keys), 1, i + 1), key, info[key], method)
+        image.value = figure_png(fig)
+        note.value = ""
+
+    def _draw_compare(self, image: W.Image, note: W.HTML) -> None:
+        if self.compare_rows is None:
+            note.value = "<i>press “compare all methods” to sweep every available method</i>"
+            return
+        x = self.controls["compare_x"].value
+        fig = new_figure(5.5, 3.6)
+        ax = fig.add_subplot()
+        compare.plot_accuracy(self.compare_rows, x, ax=ax)
+        state = self.state
+        if state.ok and x in ("sparsity", "flops", "hidden_units", "amount"):
+            value = {"sparsity": state.sparsity, "flops": state.flops, "hidden_units": state.hidden_units,
+                     "amount": state.settings.amount}[x]
+            ax.plot([value], [100 * state.accuracy], "*", ms=16, mec="black",
+                    color=compare.method_colour(state.settings.method), label="current")
+        image.value = figure_png(fig)
+        note.value = f"<pre style='font-size:80%'>{html.escape(compare.format_table(self.compare_rows))}</pre>"
+
+    # ------------------------------------------------------------------ compare, export
+    def compare_amounts(self) -> tuple[float, ...]:
+        """The amounts of the compare-all sweep (fewer in quick mode)."""
+        return (0.5, 0.9) if self.quick else (0.25, 0.5, 0.75, 0.9)
+
+    def run_compare(self) -> list[dict]:
+        """Sweep every available method over :meth:`compare_amounts` (cached) and show the overlay."""
+        has_train = self.train_data is not None
+        methods = [m for m in sorted(REGISTRY) if unavailable_reason(m, self.model, has_train) is None]
+        settings = self._settings
+        with self._busy():
+            rows = compare.sweep(self.model, self.data, methods=methods, amounts=self.compare_amounts(),
+                                 seeds=[settings.seed], train_data=self.train_data, scope=settings.scope,
+                                 options={m: self.options[m] for m in methods}, device=self.device, progress=False)
+        self.compare_rows = rows
+        self.controls["tabs"].selected_index = self.TABS.index("compare all")
+        self._draw_current()
+        self._message(f"compared {len(methods)} methods at amounts {list(self.compare_amounts())}")
+        return rows
+
+    def _pruned(self) -> PruneResult:
+        if self.state is None or not self.state.ok:
+            raise ValueError("there is no pruned model to export: "
+                             + (self.state.error if self.state is not None else "nothing computed yet"))
+        return self.state.result
+
+    def export_masks(self, path: str | Path) -> Path:
+        """``torch.save`` the current masks, kept units and settings to ``path``; returns the path."""
+        result = self._pruned()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"masks": {k: v.detach().cpu() for k, v in result.masks.items()},
+                   "kept_units": None if result.kept_units is None else [k.cpu() for k in result.kept_units],
+                   "settings": dataclasses.asdict(self.state.settings) | {"options": self.state.settings.options_dict},
+                   "sparsity": self.state.sparsity}
+        torch.save(payload, path)
+        self._message(f"saved the masks to {path}")
+        return path
+
+    def export_checkpoint(self, path: str | Path) -> Path:
+        """Save the current pruned model (masks attached) with a card that records the pruning.
+
+        The card is :func:`lattice_lab.checkpoints.pruned_card`'s, the shape ``lattice-lab prune
+        --out`` writes too.
+        """
+        result, state = self._pruned(), self.state
+        s = state.settings
+        base = self.card or {}
+        tuned = s.finetune_epochs > 0
+        card = checkpoints.pruned_card(
+            base, result.model, method=s.method, amount=s.amount, scope=s.scope, seed=s.seed,
+            options=s.options_dict, sparsity=state.sparsity,
+            sparsity_recurrent=metrics.sparsity(result.model, self.model, "recurrent"),
+            sparsity_input=metrics.sparsity(result.model, self.model, "input"), hidden_units=state.hidden_units,
+            params_nonzero=state.params_nonzero, flops=state.flops, accuracy=state.accuracy,
+            dense_accuracy=state.dense_accuracy, accuracy_finetuned=state.accuracy_finetuned,
+            finetune_epochs=s.finetune_epochs, finetune_lr=train.FINETUNE_LR if tuned else None, distill=False,
+            dataset=base.get("dataset", getattr(self.data, "name", "unknown")),
+            n_train=base.get("n_train", len(self.train_data) if self.train_data is not None else 0),
+            n_test=len(self.data), device=self.device,
+            command=f"PruningLab: prune({s.method!r}, amount={s.amount}, scope={s.scope!r}, seed={s.seed})"
+                    + (f", then {s.finetune_epochs} epoch(s) of fine-tuning" if tuned else ""))
+        written = checkpoints.save(path, result.model.cpu(), card)
+        self._message(f"saved the pruned checkpoint to {written}")
+        return written
