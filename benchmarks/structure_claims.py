@@ -49,7 +49,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from lattice_lab import data, masks, models, robustness, spectral, surgery, train
+from lattice_lab import checkpoints, data, masks, models, robustness, spectral, surgery, train
+from lattice_lab.pruning import prune
 from lattice_lab.settings import fast
 
 from .common import RESULTS, command_line, machine_info, write_report
@@ -64,6 +65,8 @@ SCRATCH_LR = 2e-3
 ANNEAL_LR = 1e-4
 NOISE_SIGMAS = (0.5, 1.0)
 EXPANSION_CELLS = (("lstm", "recurrent"), ("lstm", "all"), ("gru", "recurrent"))
+PIXEL_EPOCHS = 6
+"""Epochs of the pixel-MNIST IRNN (the CPU budget of issue 18: at most an hour of training)."""
 
 
 # --------------------------------------------------------------------------- masks of a model
@@ -163,7 +166,143 @@ def run_expansion(spec: dict[str, Any]) -> dict[str, Any]:
             **mask_measures(model, chosen)}
 
 
-RUNNERS = {"expansion": run_expansion}
+def _trained(name: str) -> models.SequenceClassifier:
+    """A shipped checkpoint, or a model this benchmark trains once and keeps (``lstm2`` = 2-layer LSTM-128)."""
+    if name in checkpoints.list_shipped():
+        return checkpoints.load(name)[0]
+    path = data.cache_dir() / NAME / f"{name}.pt"
+    if path.is_file():
+        return checkpoints.load(path)[0]
+    if name != "mnist-lstm2":
+        raise ValueError(f"no model {name!r}")
+    train_set, test_set = _datasets("mnist")
+    torch.manual_seed(0)
+    model = models.build({"kind": "lstm", "input_size": 28, "hidden_size": [128, 128], "num_classes": 10})
+    history = train.fit(model, train_set, epochs=12, seed=0, device="cpu", progress=False)
+    card = checkpoints.make_card(model, dataset="mnist", layout="rows", n_train=len(train_set), n_test=len(test_set),
+                                 epochs=12, seed=0, device="cpu",
+                                 test_accuracy=train.evaluate(model, test_set, device="cpu")["accuracy"],
+                                 command=f"benchmarks.{NAME}: a 2-layer LSTM-128, 12 epochs at lr 1e-3", history=history)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    checkpoints.save(path, model.cpu(), card)
+    return checkpoints.load(path)[0]
+
+
+def _dense_from_scratch(kind: str, seed: int, epochs: int, train_set) -> models.SequenceClassifier:
+    torch.manual_seed(seed)
+    model = models.build({"kind": kind, "input_size": train_set.input_size, "hidden_size": 128,
+                          "num_classes": train_set.num_classes})
+    train.fit(model, train_set, epochs=epochs - 1, lr=SCRATCH_LR, seed=seed, device="cpu", progress=False)
+    train.finetune(model, train_set, epochs=1, lr=ANNEAL_LR, seed=seed + 1, device="cpu", progress=False)
+    return model
+
+
+def run_baseline(spec: dict[str, Any]) -> dict[str, Any]:
+    """One strong baseline at high sparsity (module docstring), or the dense model trained with the same budget."""
+    torch.set_num_threads(1)
+    train_set, test_set = _datasets(spec["dataset"])
+    start = time.perf_counter()
+    if spec["method"] == "dense":
+        model, sparsity, info = _dense_from_scratch(spec["model"], spec["seed"], spec["epochs"], train_set), 0.0, {}
+    else:
+        base = _trained(spec["start"]) if spec.get("start") else models.build(
+            {"kind": spec["model"], "input_size": train_set.input_size, "hidden_size": 128,
+             "num_classes": train_set.num_classes})
+        result = prune(base, spec["method"], spec["sparsity"], train_set, seed=spec["seed"], **spec["options"])
+        model, sparsity = result.model, result.sparsity
+        info = {k: v for k, v in result.info.items() if k in ("objective", "ramp_steps", "finetune_samples")}
+    seconds = time.perf_counter() - start
+    noise = robustness.noise_curve(model, test_set, (0.0,) + NOISE_SIGMAS, seed=0, device="cpu")
+    hh = models.get_weight(model, "layers.0.weight_hh_l0").detach()
+    return {"spec": spec, "accuracy": noise[0]["accuracy"], "sparsity": sparsity,
+            "noise": {str(row["sigma"]): row["accuracy"] for row in noise[1:]}, "train_seconds": seconds, "info": info,
+            **(mask_measures(model, {"layers.0.weight_hh_l0": (hh != 0).float()}) if spec["method"] != "dense" else {})}
+
+
+def run_ramanujan_rule(spec: dict[str, Any]) -> dict[str, Any]:
+    """ramanujan-imp with one stopping measure towards 95%, then plain imp to the sparsity it reached."""
+    torch.set_num_threads(1)
+    train_set, test_set = _datasets(spec["dataset"])
+    dense = _trained(spec["start"])
+    options = dict(spec["options"])
+    rule = prune(dense, "ramanujan-imp", spec["sparsity"], train_set, seed=spec["seed"], measure=spec["method"],
+                 **options)
+    reached = rule.sparsity
+    plain = prune(dense, "imp", min(reached, 0.999), train_set, seed=spec["seed"], **options)
+    accuracy = train.evaluate(rule.model, test_set, device="cpu")["accuracy"]
+    return {"spec": spec, "accuracy": accuracy, "sparsity": reached,
+            "imp_accuracy": train.evaluate(plain.model, test_set, device="cpu")["accuracy"],
+            "imp_sparsity": plain.sparsity, "rounds": rule.info["rounds"], "stopped_early": rule.info["stopped_early"],
+            "delta_r": _final(rule.info["delta_r"]), "measure_final": _final(rule.info["measure_per_round"])}
+
+
+def _final(per_tensor: dict[str, list]) -> float | None:
+    values = [v[-1] for v in per_tensor.values() if v and v[-1] is not None]
+    return statistics.fmean(values) if values else None
+
+
+def run_lattice_settings(spec: dict[str, Any]) -> dict[str, Any]:
+    """Lattice pruning (binary or continuous adjacency) or magnitude on one model, with and without fine-tuning."""
+    torch.set_num_threads(1)
+    train_set, test_set = _datasets(spec["dataset"])
+    dense = _trained(spec["start"])
+    result = prune(dense, spec["prune"], spec["sparsity"], train_set, seed=spec["seed"], **spec["options"])
+    accuracy = train.evaluate(result.model, test_set, device="cpu")["accuracy"]
+    subset = train_set.subset(spec["finetune_samples"], seed=spec["seed"])
+    train.finetune(result.model, subset, seed=spec["seed"], device="cpu", progress=False)
+    return {"spec": spec, "accuracy": accuracy, "sparsity": result.sparsity,
+            "accuracy_finetuned": train.evaluate(result.model, test_set, device="cpu")["accuracy"],
+            "critical_units": len(result.info.get("critical_units", [])) if "critical_units" in result.info else None,
+            "dense_accuracy": train.evaluate(dense, test_set, device="cpu")["accuracy"]}
+
+
+def downsampled_pixels(dataset: data.SequenceDataset, size: int = 14) -> data.SequenceDataset:
+    """Pixel-by-pixel MNIST at ``size`` x ``size`` (2x2 average pooling of the 28x28 image): ``size²`` steps of 1 pixel."""
+    images = dataset.inputs.reshape(len(dataset), 1, 28, 28)
+    pooled = torch.nn.functional.avg_pool2d(images, 28 // size).reshape(len(dataset), size * size, 1)
+    return data.SequenceDataset(pooled.contiguous(), dataset.targets, name=f"{dataset.name}-{size}x{size}",
+                                split=dataset.split, num_classes=dataset.num_classes, layout="pixels",
+                                source=f"{dataset.source}, {28 // size}x{28 // size} average pooling",
+                                classes=dataset.classes)
+
+
+@lru_cache(maxsize=2)
+def _pixel_datasets(size: int) -> tuple[data.SequenceDataset, data.SequenceDataset]:
+    return tuple(downsampled_pixels(data.load("mnist", split, layout="pixels"), size) for split in ("train", "test"))
+
+
+def _pixel_irnn(spec: dict[str, Any]) -> models.SequenceClassifier:
+    """The IRNN-128 on pixel sequences this benchmark trains once (``pixel_epochs`` at lr 1e-4) and keeps."""
+    path = data.cache_dir() / NAME / f"irnn128-pixels{spec['size']}-e{spec['pixel_epochs']}.pt"
+    if path.is_file():
+        return checkpoints.load(path)[0]
+    train_set, test_set = _pixel_datasets(spec["size"])
+    torch.manual_seed(0)
+    model = models.build({"kind": "irnn", "input_size": 1, "hidden_size": 128, "num_classes": 10})
+    history = train.fit(model, train_set, epochs=spec["pixel_epochs"], lr=1e-4, seed=0, device="cpu", progress=False)
+    card = checkpoints.make_card(model, dataset="mnist", layout=f"pixels {spec['size']}x{spec['size']}",
+                                 n_train=len(train_set), n_test=len(test_set), epochs=spec["pixel_epochs"], seed=0,
+                                 device="cpu", test_accuracy=train.evaluate(model, test_set, device="cpu")["accuracy"],
+                                 command=f"benchmarks.{NAME}: IRNN-128 on {spec['size']}x{spec['size']} pixel MNIST, "
+                                         f"lr 1e-4, CPU", history=history)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    checkpoints.save(path, model.cpu(), card)
+    return checkpoints.load(path)[0]
+
+
+def run_spectral_pixel(spec: dict[str, Any]) -> dict[str, Any]:
+    """Spectral pruning against unit-norm and random units on the pixel-MNIST IRNN, no fine-tuning."""
+    torch.set_num_threads(1)
+    train_set, test_set = _pixel_datasets(spec["size"])
+    dense = _pixel_irnn(spec)
+    result = prune(dense, spec["method"], spec["sparsity"], train_set, seed=spec["seed"])
+    return {"spec": spec, "accuracy": train.evaluate(result.model, test_set, device="cpu")["accuracy"],
+            "sparsity": result.sparsity, "hidden_units": result.model.config["hidden_size"][0],
+            "dense_accuracy": train.evaluate(dense, test_set, device="cpu")["accuracy"]}
+
+
+RUNNERS = {"expansion": run_expansion, "baseline": run_baseline, "ramanujan-rule": run_ramanujan_rule,
+           "lattice-settings": run_lattice_settings, "spectral-pixel": run_spectral_pixel}
 
 
 def _init_worker() -> None:
@@ -210,11 +349,92 @@ def expansion_specs(seeds: list[int], epochs: int) -> list[dict[str, Any]]:
             for seed in seeds]
 
 
+def baseline_specs(seeds: list[int], epochs: int) -> list[dict[str, Any]]:
+    """Strong baselines at 95% W_hh sparsity on row-MNIST (LSTM-128 and GRU-128), and dense models of the same budget."""
+    if fast():
+        return [{"experiment": "baseline", "dataset": "digits", "model": "lstm", "hidden": 16, "scope": "recurrent",
+                 "sparsity": 0.9, "method": "jacobian", "seed": seeds[0], "epochs": 2,
+                 "options": {"epochs": 1, "anneal_epochs": 1}}]
+    scratch = {"epochs": epochs - 1, "lr": SCRATCH_LR, "anneal_epochs": 1}
+    cells = [("lstm", "gradual-magnitude", "mnist-lstm", {}), ("lstm", "gradual-magnitude", None,
+                                                               {**scratch, "from_scratch": True}),
+             ("lstm", "jacobian", None, scratch), ("lstm", "dense", None, {}),
+             ("gru", "gradual-magnitude", "mnist-gru", {}), ("gru", "jacobian", None, scratch),
+             ("gru", "dense", None, {})]
+    return [{"experiment": "baseline", "dataset": "mnist", "model": kind, "hidden": 128, "scope": "recurrent",
+             "sparsity": 0.0 if method == "dense" else 0.95, "method": method, "start": start, "seed": seed,
+             "epochs": epochs, "options": options}
+            for kind, method, start, options in cells for seed in seeds]
+
+
+def ramanujan_rule_specs(seeds: list[int], epochs: int) -> list[dict[str, Any]]:
+    """ramanujan-imp with each stopping measure on the shipped LSTM, towards 95% in 8 rounds."""
+    if fast():
+        return [{"experiment": "ramanujan-rule", "dataset": "digits", "model": "lstm", "hidden": 16,
+                 "scope": "recurrent", "start": "digits-lstm", "sparsity": 0.9, "method": "delta_s",
+                 "seed": seeds[0], "epochs": 1, "options": {"rounds": 2, "finetune_epochs": 1}}]
+    return [{"experiment": "ramanujan-rule", "dataset": "mnist", "model": "lstm", "hidden": 128, "scope": "recurrent",
+             "start": "mnist-lstm", "sparsity": 0.95, "method": measure, "seed": seed, "epochs": 8,
+             "options": {"rounds": 8, "finetune_epochs": 1, "finetune_samples": 10000}}
+            for measure in ("delta_r", "delta_s", "imdb") for seed in seeds]
+
+
+def lattice_settings_specs(seeds: list[int], epochs: int) -> list[dict[str, Any]]:
+    """Lattice (binary and continuous adjacency) against magnitude on the shipped LSTM, the 2-layer feedback
+    RNN and a 2-layer LSTM-128, at 50, 75 and 90%."""
+    methods = (("lattice", {"adjacency": "binary"}, "lattice-binary"), ("lattice", {"adjacency": "continuous"},
+                                                                        "lattice-continuous"), ("magnitude", {}, "magnitude"))
+    if fast():
+        return [{"experiment": "lattice-settings", "dataset": "digits", "model": "lstm", "hidden": 16,
+                 "scope": "recurrent", "start": "digits-lstm", "sparsity": 0.5, "method": label, "prune": method,
+                 "options": options, "seed": seeds[0], "epochs": 1, "finetune_samples": 200}
+                for method, options, label in methods]
+    starts = (("mnist-lstm", "lstm"), ("mnist-feedback", "feedback"), ("mnist-lstm2", "lstm-2layer"))
+    return [{"experiment": "lattice-settings", "dataset": "mnist", "model": kind, "hidden": 128, "scope": "recurrent",
+             "start": start, "sparsity": amount, "method": label, "prune": method, "options": options, "seed": seed,
+             "epochs": 1, "finetune_samples": 10000}
+            for start, kind in starts for amount in (0.5, 0.75, 0.9) for method, options, label in methods
+            for seed in seeds]
+
+
+def spectral_pixel_specs(seeds: list[int], epochs: int) -> list[dict[str, Any]]:
+    """Spectral against magnitude-units and random-units on a pixel-MNIST IRNN-128 (14x14: 196 steps), 4 widths."""
+    if fast():
+        return []
+    return [{"experiment": "spectral-pixel", "dataset": "mnist", "model": "irnn", "hidden": 128, "scope": "recurrent",
+             "size": 14, "pixel_epochs": PIXEL_EPOCHS, "sparsity": amount, "method": method, "seed": seed, "epochs": 0}
+            for amount in (0.25, 0.5, 0.625, 0.75) for method in ("spectral", "magnitude-units", "random-units")
+            for seed in seeds]
+
+
 def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
     values = [v for v in values if v is not None]
     if not values:
         return None, None
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+EXTRA_MEANS = ("delta_r", "delta_s", "imdb", "ih_delta_r", "step_delta_r", "delta_r_gate_mean", "imp_accuracy",
+               "imp_sparsity", "accuracy_finetuned", "critical_units", "dense_accuracy", "hidden_units", "measure_final",
+               "rounds")
+"""Per-run fields averaged into a row where the experiment records them."""
+
+
+def budget(spec: dict[str, Any]) -> str:
+    """The training budget of a cell, in words (what the README table states)."""
+    experiment, options = spec["experiment"], spec.get("options", {})
+    if experiment == "expansion" or (experiment == "baseline" and spec["method"] == "dense"):
+        return f"{spec['epochs'] - 1} epochs from scratch at lr {SCRATCH_LR:g}, 1 at {ANNEAL_LR:g}"
+    if experiment == "baseline" and spec.get("start"):
+        return f"the shipped {spec['start']}, then 9 epochs of gradual pruning at lr 1e-3 and 1 at 1e-4"
+    if experiment == "baseline":
+        return f"{options.get('epochs', 9)} epochs from scratch at lr {options.get('lr', SCRATCH_LR):g}, 1 at 1e-4"
+    if experiment == "ramanujan-rule":
+        return (f"the shipped {spec['start']}, {options['rounds']} rounds, 1 epoch of fine-tuning on "
+                f"{options.get('finetune_samples', 'all the')} samples after each")
+    if experiment == "lattice-settings":
+        return f"{spec['start']}, one-shot; fine-tuned: 1 epoch at 1e-4 on {spec['finetune_samples']} samples"
+    return f"IRNN-128 trained {spec['pixel_epochs']} epochs at lr 1e-4 on {spec['size']}x{spec['size']} pixels"
 
 
 def aggregate(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -228,14 +448,17 @@ def aggregate(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         cell = json.loads(key)
         accuracy, accuracy_std = _mean_std([r["accuracy"] for r in group])
         row = {"experiment": cell["experiment"], "model": f"{cell['model']}-{cell['hidden']}",
-               "method": cell["method"], "scope": cell["scope"], "target_sparsity": cell.get("sparsity"),
-               "sparsity": _mean_std([r["sparsity"] for r in group])[0], "accuracy_mean": accuracy,
-               "accuracy_std": accuracy_std, "seeds": sorted(r["spec"]["seed"] for r in group),
-               "epochs": cell.get("epochs"), "dataset": cell["dataset"]}
-        for measure in ("delta_r", "delta_s", "imdb", "ih_delta_r", "step_delta_r", "delta_r_gate_mean"):
-            row[measure] = _mean_std([r.get(measure) for r in group])[0]
+               "start": cell.get("start"), "method": cell["method"], "scope": cell["scope"],
+               "target_sparsity": cell.get("sparsity"), "sparsity": _mean_std([r["sparsity"] for r in group])[0],
+               "accuracy_mean": accuracy, "accuracy_std": accuracy_std,
+               "seeds": sorted(r["spec"]["seed"] for r in group), "epochs": cell.get("epochs"),
+               "budget": budget(group[0]["spec"]), "dataset": cell["dataset"]}
+        for field in EXTRA_MEANS:
+            if any(r.get(field) is not None for r in group):
+                row[field], row[f"{field}_std"] = _mean_std([r.get(field) for r in group])
         for sigma in NOISE_SIGMAS:
-            row[f"noise_{sigma:g}"] = _mean_std([r["noise"][str(sigma)] for r in group])[0]
+            if all("noise" in r for r in group):
+                row[f"noise_{sigma:g}"] = _mean_std([r["noise"][str(sigma)] for r in group])[0]
         rows.append(row)
     return rows
 
@@ -278,7 +501,8 @@ def expansion_verdicts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 # --------------------------------------------------------------------------- entry point
 
-EXPERIMENTS = {"expansion": expansion_specs}
+EXPERIMENTS = {"expansion": expansion_specs, "baseline": baseline_specs, "ramanujan-rule": ramanujan_rule_specs,
+               "lattice-settings": lattice_settings_specs, "spectral-pixel": spectral_pixel_specs}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
