@@ -573,7 +573,15 @@ def notebook_memory_tables(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def structure_claims_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: each paper's claim, the controlled test, its result and the verdict (``benchmarks.structure_claims``)."""
+    lines = ["### Does structure matter? Controlled tests of each paper's claim", "", _machine_line(report), ""]
+    rows = [[c["claim"], c["test"], c["result"], c["verdict"]] for c in report["claims"]]
+    return lines + _table(["claim", "test", "result", "verdict"], rows) + [""]
+
+
 TABLES = {"quality": quality_tables, "expander": expander_tables, "spectral_lstm": spectral_lstm_tables,
+          "structure_claims": structure_claims_tables,
           "cost": cost_tables, "speed": speed_tables, "train_speed": train_speed_tables,
           "live_budget": live_budget_tables, "sweep_scaling": sweep_scaling_tables,
           "notebook_memory": notebook_memory_tables}

@@ -50,7 +50,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import torch
 from torch import nn
@@ -62,7 +62,7 @@ from .devices import (DEVICES, describe_device, model_device, refresh_pruned_wei
 from .memory import check_fits
 from .models import check_finite_weights, check_inputs
 from .progress import quiet
-from .validation import InvalidParameterError, check_bool, check_float, check_instance, check_int
+from .validation import InvalidParameterError, check_bool, check_float, check_instance, check_int, fail
 
 FIT_LR = 1e-3
 FINETUNE_LR = 1e-4
@@ -207,7 +207,8 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
         batch_size: int = 128, device: str | torch.device = "auto", amp: bool = False,
         clip: float | None = 1.0, seed: int = 0, val_data: Dataset | None = None,
         progress: bool | None = None, weight_decay: float = 0.0, teacher: nn.Module | None = None,
-        distill_weight: float = DISTILL_WEIGHT, temperature: float = DISTILL_TEMPERATURE) -> list[dict[str, float]]:
+        distill_weight: float = DISTILL_WEIGHT, temperature: float = DISTILL_TEMPERATURE,
+        on_step: Callable[[int], object] | None = None) -> list[dict[str, float]]:
     """Train ``model`` in place with Adam and cross-entropy; return the per-epoch history.
 
     This is the one function that changes its model: the weights are updated and the model
@@ -241,6 +242,9 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
         device and is left as it was (weights, mode, device).
     distill_weight : w in [0, 1], the weight of the distillation term (used with ``teacher``).
     temperature : T > 0, the softening temperature (used with ``teacher``).
+    on_step : called as ``on_step(step)`` before each optimizer step's forward pass, with the
+        number of steps taken so far in this call (0, 1, ...); it may change the model's prune
+        masks in place (gradual pruning, :mod:`lattice_lab.pruning.gradual`).
 
     Returns
     -------
@@ -286,6 +290,8 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
     weight_decay = check_float(weight_decay, "weight_decay", "fit", low=0)
     clip = check_float(clip, "clip", "fit", low=0, low_open=True, allow_none=True)
     distill = _check_distillation(model, teacher, distill_weight, temperature)
+    if on_step is not None and not callable(on_step):
+        fail("on_step", "fit", "a callable or None", on_step)
     show = _show_progress(progress, "fit")
     device = select_device(device)
     use_amp = _use_amp(amp, device)
@@ -306,10 +312,11 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
             torch.manual_seed(seed)
             generator = torch.Generator().manual_seed(seed)
             epoch_bar = tqdm(range(1, epochs + 1), desc="epochs", unit="epoch", disable=not show or epochs < 2)
+            steps = _StepCounter(on_step)
             for epoch in epoch_bar:
                 model.train()
                 record = _train_epoch(model, data, optimizer, scaler, batch_size, device, generator,
-                                      use_amp, clip, show, f"epoch {epoch}/{epochs}", distill, guard)
+                                      use_amp, clip, show, f"epoch {epoch}/{epochs}", distill, guard, steps)
                 guard.stop_if_diverged(epoch, _num_batches(data, batch_size), history)
                 record = {"epoch": epoch, **record}
                 if val_data is not None:
@@ -322,6 +329,18 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
         if teacher is not None:
             teacher.train(teacher_was_training)
     return history
+
+
+class _StepCounter:
+    """Counts optimizer steps across the epochs of one :func:`fit` call and calls ``on_step`` before each."""
+
+    def __init__(self, on_step: Callable[[int], object] | None):
+        self.on_step, self.taken = on_step, 0
+
+    def before_step(self) -> None:
+        if self.on_step is not None:
+            self.on_step(self.taken)
+        self.taken += 1
 
 
 class _Distillation:
@@ -415,7 +434,7 @@ def _train_epoch(model: nn.Module, data: Dataset, optimizer: torch.optim.Optimiz
                  scaler: torch.amp.GradScaler, batch_size: int, device: torch.device,
                  generator: torch.Generator, use_amp: bool, clip: float | None,
                  show: bool, desc: str, distill: _Distillation | None = None,
-                 guard: _FiniteLossGuard | None = None) -> dict[str, float]:
+                 guard: _FiniteLossGuard | None = None, steps: _StepCounter | None = None) -> dict[str, float]:
     """One pass over ``data``; loss and accuracy are summed on the device and read once."""
     loss_sum = torch.zeros((), device=device)
     distill_sum = torch.zeros((), device=device)
@@ -425,6 +444,8 @@ def _train_epoch(model: nn.Module, data: Dataset, optimizer: torch.optim.Optimiz
     batches = _batches(data, batch_size, device, generator)
     for x, y in tqdm(batches, total=_num_batches(data, batch_size), desc=desc, unit="batch",
                      leave=False, disable=not show):
+        if steps is not None:
+            steps.before_step()
         teacher_log_probs = distill.teacher_log_probs(x) if distill is not None else None
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
             logits = model(x)

@@ -11,7 +11,7 @@ import torch
 
 from benchmarks import BENCHMARKS, common
 from benchmarks import __main__ as entry
-from benchmarks import cost, expander, live_budget, quality, spectral_lstm, speed, train_speed
+from benchmarks import cost, expander, live_budget, quality, spectral_lstm, speed, structure_claims, train_speed
 from lattice_lab import checkpoints, compare, data, prune, train
 from lattice_lab.models import build
 
@@ -27,8 +27,10 @@ def reports(tmp_path_factory):
     threads = torch.get_num_threads()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LATTICE_LAB_FAST", "1")
+        patch.setenv("LATTICE_LAB_CACHE", str(out / "cache"))  # structure_claims keeps finished runs in the cache
         try:
             found = {
+                "structure_claims": structure_claims.main(["--out", str(out), "--seeds", "0"]),
                 "cost": cost.main(["--out", str(out)]),
                 "speed": speed.main(["--out", str(out), "--kinds", "lstm", "rnn"]),
                 "train_speed": train_speed.main(["--out", str(out)]),
@@ -277,3 +279,53 @@ def test_live_budget_table_lists_each_method_and_the_verdict():
     assert "| magnitude | 0.40 | 0.60 |" in text and "| random | 0.50 | 0.70 |" in text
     assert "Median 0.50 s per move: within the 1 s budget." in text
     assert "`python -m benchmarks.live_budget`" in text
+
+
+STRUCTURE_ROW_FIELDS = {"experiment", "model", "method", "scope", "sparsity", "accuracy_mean", "accuracy_std", "seeds",
+                        "epochs", "budget"}
+
+
+def test_structure_claims_rows_carry_what_the_issue_asks_for(reports):
+    report = reports[1]["structure_claims"]
+    experiments = {row["experiment"] for row in report["rows"]}
+    assert experiments == {"expansion", "baseline", "ramanujan-rule", "lattice-settings"}  # spectral-pixel: full only
+    for row in report["rows"]:
+        assert STRUCTURE_ROW_FIELDS <= set(row), row
+        assert 0.0 <= row["accuracy_mean"] <= 1.0 and 0.0 <= row["sparsity"] < 1.0
+    expansion = [row for row in report["rows"] if row["experiment"] == "expansion"]
+    assert {row["method"] for row in expansion} == set(structure_claims.MASK_FAMILIES)
+    assert all("delta_r" in row for row in expansion)
+    assert [c["claim"] for c in report["claims"]] and all(set(c) == {"claim", "test", "result", "verdict"}
+                                                             for c in report["claims"])
+    saved = json.loads((reports[0] / "structure_claims_fast.json").read_text())
+    assert "Does structure matter?" in "\n".join(common.structure_claims_tables(saved))
+
+
+def test_structure_claims_resumes_from_the_runs_it_kept(reports, monkeypatch):
+    out, found = reports
+    monkeypatch.setenv("LATTICE_LAB_FAST", "1")
+    monkeypatch.setenv("LATTICE_LAB_CACHE", str(out / "cache"))
+
+    def no_new_work(spec):
+        raise AssertionError(f"recomputed {spec}")
+
+    monkeypatch.setattr(structure_claims, "RUNNERS", {name: no_new_work for name in structure_claims.RUNNERS})
+    again = structure_claims.main(["--out", str(out / "again"), "--seeds", "0"])
+    assert again["rows"] == found["structure_claims"]["rows"]
+
+
+def test_masks_of_one_expansion_cell_differ_only_in_expansion():
+    model = build({"kind": "lstm", "input_size": 28, "hidden_size": 128, "num_classes": 10})
+    made = {family: structure_claims.model_masks(model, family, 0.95, "all", seed=0)
+            for family in structure_claims.MASK_FAMILIES}
+    for name in made["biregular"]:
+        sums = {family: masks[name].sum().item() for family, masks in made.items()}
+        assert len(set(sums.values())) == 1, sums  # equal density
+        for axis in (0, 1):  # equal degree multisets, gate block by gate block
+            for good, poor in zip(made["biregular"][name].chunk(4), made["poor-expander"][name].chunk(4)):
+                assert sorted(good.sum(dim=axis).tolist()) == sorted(poor.sum(dim=axis).tolist())
+    hh = "layers.0.weight_hh_l0"
+    measures = {family: structure_claims.mask_measures(model, masks)["delta_r"] for family, masks in made.items()}
+    assert measures["biregular"] > measures["erdos-renyi"] > measures["poor-expander"]
+    assert made["biregular"][hh].shape == (512, 128)
+

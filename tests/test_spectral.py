@@ -435,3 +435,42 @@ def test_spectral_module_alone_imports_neither_matplotlib_nor_torch():
             "print('matplotlib' in sys.modules, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+# ------------------------------------------------------------------ ΔS and IMDB (Hoang et al. 2023)
+
+def test_delta_s_of_a_complete_bipartite_graph_uses_its_top_eigenvalue():
+    # K_{4,9}: λ₁ = √(4·9) = 6, μ̂ = 0, so ΔS = 2√5; Δ_r uses the average degrees 9 and 4 instead: √8 + √3
+    mask = np.ones((4, 9))
+    assert S.delta_s(mask) == pytest.approx(2 * np.sqrt(5))
+    assert S.delta_r(mask) == pytest.approx(np.sqrt(8) + np.sqrt(3))
+
+
+def test_delta_s_equals_delta_r_on_a_regular_bipartite_mask():
+    mask = S.biregular_mask(96, 96, 7, seed=2)
+    assert S.delta_s(mask) == pytest.approx(S.delta_r(mask), abs=1e-9)
+
+
+def test_delta_s_is_undefined_below_average_degree_three():
+    with pytest.raises(ValueError, match="undefined"):
+        S.delta_s(np.eye(6))
+
+
+def test_imdb_averages_delta_r_over_the_degree_classes_of_the_inputs():
+    left = S.biregular_mask(40, 20, 5, seed=0)    # 20 inputs of degree 10
+    right = S.biregular_mask(40, 10, 3, seed=1)   # 10 inputs of degree 12
+    mask = np.concatenate([left, right], axis=1)
+    expected = (S.delta_r(left) + S.delta_r(right)) / 2
+    assert S.imdb(mask) == pytest.approx(expected)
+    assert S.imdb(mask, "delta_s") == pytest.approx((S.delta_s(left) + S.delta_s(right)) / 2)
+
+
+def test_imdb_skips_small_degree_classes_and_says_when_nothing_is_left():
+    mask = S.biregular_mask(40, 20, 5, seed=0)
+    extra = np.zeros((40, 2))
+    extra[:12, :] = 1.0  # two inputs of degree 12: a class of fewer than 3 inputs, skipped
+    assert S.imdb(np.concatenate([mask, extra], axis=1)) == pytest.approx(S.delta_r(mask))
+    with pytest.raises(ValueError, match="IMDB is undefined"):
+        S.imdb(np.eye(8))
+    with pytest.raises(ValueError, match="measure"):
+        S.imdb(mask, "cheeger")

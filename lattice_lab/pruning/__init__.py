@@ -20,6 +20,8 @@ from . import baselines  # noqa: F401  (registers random, magnitude, random-unit
 from . import spectral_units  # noqa: F401  (registers spectral)
 from . import lattice  # noqa: F401  (registers lattice)
 from . import expander  # noqa: F401  (registers ramanujan-imp, imp, expander)
+from . import gradual  # noqa: F401  (registers gradual-magnitude)
+from . import jacobian  # noqa: F401  (registers jacobian)
 from . import spectral  # noqa: F401  (the old path of spectral_units and ridge, kept for one release)
 
 __all__ = ["REGISTRY", "MethodSpec", "PruneResult", "get_method", "prune", "register"]

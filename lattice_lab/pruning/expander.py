@@ -63,8 +63,10 @@ from .. import train
 from ..models import SequenceClassifier, build, clone, gate_count, get_weight, split_name, weight_names
 from ..settings import fast
 from ..spectral import biregular_mask, delta_r, is_ramanujan_biregular
+from ..spectral import delta_s as spectral_delta_s
+from ..spectral import imdb as spectral_imdb
 from ..surgery import apply_masks
-from ..validation import InvalidParameterError, check_bool, check_float, check_instance, check_int
+from ..validation import InvalidParameterError, check_bool, check_choice, check_float, check_instance, check_int
 from .base import PruneResult, exact_lowest_mask, register
 from .expander_plot import plot_delta_r_trajectory  # noqa: F401  (its old path, kept for one release)
 
@@ -75,7 +77,8 @@ DEFAULT_SCRATCH_EPOCHS = 10
 MIN_DEGREE = 3  # Δ_r needs average degrees >= 3 (Pal et al. 2022)
 RENAMED = {"n_finetune": "finetune_samples"}
 """Options renamed in this release (old name -> new); :func:`~lattice_lab.pruning.prune` still takes the old one."""
-_IMP_LABELS = {"delta_r": "Δ_r", "delta_r_initial": "Δ_r before pruning", "rejected_delta_r": "Δ_r of the rejected mask"}
+_IMP_LABELS = {"delta_r": "Δ_r", "delta_s": "ΔS", "imdb": "IMDB", "delta_r_initial": "Δ_r before pruning",
+               "rejected_delta_r": "stopping measure of the rejected mask"}
 
 
 # --------------------------------------------------------------------------- Δ_r of masks
@@ -120,6 +123,27 @@ def layer_delta_r(mask: Any) -> float | None:
     if edges / rows < MIN_DEGREE or edges / cols < MIN_DEGREE:
         return None
     return float(delta_r(array))
+
+
+STOPPING_MEASURES = ("delta_r", "delta_s", "imdb")
+"""What ``ramanujan-imp``'s stopping rule may ask to stay >= 0: Δ_r (Pal et al. 2022), ΔS or IMDB
+(Hoang et al. 2023; see :func:`lattice_lab.spectral.delta_s` and :func:`lattice_lab.spectral.imdb`)."""
+
+
+def layer_measure(mask: Any, measure: str = "delta_r") -> float | None:
+    """A layer mask's expansion ``measure`` (one of :data:`STOPPING_MEASURES`), None where undefined.
+
+    >>> import torch
+    >>> layer_measure(torch.ones(4, 4), "delta_s") == layer_measure(torch.ones(4, 4))   # K_{4,4}: both 2√3
+    True
+    """
+    if measure == "delta_r":
+        return layer_delta_r(mask)
+    function = {"delta_s": spectral_delta_s, "imdb": spectral_imdb}[measure]
+    try:
+        return float(function(_as_mask_array(mask)))
+    except ValueError:
+        return None
 
 
 def gate_blocks(model: SequenceClassifier, name: str) -> int:
@@ -269,17 +293,18 @@ def _candidates(scores: dict[str, torch.Tensor], masks: dict[str, torch.Tensor],
     return out
 
 
-def _prune_round(scores, masks, active, n_remove, per_layer, preserve):
-    """One round: returns (accepted new masks with their Δ_r, rejected tensors with their Δ_r).
+def _prune_round(scores, masks, active, n_remove, per_layer, preserve, measure="delta_r"):
+    """One round: returns (accepted new masks with their measure, rejected tensors with their measure).
 
-    Under ``preserve``, a changed tensor whose candidate has Δ_r < 0 or undefined is rejected
-    and the removals are re-split over the others until every candidate is accepted.
+    Under ``preserve``, a changed tensor whose candidate has a ``measure`` (Δ_r by default) < 0 or
+    undefined is rejected and the removals are re-split over the others until every candidate is
+    accepted.
     """
     trying, rejected = list(active), {}
     while trying:
         candidates = _candidates(scores, masks, trying, n_remove, per_layer)
         changed = {name: mask for name, mask in candidates.items() if not torch.equal(mask, masks[name])}
-        deltas = {name: layer_delta_r(mask) for name, mask in changed.items()}
+        deltas = {name: layer_measure(mask, measure) for name, mask in changed.items()}
         bad = [name for name, d in deltas.items() if preserve and (d is None or d < 0)]
         if not bad:
             return {name: (changed[name], deltas[name]) for name in changed}, rejected
@@ -292,8 +317,10 @@ def _prune_round(scores, masks, active, n_remove, per_layer, preserve):
 # --------------------------------------------------------------------------- ramanujan-imp and imp
 
 def _iterative_magnitude(model, amount, *, data, scope, seed, rounds, finetune_epochs, finetune_samples, rewind,
-                         preserve, per_layer, lr, batch_size, device, val_data, caller: str) -> PruneResult:
+                         preserve, per_layer, lr, batch_size, device, val_data, caller: str,
+                         measure: str = "delta_r") -> PruneResult:
     """The schedule ``ramanujan-imp`` (``preserve=True``) and ``imp`` (``preserve=False``) share."""
+    measure = check_choice(measure, "measure", caller, STOPPING_MEASURES)
     rounds = (FAST_ROUNDS if fast() else DEFAULT_ROUNDS) if rounds is None else check_int(rounds, "rounds", caller,
                                                                                           low=1)
     finetune_epochs = check_int(finetune_epochs, "finetune_epochs", caller, low=0)
@@ -319,11 +346,13 @@ def _iterative_magnitude(model, amount, *, data, scope, seed, rounds, finetune_e
         raise ValueError(f"amount={amount} would remove all {total} weights in scope {scope!r}; use a smaller amount")
     schedule = geometric_schedule(remaining_start, remaining_final, rounds)
 
-    current = {name: layer_delta_r(mask) for name, mask in masks.items()}
+    current = {name: layer_measure(mask, measure) for name, mask in masks.items()}
     info: dict[str, Any] = {
-        "tensors": names, "rounds_requested": rounds, "preserve": preserve, "rewind": rewind,
+        "tensors": names, "rounds_requested": rounds, "preserve": preserve, "measure": measure, "rewind": rewind,
         "per_layer": per_layer, "finetune_epochs": finetune_epochs, "finetune_samples": len(subset),
-        "sparsity_initial": 1.0 - remaining_start / total, "delta_r_initial": dict(current),
+        "sparsity_initial": 1.0 - remaining_start / total,
+        "delta_r_initial": {name: layer_delta_r(mask) for name, mask in masks.items()},
+        "measure_initial": dict(current), "measure_per_round": {n: [] for n in names},
         "sparsity_per_round": [], "layer_sparsity": {n: [] for n in names}, "delta_r": {n: [] for n in names},
         "delta_r_blocks": {n: [] for n in names}, "frozen": {n: None for n in names}, "rejected_delta_r": {},
         "stopped_early": False, "reason": "", "mask_history": {n: [masks[n].bool()] for n in names},
@@ -336,15 +365,15 @@ def _iterative_magnitude(model, amount, *, data, scope, seed, rounds, finetune_e
         remaining_now = int(sum(mask.sum() for mask in masks.values()))
         scores = {name: torch.where(masks[name] > 0, get_weight(model, name).detach().abs().float().cpu(),
                                     torch.tensor(-1.0)) for name in active}
-        accepted, rejected = _prune_round(scores, masks, active, remaining_now - target, per_layer, preserve)
+        accepted, rejected = _prune_round(scores, masks, active, remaining_now - target, per_layer, preserve, measure)
         for name, d in rejected.items():
             info["frozen"][name], info["rejected_delta_r"][name] = r, d
             active.remove(name)
         if not active:
             info["stopped_early"] = True
-            info["reason"] = (f"round {r}: every tensor in scope is frozen (pruning further would make Δ_r negative "
-                              f"or undefined); measured sparsity {1.0 - remaining_now / total:.4f} instead of the "
-                              f"requested {amount}")
+            info["reason"] = (f"round {r}: every tensor in scope is frozen (pruning further would make "
+                              f"{_IMP_LABELS.get(measure, measure)} negative or undefined); measured sparsity "
+                              f"{1.0 - remaining_now / total:.4f} instead of the requested {amount}")
             break
         for name, (mask, d) in accepted.items():
             masks[name], current[name] = mask, d
@@ -369,7 +398,8 @@ def _record_round(info, model, masks, current, total, val_data, device) -> None:
     info["sparsity_per_round"].append(1.0 - remaining / total)
     for name, mask in masks.items():
         info["layer_sparsity"][name].append(1.0 - float(mask.mean()))
-        info["delta_r"][name].append(current[name])
+        info["measure_per_round"][name].append(current[name])
+        info["delta_r"][name].append(current[name] if info["measure"] == "delta_r" else layer_delta_r(mask))
         info["delta_r_blocks"][name].append(block_delta_r(mask, gate_blocks(model, name)))
         info["mask_history"][name].append(mask.bool())
     if val_data is not None:
@@ -383,7 +413,8 @@ def _record_round(info, model, masks, current, total, val_data, device) -> None:
 def ramanujan_imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds: int | None = None,
                   finetune_epochs: int = 1, finetune_samples: int | None = None, rewind: bool = False,
                   preserve: bool = True, per_layer: bool = True, lr: float = train.FINETUNE_LR,
-                  batch_size: int = 128, device: str = "cpu", val_data: Dataset | None = None) -> PruneResult:
+                  batch_size: int = 128, device: str = "cpu", val_data: Dataset | None = None,
+                  measure: str = "delta_r") -> PruneResult:
     """Iterative magnitude pruning, Ramanujan-preserving with ``preserve=True`` (module docstring).
 
     Options
@@ -403,13 +434,17 @@ def ramanujan_imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds
         close to where its own Δ_r turns negative; one global ranking of ``|w|`` (False) can take
         a tensor of small weights far past that point in a single round.
     val_data : if given, accuracy after every round (``info["accuracy_per_round"]``).
+    measure : what the stopping rule asks to stay >= 0 (:data:`STOPPING_MEASURES`): ``"delta_r"``
+        (Pal et al.'s Δ_r, the default), ``"delta_s"`` (ΔS = 2√(λ₁−1) − μ̂) or ``"imdb"`` (the mean
+        Δ_r over the degree classes of the inputs), both from Hoang et al. (ICLR 2023).
 
     ``info``: ``tensors``, ``rounds`` (rounds run), ``rounds_requested``, ``sparsity_initial``,
     ``sparsity_per_round``, ``layer_sparsity`` {tensor: [per round]}, ``delta_r_initial``
     {tensor: Δ_r}, ``delta_r`` {tensor: [Δ_r after each round, None where undefined]},
     ``delta_r_blocks`` {tensor: [[per gate block] per round]}, ``frozen`` {tensor: the round whose
     candidate was rejected (the tensor keeps its mask of the round before), or None},
-    ``rejected_delta_r`` {tensor: Δ_r of the rejected candidate}, ``mask_history`` {tensor: [the
+    ``rejected_delta_r`` {tensor: the stopping measure of the rejected candidate (Δ_r by default)},
+    ``measure`` and ``measure_per_round`` {tensor: [its value after each round]}, ``mask_history`` {tensor: [the
     bool mask before pruning, then after each round]} (what :class:`lattice_lab.widgets.ImpRoundExplorer`
     shows round by round), ``stopped_early``, ``reason``,
     ``accuracy_initial`` and ``accuracy_per_round`` (with ``val_data``), ``finetune_samples`` (the
@@ -418,7 +453,7 @@ def ramanujan_imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds
     return _iterative_magnitude(model, amount, data=data, scope=scope, seed=seed, rounds=rounds,
                                 finetune_epochs=finetune_epochs, finetune_samples=finetune_samples, rewind=rewind,
                                 preserve=preserve, per_layer=per_layer, lr=lr, batch_size=batch_size, device=device,
-                                val_data=val_data, caller="ramanujan-imp")
+                                val_data=val_data, caller="ramanujan-imp", measure=measure)
 
 
 @register("imp", level="weight", needs_data=True,

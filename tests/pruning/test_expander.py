@@ -265,7 +265,8 @@ def test_imp_is_a_method_of_its_own_without_a_preserve_option(lstm, data):
     spec = ll.pruning.REGISTRY["imp"]
     assert spec.function is ex.imp and callable(ex.imp) and not hasattr(spec.function, "func")  # not a partial
     assert "preserve" not in spec.options
-    assert set(spec.options) == set(ll.pruning.REGISTRY["ramanujan-imp"].options) - {"preserve"}
+    # imp is ramanujan-imp without its stopping rule: no preserve, and no measure for the rule to use
+    assert set(spec.options) == set(ll.pruning.REGISTRY["ramanujan-imp"].options) - {"preserve", "measure"}
     with pytest.raises(ValueError, match="no option"):
         ll.prune(lstm, "imp", 0.5, data, preserve=True, **FAST)
 
@@ -301,3 +302,18 @@ def test_the_plot_has_a_module_of_its_own_and_the_old_name_still_works():
     from lattice_lab.pruning import expander_plot
 
     assert ex.plot_delta_r_trajectory is expander_plot.plot_delta_r_trajectory
+
+
+@pytest.mark.parametrize("measure", ["delta_s", "imdb"])
+def test_the_stopping_rule_can_use_another_expansion_measure(lstm, data, measure):
+    result = ll.prune(lstm, "ramanujan-imp", 0.9, data, measure=measure, **FAST)
+    info = result.info
+    assert info["measure"] == measure
+    for name, values in info["measure_per_round"].items():
+        masks = [result.masks[name]] if values else []
+        assert all(v is not None and v >= 0 for v in values)  # every accepted mask keeps the measure >= 0
+        if masks:
+            assert values[-1] == pytest.approx(ex.layer_measure(masks[0], measure))
+    with pytest.raises(ValueError, match="The 'measure' parameter of ramanujan-imp must be one of"):
+        ll.prune(lstm, "ramanujan-imp", 0.5, data, measure="cheeger", **FAST)
+

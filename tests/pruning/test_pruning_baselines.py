@@ -32,9 +32,12 @@ def test_weight_level_methods_reach_the_amount_exactly(method, scope, amount):
 @pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_prune_never_changes_its_input_model(method):
     torch.manual_seed(0)
-    model = build({**FEEDBACK, "input_size": 8, "num_classes": 10})
+    # the feedback model has the most tensors to leave alone; a method that is for single recurrent
+    # layers only (jacobian) gets an LSTM
+    kind = "feedback" if "feedback" in REGISTRY[method].kinds else "lstm"
+    model = build({**FEEDBACK, "kind": kind, "input_size": 8, "num_classes": 10,
+                   **({} if kind == "feedback" else {"hidden_size": 10})})
     digits = ll.data.load("digits", "train", subset=64)
-    assert model.kind in REGISTRY[method].kinds, f"{method} should support feedback models"
     before = _state(model)
     ll.prune(model, method, 0.5, digits if REGISTRY[method].needs_data else None)
     assert _same_state(before, _state(model))
