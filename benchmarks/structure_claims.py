@@ -322,6 +322,18 @@ def _cached_run(spec: dict[str, Any], folder: Path) -> dict[str, Any]:
     return record
 
 
+def cached_runs(specs: list[dict[str, Any]], folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The runs of ``specs`` already kept in ``folder``, in order, and the keys of those that are not."""
+    found, missing = [], []
+    for spec in specs:
+        path = folder / f"{run_key(spec)}.json"
+        if path.is_file():
+            found.append(json.loads(path.read_text()))
+        else:
+            missing.append(run_key(spec))
+    return found, missing
+
+
 def run_all(specs: list[dict[str, Any]], folder: Path, jobs: int) -> list[dict[str, Any]]:
     """Every run of ``specs`` (cached ones read back), in order; ``jobs`` processes at once."""
     if jobs == 1:
@@ -520,17 +532,24 @@ def _percent(row: dict[str, Any] | None, field: str = "accuracy_mean") -> str:
     return f"{100 * row[field]:.2f}" + (f" ± {100 * std:.2f}" if std is not None else "") + "%"
 
 
+def _seeds(rows: list[dict[str, Any]]) -> str:
+    """How many seeds each row of a group averages: "3 seeds per cell", or their range ("1-3 seeds per cell")."""
+    counts = sorted({len(r["seeds"]) for r in rows})
+    return f"{counts[0]} seeds per cell" if len(counts) == 1 else f"{counts[0]}-{counts[-1]} seeds per cell"
+
+
 def claims(rows: list[dict[str, Any]], verdicts: list[dict[str, Any]]) -> list[dict[str, str]]:
     """The README's "claim | test | result | verdict" rows, computed from the aggregated rows."""
     out = []
     expansion = [v for v in verdicts if v["biregular_minus_poor"] is not None]
+    expansion_rows = _select(rows, experiment="expansion")
     if expansion:
         follows = sum(v["accuracy_follows_expansion"] for v in expansion)
         cells = "; ".join(f"{v['model']} {v['scope']} {100 * v['sparsity']:.0f}%: {_points(v['biregular_minus_poor'])}"
                           for v in expansion)
         out.append({"claim": "Kalra et al. 2024: expander (Ramanujan) masks preserve performance",
                     "test": "train from scratch with masks of equal density and degrees that differ only in expansion "
-                            "(random biregular vs 4 communities with 5% cross edges), 3 seeds",
+                            f"(random biregular vs 4 communities with 5% cross edges), {_seeds(expansion_rows)}",
                     "result": f"biregular minus poor expander, accuracy points: {cells}",
                     "verdict": f"accuracy follows expansion in {follows} of {len(expansion)} cells (difference > 2 "
                                "standard errors)"})
@@ -605,17 +624,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--epochs", type=int, default=10, help="training budget of every from-scratch run")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once, one torch thread each")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--cached-only", action="store_true",
+                        help="compute nothing: report the runs already kept, and list the missing ones in the report")
     args = parser.parse_args(argv)
     machine = machine_info(command_line(NAME, argv))
     folder = data.cache_dir() / NAME / ("fast" if fast() else "full")
-    records = []
+    records, missing = [], {}
     for experiment in args.experiments:
         specs = EXPERIMENTS[experiment](args.seeds, args.epochs)
-        print(f"{experiment}: {len(specs)} runs", flush=True)
-        records += run_all(specs, folder, args.jobs)
+        if args.cached_only:
+            found, missing[experiment] = cached_runs(specs, folder)
+            print(f"{experiment}: {len(found)} of {len(specs)} runs kept", flush=True)
+            records += found
+        else:
+            print(f"{experiment}: {len(specs)} runs", flush=True)
+            records += run_all(specs, folder, args.jobs)
     rows = aggregate(records)
     verdicts = expansion_verdicts(records)
-    report = {"benchmark": NAME, "machine": machine, "rows": rows, "verdicts": {"expansion": verdicts}, "claims": claims(rows, verdicts),
+    report = {"benchmark": NAME, "machine": machine, "rows": rows, "verdicts": {"expansion": verdicts},
+              "claims": claims(rows, verdicts), "missing_runs": {k: v for k, v in missing.items() if v},
               "runs": records}
     path = write_report(report, args.out, NAME)
     print(f"wrote {path}")

@@ -314,6 +314,21 @@ def test_structure_claims_resumes_from_the_runs_it_kept(reports, monkeypatch):
     assert again["rows"] == found["structure_claims"]["rows"]
 
 
+def test_structure_claims_cached_only_reports_the_kept_runs_and_names_the_missing(reports, monkeypatch, tmp_path):
+    out, found = reports
+    shutil.copytree(out / "cache" / "structure_claims", tmp_path / "structure_claims")
+    runs = sorted((tmp_path / "structure_claims" / "fast").glob("expansion-*.json"))
+    runs[0].unlink()  # one run never finished
+    monkeypatch.setenv("LATTICE_LAB_FAST", "1")
+    monkeypatch.setenv("LATTICE_LAB_CACHE", str(tmp_path))
+    monkeypatch.setattr(structure_claims, "RUNNERS", {name: None for name in structure_claims.RUNNERS})  # no work
+    partial = structure_claims.main(["--out", str(tmp_path / "partial"), "--seeds", "0", "--cached-only"])
+    assert partial["missing_runs"] == {"expansion": [runs[0].stem]}
+    assert len(partial["runs"]) == len(found["structure_claims"]["runs"]) - 1
+    expansion = {row["method"] for row in partial["rows"] if row["experiment"] == "expansion"}
+    assert len(expansion) == len(structure_claims.MASK_FAMILIES) - 1
+
+
 def test_masks_of_one_expansion_cell_differ_only_in_expansion():
     model = build({"kind": "lstm", "input_size": 28, "hidden_size": 128, "num_classes": 10})
     made = {family: structure_claims.model_masks(model, family, 0.95, "all", seed=0)
