@@ -295,7 +295,7 @@ def write_report(report: dict[str, Any], out: str | os.PathLike, name: str) -> P
     (None, True)
     """
     report = dict(report)
-    if "machine" in report:
+    if "machine" in report and "load_average_end" not in report["machine"]:  # a finished block is an earlier run's
         report["machine"] = finish_machine(report["machine"])
     path = report_path(out, name)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -66,8 +66,8 @@ from lattice_lab.pruning import REGISTRY
 from lattice_lab.settings import fast
 from lattice_lab.sweep_specs import load_checkpoint, load_data
 
-from .common import (RESULTS, command_line, machine_info, report_path, save_figure, set_threads,
-                     write_report)
+from .common import (RESULTS, command_line, finish_machine, machine_info, read_report, report_path, save_figure,
+                     set_threads, write_report)
 
 AMOUNTS = (0.5, 0.75, 0.9, 0.95)
 VARIANTS = {
@@ -348,7 +348,46 @@ def _parser() -> argparse.ArgumentParser:
                         help="a Dask scheduler (tcp://host:8786) whose workers compute the cells; needs the "
                              "[cluster] extra")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON and PNGs")
+    parser.add_argument("--add", action="store_true",
+                        help="add this run's rows to the quality.json already in --out (rows of the same dataset, model "
+                             "and method are replaced) instead of writing a report of this run alone")
     return parser
+
+
+def added_to(earlier: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
+    """``earlier`` with the rows, summary and models of ``report`` added, replacing those of the same labels.
+
+    A row's label is its (dataset, model, method); the machine block and settings stay the earlier
+    run's, and ``settings["added"]`` lists each added run (its command, its settings, its machine).
+
+    >>> old = {"settings": {}, "rows": [{"dataset": "d", "model": "m", "method": "a", "accuracy": 0.1}],
+    ...        "summary": [{"dataset": "d", "model": "m", "method": "a"}], "models": [{"name": "m", "methods": ["a"]}]}
+    >>> new = {"settings": {"seeds": [0]}, "machine": {"command": "x"}, "rows": [
+    ...        {"dataset": "d", "model": "m", "method": "a", "accuracy": 0.2},
+    ...        {"dataset": "d", "model": "m", "method": "b", "accuracy": 0.3}],
+    ...        "summary": [{"dataset": "d", "model": "m", "method": m} for m in "ab"], "models": [{"name": "m", "methods": ["a", "b"]}]}
+    >>> both = added_to(old, new)
+    >>> [(r["method"], r["accuracy"]) for r in both["rows"]], both["models"][0]["methods"], both["settings"]["added"][0]["command"]
+    ([('a', 0.2), ('b', 0.3)], ['a', 'b'], 'x')
+    """
+    def label(entry: dict) -> tuple:
+        return entry.get("dataset"), entry.get("model"), entry.get("method")
+
+    replaced = {label(row) for row in report["rows"]}
+    merged = dict(earlier)
+    for key in ("rows", "summary"):
+        merged[key] = [e for e in earlier[key] if label(e) not in replaced] + report[key]
+    models_by_name = {m["name"]: dict(m) for m in earlier["models"]}
+    for info in report["models"]:
+        known = models_by_name.get(info["name"])
+        methods = list(dict.fromkeys((known or {}).get("methods", []) + info["methods"]))
+        models_by_name[info["name"]] = {**(known or info), "methods": methods}
+    merged["models"] = list(models_by_name.values())
+    merged["plots"] = list(dict.fromkeys(earlier.get("plots", []) + report.get("plots", [])))
+    added = {"command": report.get("machine", {}).get("command"), "settings": report["settings"],
+             "machine": report.get("machine")}
+    merged["settings"] = {**earlier["settings"], "added": [*earlier["settings"].get("added", []), added]}
+    return merged
 
 
 def _methods_for(kind_model, args) -> list[str]:
@@ -441,6 +480,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "jobs": args.jobs, "scheduler": args.scheduler}
     report = {"benchmark": "quality", "machine": machine, "settings": settings, "models": model_infos,
               "summary": summary, "headlines": headlines(summary, lead), "rows": rows, "plots": plots}
+    if args.add:
+        earlier = read_report(args.out, report_path(args.out, "quality").stem)
+        if earlier is None:
+            raise SystemExit(f"--add: no {report_path(args.out, 'quality')} to add the rows to")
+        report = added_to(earlier, {**report, "machine": finish_machine(machine)})
+        for info in model_infos:  # the figures of the models that got rows show every row of them now
+            plot([r for r in report["rows"] if r["model"] == info["name"]], info["name"],
+                 report_path(args.out, f"quality_{info['name']}", ".png"))
+        lead = next((m for m in report["models"] if m["dataset"] == "mnist" and m["kind"] == "lstm"), lead)
+        report["headlines"] = headlines(report["summary"], lead)
     path = write_report(report, args.out, "quality")
     print(f"wrote {path} and {', '.join(plots)}")
     return json.loads(path.read_text())

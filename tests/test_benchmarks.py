@@ -4,6 +4,7 @@ import inspect
 import json
 import math
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -126,14 +127,35 @@ def test_quality_runs_every_registered_method_with_accuracies_in_range(reports):
     assert [p for p in report["plots"] if (out / p).is_file()] == report["plots"] == ["quality_digits-lstm_fast.png"]
 
 
-def test_quality_grid_adds_the_papers_multilayer_models_on_mnist_and_builds_them(digits):
+def test_quality_add_replaces_the_rows_of_its_methods_and_keeps_the_others(reports, tmp_path, monkeypatch):
+    out, found = reports
+    monkeypatch.setenv("LATTICE_LAB_FAST", "1")
+    monkeypatch.setenv("LATTICE_LAB_CACHE", str(out / "cache"))
+    folder = tmp_path / "results"
+    folder.mkdir()
+    shutil.copy(out / "quality_fast.json", folder / "quality_fast.json")
+    earlier = json.loads((folder / "quality_fast.json").read_text())
+    added = quality.main(["--out", str(folder), "--add", "--methods", "magnitude", "--seeds", "1"])
+    label = lambda row: (row["model"], row["method"])  # noqa: E731
+    magnitude = [r for r in added["rows"] if r["method"] == "magnitude"]
+    assert magnitude and {r["seed"] for r in magnitude} == {1}  # this run's rows replace the earlier ones
+    assert [r for r in added["rows"] if r["method"] != "magnitude"] == [r for r in earlier["rows"]
+                                                                      if r["method"] != "magnitude"]
+    assert {label(e) for e in added["summary"]} == {label(e) for e in earlier["summary"]}
+    assert added["settings"]["added"][0]["settings"]["seeds"] == [1] and added["machine"] == earlier["machine"]
+    assert (folder / "quality_digits-lstm_fast.png").is_file()
+
+
+def test_quality_grid_adds_the_papers_multilayer_models_on_mnist_and_builds_them():
     assert quality.grid_models("mnist", None, False) == list(quality.GRID["mnist"])
     assert {"feedback", "lstm-2layer"} <= set(quality.GRID["mnist"]) and set(quality.GRID["fashion-mnist"]).isdisjoint(
         {"feedback", "lstm-2layer"})
     assert quality.grid_models("mnist", ["lstm-2layer"], False) == ["lstm-2layer"]
-    train_set, test_set = digits
-    model, source = quality.dense_model("digits", "lstm-2layer", train_set.subset(64), test_set, hidden=8, epochs=1,
-                                        device="cpu", cache=False)
+    train_spec = compare.data_spec("digits", "train", subset=64)
+    with tempfile.TemporaryDirectory() as scratch:
+        spec, source = quality.dense_checkpoint("digits", "lstm-2layer", train_spec, compare.data_spec("digits", "test"),
+                                                hidden=8, epochs=1, device="cpu", cache=False, scratch=Path(scratch))
+        model = checkpoints.load(spec.source)[0]
     assert (model.kind, model.config["num_layers"], model.config["hidden_size"]) == ("lstm", 2, [8, 8])
     assert source == "trained here (1 epochs)"
     assert checkpoints.load("mnist-feedback")[0].config["num_layers"] == 2  # the grid's feedback model is shipped
