@@ -198,8 +198,9 @@ def test_the_sweeps_device_reaches_every_method_that_takes_one(specs):
     cells = compare.plan_sweep(model, test, methods=None, amounts=[0.5], device="cpu",
                                options={"expander": {"device": "meta"}})
     with_device = {c.spec.method: c.spec.options["device"] for c in cells if "device" in REGISTRY[c.spec.method].options}
-    assert set(with_device) == {"imp", "ramanujan-imp", "expander"}
-    assert with_device == {"imp": "cpu", "ramanujan-imp": "cpu", "expander": "meta"}  # an explicit option wins
+    assert set(with_device) == {"imp", "ramanujan-imp", "expander", "gradual-magnitude", "jacobian"}
+    assert with_device == {"imp": "cpu", "ramanujan-imp": "cpu", "expander": "meta",  # an explicit option wins
+                           "gradual-magnitude": "cpu", "jacobian": "cpu"}
     assert all("device" not in c.spec.options for c in cells if c.spec.method not in with_device)
 
 
