@@ -423,7 +423,7 @@ def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
     values = [v for v in values if v is not None]
     if not values:
         return None, None
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)  # one seed: no spread
 
 
 EXTRA_MEANS = ("delta_r", "delta_s", "imdb", "ih_delta_r", "step_delta_r", "delta_r_gate_mean", "imp_accuracy",
@@ -498,8 +498,8 @@ def expansion_verdicts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         difference = standard_error = None
         if good and poor:
             difference = statistics.fmean(good) - statistics.fmean(poor)
-            variance = sum(statistics.variance(v) / len(v) for v in (good, poor) if len(v) > 1)
-            standard_error = math.sqrt(variance)
+            if len(good) > 1 and len(poor) > 1:  # one seed has no spread: no standard error, no verdict
+                standard_error = math.sqrt(sum(statistics.variance(v) / len(v) for v in (good, poor)))
         defined = [r for r in group if r.get("delta_r") is not None]
         verdicts.append({
             "model": kind, "scope": scope, "sparsity": sparsity, "biregular_minus_poor": difference,

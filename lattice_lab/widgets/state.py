@@ -57,8 +57,9 @@ whose default is None or larger starts at the word's budget in the lab (shown in
 so slow methods stay quick. A word ending in ``_`` matches the start of a name (``n_finetune``),
 any other word any part of it (``finetune_epochs``, ``rounds``, ``n_samples``, ``finetune_samples``)."""
 
-EVAL_BATCH = 2_500  # sequences per forward pass: a 10k test set in four chunks holds a quarter of one batch's
-# activations (Binder gives a kernel 1 GB: benchmarks.notebook_memory) and was no slower here (benchmarks.live_budget)
+EVAL_BATCH = 1_000  # sequences per forward pass: a 10k test set in ten chunks holds a tenth of one batch's
+# activations (Binder gives a kernel 1 GB, and notebooks 04 and 06 open the lab late, with much else in memory:
+# benchmarks.notebook_memory); the LSTM's forward pass is no slower per sequence at this size (benchmarks.live_budget)
 _CAUGHT = (ValueError, TypeError, RuntimeError, ArithmeticError, IndexError, KeyError, NotImplementedError)
 
 
