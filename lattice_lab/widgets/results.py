@@ -80,8 +80,8 @@ def load_report(path: str | Path | None = None) -> dict[str, Any]:
 def models_of(report: Mapping[str, Any], dataset: str | None = None) -> list[str]:
     """The models of the report (of one dataset), in the report's order.
 
-    >>> models_of(load_report(), "mnist")
-    ['mnist-lstm', 'mnist-gru', 'mnist-rnn', 'mnist-irnn']
+    >>> models_of(load_report(), "mnist")  # doctest: +NORMALIZE_WHITESPACE
+    ['mnist-lstm', 'mnist-gru', 'mnist-rnn', 'mnist-irnn', 'mnist-feedback', 'mnist-lstm-2layer']
     """
     return [m["name"] for m in report["models"] if dataset is None or m["dataset"] == dataset]
 
