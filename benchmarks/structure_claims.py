@@ -41,6 +41,7 @@ import math
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
+from fnmatch import fnmatch
 from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
@@ -624,6 +625,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--epochs", type=int, default=10, help="training budget of every from-scratch run")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once, one torch thread each")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--only", nargs="+", metavar="GLOB",
+                        help="only the runs whose key matches one of these shell patterns, "
+                             "e.g. 'expansion-gru-*-0.9-[01]-*' (a key is experiment-model-method-scope-sparsity-seed-hash)")
     parser.add_argument("--cached-only", action="store_true",
                         help="compute nothing: report the runs already kept, and list the missing ones in the report")
     args = parser.parse_args(argv)
@@ -632,6 +636,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     records, missing = [], {}
     for experiment in args.experiments:
         specs = EXPERIMENTS[experiment](args.seeds, args.epochs)
+        if args.only:
+            specs = [spec for spec in specs if any(fnmatch(run_key(spec), pattern) for pattern in args.only)]
         if args.cached_only:
             found, missing[experiment] = cached_runs(specs, folder)
             print(f"{experiment}: {len(found)} of {len(specs)} runs kept", flush=True)
