@@ -528,7 +528,8 @@ def sweep_scaling_tables(report: dict[str, Any]) -> list[str]:
     workers = settings["workers"]
     lines = [f"### Sweep scaling: serial against {workers} workers", "", _machine_line(report), "",
              f"{report['cells']} cells ({settings['checkpoint']}: {', '.join(settings['methods'])} at amounts "
-             f"{', '.join(f'{a:g}' for a in settings['amounts'])}; one epoch of fine-tuning on "
+             f"{', '.join(f'{a:g}' for a in settings['amounts'])}, seeds {', '.join(map(str, settings['seeds']))}; "
+             f"one epoch of fine-tuning on "
              f"{settings['train_subset']} sequences), sweep cache off, one torch thread per process:", ""]
     rows = [["serial (this process)", f"{report['serial_s']:.1f}", f"{report['serial_s'] / report['cells']:.2f}"],
             [f"{workers} workers ({settings['engine']})", f"{report['parallel_s']:.1f}",

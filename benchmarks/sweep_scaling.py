@@ -1,8 +1,8 @@
 """Sweep scaling: one grid serially and on worker processes — speedup, per-cell overhead, identical rows (issue 17).
 
 **The grid**: the shipped ``mnist-lstm`` (row-MNIST LSTM-128) pruned by ``magnitude``, ``random``,
-``magnitude-units`` and ``random-units`` at amounts 0.5, 0.75 and 0.9, seed 0: 12 cells of
-nearly the same cost. Each cell prunes, evaluates on the 10,000 test sequences, fine-tunes one
+``magnitude-units`` and ``random-units`` at amounts 0.5, 0.75 and 0.9, seeds 0, 1 and 2 (``--seeds``,
+the quality grid's three): 36 cells of nearly the same cost. Each cell prunes, evaluates on the 10,000 test sequences, fine-tunes one
 epoch (lr 1e-4) on a seeded 10,000-sequence subset of the training set and evaluates again —
 the quality grid's recipe (``benchmarks.quality --train-subset 10000``).
 
@@ -28,12 +28,17 @@ costly as the LSTM (the GRU and the RNNs are cheaper) gives an upper bound of it
 and ``projected_s = (core-seconds + cells · overhead_per_cell_s) / cores``, at least the longest
 probed cell (a cell is never split), for ``--cores`` (64) cores.
 
-Fast mode (``LATTICE_LAB_FAST=1``): digits, the shipped digits LSTM, 2 methods × 2 amounts, one
+Why three seeds and not one: starting two workers (spawning, importing torch, loading the checkpoint
+and the data) costs about ten seconds of wall time once per run; a 12-cell grid takes only a minute
+serially, so that start-up alone kept it at 1.51× (measured). A real sweep has seeds, and the
+start-up is paid once for all of them.
+
+Fast mode (``LATTICE_LAB_FAST=1``): digits, the shipped digits LSTM, 2 methods × 2 amounts, one seed, one
 epoch on 256 sequences, the probe on digits — a smoke test of the whole path.
 
 Usage::
 
-    python -m benchmarks.sweep_scaling [--workers 2] [--engine process|dask] [--repeats 1]
+    python -m benchmarks.sweep_scaling [--workers 2] [--engine process|dask] [--repeats 1] [--seeds 3]
         [--train-subset 10000] [--no-probe] [--cores 64] [--out DIR]
 
 Writes ``sweep_scaling.json`` (``sweep_scaling_fast.json`` in fast mode). Run it on a quiet machine:
@@ -131,6 +136,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--engine", choices=("process", "dask"), default="process",
                         help="local spawned processes (default) or a Dask LocalCluster (the [cluster] extra)")
     parser.add_argument("--repeats", type=int, default=1, help="runs of each, alternating the order (default 1)")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help="seeds 0 .. N-1 of every cell (default 3, the quality grid's; fast 1)")
     parser.add_argument("--train-subset", type=int, default=None,
                         help="fine-tuning sequences (default 10000; fast 256)")
     parser.add_argument("--method-samples", type=int, default=None,
@@ -149,15 +156,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     dataset, checkpoint_name = ("digits", "digits-lstm") if quick else ("mnist", "mnist-lstm")
     methods, amounts = (METHODS[::2], AMOUNTS[::2]) if quick else (METHODS, AMOUNTS)
     subset = args.train_subset or (256 if quick else 10000)
+    seeds = list(range(args.seeds or (1 if quick else 3)))
     method_samples = args.method_samples if args.method_samples is not None else (None if quick else 10000)
     set_threads(1)
     machine = machine_info(command_line("sweep_scaling", argv))
     checkpoint = compare.checkpoint_spec(checkpoint_name)
     test_set = compare.data_spec(dataset, "test")
     train_set = compare.data_spec(dataset, "train", subset=subset)
-    grid = {"methods": list(methods), "amounts": list(amounts), "seeds": [0], "finetune_epochs": 1,
+    grid = {"methods": list(methods), "amounts": list(amounts), "seeds": seeds, "finetune_epochs": 1,
             "train_data": train_set, "cache": False}
-    cells = len(methods) * len(amounts)
+    cells = len(methods) * len(amounts) * len(seeds)
 
     def serial():
         return compare.sweep(checkpoint, test_set, **grid, threads=1)
@@ -183,7 +191,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report = {
         "benchmark": "sweep_scaling", "machine": machine,
         "settings": {"dataset": dataset, "checkpoint": checkpoint_name, "methods": list(methods),
-                     "amounts": list(amounts), "seeds": [0], "finetune_epochs": 1, "train_subset": subset,
+                     "amounts": list(amounts), "seeds": seeds, "finetune_epochs": 1, "train_subset": subset,
                      "workers": args.workers, "engine": args.engine, "repeats": args.repeats,
                      "method_samples": method_samples, "threads_per_worker": 1},
         "cells": cells, "serial_s": serial_s, "parallel_s": parallel_s, "serial_runs_s": timings["serial"],
