@@ -310,11 +310,17 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
+def _kept(spec: dict[str, Any], folder: Path) -> tuple[Path, dict[str, Any] | None]:
+    """Where a run of ``spec`` is kept in ``folder``, and the record kept there (None if none yet)."""
+    path = folder / f"{run_key(spec)}.json"
+    return path, (json.loads(path.read_text()) if path.is_file() else None)
+
+
 def _cached_run(spec: dict[str, Any], folder: Path) -> dict[str, Any]:
     """Compute one run, or read it from ``folder`` where an earlier call kept it."""
-    path = folder / f"{run_key(spec)}.json"
-    if path.is_file():
-        return json.loads(path.read_text())
+    path, kept = _kept(spec, folder)
+    if kept is not None:
+        return kept
     record = RUNNERS[spec["experiment"]](spec)
     folder.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".part")
@@ -327,11 +333,11 @@ def cached_runs(specs: list[dict[str, Any]], folder: Path) -> tuple[list[dict[st
     """The runs of ``specs`` already kept in ``folder``, in order, and the keys of those that are not."""
     found, missing = [], []
     for spec in specs:
-        path = folder / f"{run_key(spec)}.json"
-        if path.is_file():
-            found.append(json.loads(path.read_text()))
+        path, kept = _kept(spec, folder)
+        if kept is not None:
+            found.append(kept)
         else:
-            missing.append(run_key(spec))
+            missing.append(path.stem)
     return found, missing
 
 

@@ -28,10 +28,10 @@ costly as the LSTM (the GRU and the RNNs are cheaper) gives an upper bound of it
 and ``projected_s = (core-seconds + cells · overhead_per_cell_s) / cores``, at least the longest
 probed cell (a cell is never split), for ``--cores`` (64) cores.
 
-Why three seeds and not one: starting two workers (spawning, importing torch, loading the checkpoint
-and the data) costs about ten seconds of wall time once per run; a 12-cell grid takes only a minute
-serially, so that start-up alone kept it at 1.51× (measured). A real sweep has seeds, and the
-start-up is paid once for all of them.
+Why three seeds and not one: starting the workers (spawning, importing torch, loading the checkpoint
+and the data) is paid once per run, and a 12-cell grid is only a minute of serial work, so the
+start-up weighs on it (one seed measured 1.51× on 2026-12-02, on a machine not fully quiet). A real
+sweep has seeds, and the start-up is paid once for all of them.
 
 Fast mode (``LATTICE_LAB_FAST=1``): digits, the shipped digits LSTM, 2 methods × 2 amounts, one seed, one
 epoch on 256 sequences, the probe on digits — a smoke test of the whole path.

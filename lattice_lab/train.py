@@ -59,7 +59,7 @@ from tqdm.auto import tqdm
 
 from .devices import (DEVICES, describe_device, model_device, refresh_pruned_weights, select_device,  # noqa: F401
                       to_device)  # DEVICES, describe_device: re-exported
-from .memory import check_fits
+from .memory import check_fits, release_freed_memory
 from .models import check_finite_weights, check_inputs
 from .progress import quiet
 from .validation import InvalidParameterError, check_bool, check_float, check_instance, check_int, fail
@@ -328,6 +328,7 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
     finally:
         if teacher is not None:
             teacher.train(teacher_was_training)
+        release_freed_memory()  # a notebook trains many times: keep its resident memory near what it holds
     return history
 
 
