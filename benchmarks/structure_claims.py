@@ -646,8 +646,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--jobs", type=int, default=1, help="runs at once, one torch thread each")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--only", nargs="+", metavar="GLOB",
-                        help="only the runs whose key matches one of these shell patterns, "
-                             "e.g. 'expansion-gru-*-0.9-[01]-*' (a key is experiment-model-method-scope-sparsity-seed-hash)")
+                        help="only the runs whose key matches one of these shell patterns, e.g. "
+                             "'expansion-gru-*-0.9-[01]-*' (a key is experiment-model-method-scope-sparsity-seed-hash)")
     parser.add_argument("--cached-only", action="store_true",
                         help="compute nothing: report the runs already kept, and list the missing ones in the report")
     args = parser.parse_args(argv)

@@ -2,8 +2,8 @@
 
 **The grid**: the shipped ``mnist-lstm`` (row-MNIST LSTM-128) pruned by ``magnitude``, ``random``,
 ``magnitude-units`` and ``random-units`` at amounts 0.5, 0.75 and 0.9, seeds 0, 1 and 2 (``--seeds``,
-the quality grid's three): 36 cells of nearly the same cost. Each cell prunes, evaluates on the 10,000 test sequences, fine-tunes one
-epoch (lr 1e-4) on a seeded 10,000-sequence subset of the training set and evaluates again —
+the quality grid's three): 36 cells of nearly the same cost. Each cell prunes, evaluates on the
+10,000 test sequences, fine-tunes one epoch (lr 1e-4) on a seeded 10,000-sequence subset of the training set and evaluates again —
 the quality grid's recipe (``benchmarks.quality --train-subset 10000``).
 
 **The runs**, sweep cache off: *serial* (``compare.sweep(..., executor=None, threads=1)``: every cell

@@ -9,7 +9,9 @@ lowered to the container's cgroup limit when there is one; a CUDA device's own m
 :class:`MemoryLimitError` (a ``MemoryError`` and a ``ValueError``) naming both.
 
 Only sizes that cannot fit at all are refused: whether the free memory suffices right now depends
-on everything else running, and is the operating system's call.
+on everything else running, and is the operating system's call. After the work,
+:func:`release_freed_memory` hands what freed tensors left in the heap back to the system (a notebook
+kernel on Binder has 1 GB).
 
 Must not import anything from the package.
 
@@ -26,11 +28,13 @@ lattice_lab.memory.MemoryLimitError: an absurd array would need about 1000000000
 """
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MemoryLimitError", "check_fits", "format_bytes", "machine_bytes"]
+__all__ = ["MemoryLimitError", "check_fits", "format_bytes", "machine_bytes", "release_freed_memory"]
 
 _CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
 
@@ -113,11 +117,17 @@ def release_freed_memory() -> bool:
     >>> release_freed_memory() in (True, False)
     True
     """
-    try:
-        import ctypes
-
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
+    trim = _malloc_trim()
+    if trim is None:
         return False
     trim(0)
     return True
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, looked up once (None where glibc is not the C library)."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
