@@ -17,12 +17,12 @@ setup: $(STAMP)
 demo: setup
 	$(VENV)/bin/lattice-lab demo
 
-# The whole suite in fast mode: unit, property and doctests (tests/, lattice_lab/), every
+# The whole suite in fast mode: unit, property and doctests (tests/, lattice_lab/, benchmarks/), every
 # notebook through nbmake (each under 90 s), widget tests headless and in a real browser.
 # One BLAS/OpenMP thread per process: several processes (pytest, kernels, a browser) share two
 # cores, and spin-waiting threads made training steps 25-50x slower there.
 test: setup
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} LATTICE_LAB_FAST=1 LATTICE_LAB_QUIET=1 MPLBACKEND=Agg $(PY) -m pytest tests lattice_lab \
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} LATTICE_LAB_FAST=1 LATTICE_LAB_QUIET=1 MPLBACKEND=Agg $(PY) -m pytest tests lattice_lab benchmarks \
 		--nbmake --nbmake-timeout=90 notebooks $(PYTEST_ARGS)
 
 lab: setup
