@@ -480,7 +480,7 @@ def aggregate(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 row[field], row[f"{field}_std"] = _mean_std([r.get(field) for r in group])
         for sigma in NOISE_SIGMAS:
             if all("noise" in r for r in group):
-                row[f"noise_{sigma:g}"] = _mean_std([r["noise"][str(sigma)] for r in group])[0]
+                row[f"noise_{sigma:g}"], row[f"noise_{sigma:g}_std"] = _mean_std([r["noise"][str(sigma)] for r in group])
         rows.append(row)
     return rows
 
@@ -494,8 +494,36 @@ def _spearman(xs: list[float], ys: list[float]) -> float | None:
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
+def _mean_difference(first: list[float], second: list[float]) -> tuple[float | None, float | None]:
+    """Mean of ``first`` minus mean of ``second``, and its standard error (None with one seed on a side)."""
+    if not first or not second:
+        return None, None
+    difference = statistics.fmean(first) - statistics.fmean(second)
+    if len(first) < 2 or len(second) < 2:  # one seed has no spread: no standard error, no verdict
+        return difference, None
+    return difference, math.sqrt(sum(statistics.variance(v) / len(v) for v in (first, second)))
+
+
+def _beyond_noise(difference: float | None, standard_error: float | None) -> bool | None:
+    """Whether ``difference`` exceeds two standard errors; None where there is no standard error."""
+    return None if standard_error is None else difference > 2 * max(standard_error, 1e-12)
+
+
 def expansion_verdicts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per (model, scope, sparsity): biregular vs poor expander (equal degrees) and the rank correlation of Δ_r with accuracy."""
+    """Per (model, scope, sparsity): biregular against the poor expander (equal degrees: does expansion matter?)
+    and against Erdős–Rényi (same density; at 95% not Ramanujan: does the Ramanujan bound matter?), and the rank
+    correlation of Δ_r with accuracy.
+
+    >>> runs = [{"spec": {"experiment": "expansion", "model": "gru", "scope": "recurrent", "sparsity": 0.95,
+    ...                   "method": method}, "accuracy": accuracy, "delta_r": None}
+    ...         for method, accuracy in [("biregular", 0.9), ("biregular", 0.92), ("poor-expander", 0.8),
+    ...                                  ("poor-expander", 0.82), ("erdos-renyi", 0.91)]]
+    >>> v = expansion_verdicts(runs)[0]
+    >>> round(v["biregular_minus_poor"], 6), round(v["standard_error"], 6), v["accuracy_follows_expansion"]
+    (0.1, 0.014142, True)
+    >>> round(v["biregular_minus_erdos_renyi"], 6), v["accuracy_follows_ramanujan"]   # one Erdős–Rényi seed
+    (0.0, None)
+    """
     cells: dict[tuple, list[dict[str, Any]]] = {}
     for record in records:
         spec = record["spec"]
@@ -504,19 +532,16 @@ def expansion_verdicts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     verdicts = []
     for (kind, scope, sparsity), group in sorted(cells.items()):
         by_family = {f: [r["accuracy"] for r in group if r["spec"]["method"] == f] for f in MASK_FAMILIES}
-        good, poor = by_family["biregular"], by_family["poor-expander"]
-        difference = standard_error = None
-        if good and poor:
-            difference = statistics.fmean(good) - statistics.fmean(poor)
-            if len(good) > 1 and len(poor) > 1:  # one seed has no spread: no standard error, no verdict
-                standard_error = math.sqrt(sum(statistics.variance(v) / len(v) for v in (good, poor)))
+        difference, standard_error = _mean_difference(by_family["biregular"], by_family["poor-expander"])
+        over_random, random_error = _mean_difference(by_family["biregular"], by_family["erdos-renyi"])
         defined = [r for r in group if r.get("delta_r") is not None]
         verdicts.append({
             "model": kind, "scope": scope, "sparsity": sparsity, "biregular_minus_poor": difference,
             "standard_error": standard_error,
             "spearman_delta_r_accuracy": _spearman([r["delta_r"] for r in defined], [r["accuracy"] for r in defined]),
-            "accuracy_follows_expansion": (None if standard_error is None  # no verdict from one seed
-                                           else difference > 2 * max(standard_error, 1e-12)),
+            "accuracy_follows_expansion": _beyond_noise(difference, standard_error),
+            "biregular_minus_erdos_renyi": over_random, "erdos_renyi_standard_error": random_error,
+            "accuracy_follows_ramanujan": _beyond_noise(over_random, random_error),
         })
     return verdicts
 
@@ -542,6 +567,31 @@ def _percent(row: dict[str, Any] | None, field: str = "accuracy_mean") -> str:
     return f"{100 * row[field]:.2f}" + (f" ± {100 * std:.2f}" if std is not None else "") + "%"
 
 
+ZHANG_STADIE_TABLE_1 = {"lstm": (97.83, 98.34), "gru": (98.50, 98.54)}
+"""Zhang & Stadie (ICLR 2020), Table 1, row-MNIST, 400 units, 95% sparse: (random, Jacobian) test accuracy, %."""
+
+
+def _rows_difference(first: dict[str, Any], second: dict[str, Any]) -> tuple[float, float | None]:
+    """``first`` minus ``second`` in mean accuracy, and its standard error from the rows' spreads over seeds."""
+    difference = first["accuracy_mean"] - second["accuracy_mean"]
+    if first["accuracy_std"] is None or second["accuracy_std"] is None:  # one seed: no spread
+        return difference, None
+    return difference, math.sqrt(sum(r["accuracy_std"] ** 2 / len(r["seeds"]) for r in (first, second)))
+
+
+def _gap_verdict(difference: float, standard_error: float | None) -> str:
+    """"holds" when ``difference`` exceeds two standard errors, "reversed" below minus two, else "within noise".
+
+    >>> _gap_verdict(0.004, 0.001), _gap_verdict(-0.004, 0.001), _gap_verdict(0.001, 0.001), _gap_verdict(0.1, None)
+    ('holds', 'reversed here', 'within noise (2 standard errors: 0.20 points)', 'one seed: no verdict yet')
+    """
+    if standard_error is None:
+        return "one seed: no verdict yet"
+    if abs(difference) <= 2 * standard_error:
+        return f"within noise (2 standard errors: {200 * standard_error:.2f} points)"
+    return "holds" if difference > 0 else "reversed here"
+
+
 def _seeds(rows: list[dict[str, Any]]) -> str:
     """How many seeds each row of a group averages: "3 seeds per cell", or their range ("1-3 seeds per cell")."""
     counts = sorted({len(r["seeds"]) for r in rows})
@@ -559,24 +609,30 @@ def claims(rows: list[dict[str, Any]], verdicts: list[dict[str, Any]]) -> list[d
         undecided = len(expansion) - len(decided)
         cells = "; ".join(f"{v['model']} {v['scope']} {100 * v['sparsity']:.0f}%: {_points(v['biregular_minus_poor'])}"
                           for v in expansion)
+        against_random = [v for v in expansion if v["accuracy_follows_ramanujan"] is not None]
+        above_random = sum(v["accuracy_follows_ramanujan"] for v in against_random)
         out.append({"claim": "Kalra et al. 2024: expander (Ramanujan) masks preserve performance",
                     "test": "train from scratch with masks of equal density and degrees that differ only in expansion "
                             f"(random biregular vs 4 communities with 5% cross edges), {_seeds(expansion_rows)}",
                     "result": f"biregular minus poor expander, accuracy points: {cells}",
                     "verdict": f"accuracy follows expansion in {follows} of the {len(decided)} cells with 2 or more "
                                "seeds of each mask (difference > 2 standard errors)"
-                               + (f"; {undecided} cell(s) with one seed have no verdict yet" if undecided else "")})
+                               + (f"; {undecided} cell(s) with one seed have no verdict yet" if undecided else "")
+                               + f"; biregular above Erdős–Rényi (same density, not Ramanujan at 95%) in {above_random} "
+                                 f"of {len(against_random)}"})
     for kind in ("lstm", "gru"):
         jac = _select(rows, experiment="baseline", model=f"{kind}-128", method="jacobian")
         rand = _select(rows, experiment="expansion", model=f"{kind}-128", method="erdos-renyi", scope="recurrent",
                        target_sparsity=0.95)
         if jac and rand:
-            difference = jac[0]["accuracy_mean"] - rand[0]["accuracy_mean"]
+            difference, standard_error = _rows_difference(jac[0], rand[0])
+            paper_random, paper_jacobian = ZHANG_STADIE_TABLE_1[kind]
             out.append({"claim": f"Zhang & Stadie 2020: pruning at initialisation by the Jacobian beats random "
                                  f"({kind.upper()}, 95%)",
                         "test": "the same budget from scratch, Jacobian-chosen vs uniformly random W_hh masks",
-                        "result": f"Jacobian {_percent(jac[0])}, random {_percent(rand[0])}",
-                        "verdict": "holds" if difference > 0 else "does not hold here"})
+                        "result": f"Jacobian {_percent(jac[0])}, random {_percent(rand[0])}: {_points(difference)} "
+                                  f"points (their Table 1, 400 units: {paper_jacobian - paper_random:+.2f})",
+                        "verdict": _gap_verdict(difference, standard_error)})
     gmp = _select(rows, experiment="baseline", model="lstm-128", method="gradual-magnitude", start="mnist-lstm")
     if gmp:
         met = gmp[0]["accuracy_mean"] >= RECORD_TARGET
