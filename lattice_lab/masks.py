@@ -85,7 +85,14 @@ def degree_sequence_mask(row_degrees, col_degrees, seed: int = 0) -> np.ndarray:
 
 def _repair_repeated_edges(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray,
                            rng: np.random.Generator) -> None:
-    """Swap away repeated edges in place, keeping every degree (see :func:`degree_sequence_mask`)."""
+    """Swap away repeated edges in place, keeping every degree (see :func:`degree_sequence_mask`).
+
+    ``spectral._repair_multi_edges`` (behind ``spectral.biregular_mask``) does the same swaps but
+    visits the repeated edges in another order, so the two draw different masks from one seed. They
+    stay apart on purpose: merging them would change every stored mask of one family, the expansion
+    runs of ``benchmarks.structure_claims`` (hours of training) or the Ramanujan masks behind the
+    course's committed results.
+    """
     for k in np.flatnonzero(counts[rows, cols] > 1):
         r, col = rows[k], cols[k]
         if counts[r, col] <= 1:

@@ -931,6 +931,9 @@ def _repair_multi_edges(
 ) -> None:
     """Swap away repeated edges in place, keeping every degree (helper of biregular_mask).
 
+    ``masks._repair_repeated_edges`` is the same idea with another visiting order; why both stay:
+    its docstring.
+
     A repeated edge (r, col) is swapped with an edge (r2, col2) where row r lacks col2 and row r2
     lacks col. With ``c <= n_in / 2`` (so ``d <= n_out / 2``) such an edge always exists: the
     rows lacking col carry more edge ends than the columns row r has can absorb.
