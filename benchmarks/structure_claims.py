@@ -494,14 +494,20 @@ def _spearman(xs: list[float], ys: list[float]) -> float | None:
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
-def _mean_difference(first: list[float], second: list[float]) -> tuple[float | None, float | None]:
-    """Mean of ``first`` minus mean of ``second``, and its standard error (None with one seed on a side)."""
-    if not first or not second:
-        return None, None
-    difference = statistics.fmean(first) - statistics.fmean(second)
-    if len(first) < 2 or len(second) < 2:  # one seed has no spread: no standard error, no verdict
-        return difference, None
-    return difference, math.sqrt(sum(statistics.variance(v) / len(v) for v in (first, second)))
+def _difference(first: tuple[float, float | None, int], second: tuple[float, float | None, int]
+                ) -> tuple[float, float | None]:
+    """Mean minus mean, and the standard error of that difference, from each side's (mean, sd over seeds, seeds).
+
+    None for the error where a side has one seed (no spread, so no verdict).
+
+    >>> difference, error = _difference((0.91, 0.01, 2), (0.81, 0.01, 2))
+    >>> round(difference, 6), round(error, 6)
+    (0.1, 0.01)
+    """
+    (mean_a, std_a, n_a), (mean_b, std_b, n_b) = first, second
+    if std_a is None or std_b is None:
+        return mean_a - mean_b, None
+    return mean_a - mean_b, math.sqrt(std_a ** 2 / n_a + std_b ** 2 / n_b)
 
 
 def _beyond_noise(difference: float | None, standard_error: float | None) -> bool | None:
@@ -532,8 +538,12 @@ def expansion_verdicts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     verdicts = []
     for (kind, scope, sparsity), group in sorted(cells.items()):
         by_family = {f: [r["accuracy"] for r in group if r["spec"]["method"] == f] for f in MASK_FAMILIES}
-        difference, standard_error = _mean_difference(by_family["biregular"], by_family["poor-expander"])
-        over_random, random_error = _mean_difference(by_family["biregular"], by_family["erdos-renyi"])
+        summary = {f: (*_mean_std(v), len(v)) for f, v in by_family.items() if v}
+        difference = standard_error = over_random = random_error = None
+        if "biregular" in summary and "poor-expander" in summary:
+            difference, standard_error = _difference(summary["biregular"], summary["poor-expander"])
+        if "biregular" in summary and "erdos-renyi" in summary:
+            over_random, random_error = _difference(summary["biregular"], summary["erdos-renyi"])
         defined = [r for r in group if r.get("delta_r") is not None]
         verdicts.append({
             "model": kind, "scope": scope, "sparsity": sparsity, "biregular_minus_poor": difference,
@@ -569,14 +579,6 @@ def _percent(row: dict[str, Any] | None, field: str = "accuracy_mean") -> str:
 
 ZHANG_STADIE_TABLE_1 = {"lstm": (97.83, 98.34), "gru": (98.50, 98.54)}
 """Zhang & Stadie (ICLR 2020), Table 1, row-MNIST, 400 units, 95% sparse: (random, Jacobian) test accuracy, %."""
-
-
-def _rows_difference(first: dict[str, Any], second: dict[str, Any]) -> tuple[float, float | None]:
-    """``first`` minus ``second`` in mean accuracy, and its standard error from the rows' spreads over seeds."""
-    difference = first["accuracy_mean"] - second["accuracy_mean"]
-    if first["accuracy_std"] is None or second["accuracy_std"] is None:  # one seed: no spread
-        return difference, None
-    return difference, math.sqrt(sum(r["accuracy_std"] ** 2 / len(r["seeds"]) for r in (first, second)))
 
 
 def _gap_verdict(difference: float, standard_error: float | None) -> str:
@@ -625,7 +627,8 @@ def claims(rows: list[dict[str, Any]], verdicts: list[dict[str, Any]]) -> list[d
         rand = _select(rows, experiment="expansion", model=f"{kind}-128", method="erdos-renyi", scope="recurrent",
                        target_sparsity=0.95)
         if jac and rand:
-            difference, standard_error = _rows_difference(jac[0], rand[0])
+            difference, standard_error = _difference(
+                *[(r["accuracy_mean"], r["accuracy_std"], len(r["seeds"])) for r in (jac[0], rand[0])])
             paper_random, paper_jacobian = ZHANG_STADIE_TABLE_1[kind]
             out.append({"claim": f"Zhang & Stadie 2020: pruning at initialisation by the Jacobian beats random "
                                  f"({kind.upper()}, 95%)",
