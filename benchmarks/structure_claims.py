@@ -589,9 +589,11 @@ def _gap_verdict(difference: float, standard_error: float | None) -> str:
     """
     if standard_error is None:
         return "one seed: no verdict yet"
-    if abs(difference) <= 2 * standard_error:
-        return f"within noise (2 standard errors: {200 * standard_error:.2f} points)"
-    return "holds" if difference > 0 else "reversed here"
+    if _beyond_noise(difference, standard_error):
+        return "holds"
+    if _beyond_noise(-difference, standard_error):
+        return "reversed here"
+    return f"within noise (2 standard errors: {200 * standard_error:.2f} points)"
 
 
 def _seeds(rows: list[dict[str, Any]]) -> str:
