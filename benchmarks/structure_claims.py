@@ -138,9 +138,19 @@ def _datasets(name: str) -> tuple[data.SequenceDataset, data.SequenceDataset]:
 
 
 def run_key(spec: dict[str, Any]) -> str:
-    """A file name for a run: its experiment, a readable part and a hash of the whole spec."""
+    """A file name for a run: its experiment, a readable part and a hash of the whole spec.
+
+    The dataset is named only where it is not row-MNIST (the keys of the MNIST runs predate the others).
+
+    >>> spec = {"experiment": "expansion", "dataset": "fashion-mnist", "model": "gru", "method": "biregular",
+    ...         "scope": "recurrent", "sparsity": 0.95, "seed": 3}
+    >>> run_key(spec)[:-12]
+    'expansion-fashion-mnist-gru-biregular-recurrent-0.95-3-'
+    """
     digest = hashlib.sha256(json.dumps({**spec, "version": CODE_VERSION}, sort_keys=True).encode()).hexdigest()[:12]
-    readable = "-".join(str(spec[k]) for k in ("model", "method", "scope", "sparsity", "seed") if k in spec)
+    fields = ("model", "method", "scope", "sparsity", "seed")
+    readable = "-".join(str(spec[k]) for k in (("dataset",) if spec.get("dataset") != "mnist" else ()) + fields
+                        if k in spec)
     return f"{spec['experiment']}-{readable}-{digest}"
 
 
@@ -319,17 +329,38 @@ def _kept(spec: dict[str, Any], folder: Path) -> tuple[Path, dict[str, Any] | No
     return path, (json.loads(path.read_text()) if path.is_file() else None)
 
 
+def _keep(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".part")
+    temporary.write_text(json.dumps(record, indent=1))
+    temporary.replace(path)
+
+
 def _cached_run(spec: dict[str, Any], folder: Path) -> dict[str, Any]:
     """Compute one run, or read it from ``folder`` where an earlier call kept it."""
     path, kept = _kept(spec, folder)
     if kept is not None:
         return kept
     record = RUNNERS[spec["experiment"]](spec)
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".part")
-    temporary.write_text(json.dumps(record, indent=1))
-    temporary.replace(path)
+    _keep(path, record)
     return record
+
+
+def restore_runs(report: Path, folder: Path) -> int:
+    """Keep every run of a written report in ``folder``, as the run cache holds it, and return how many.
+
+    The cache lives on the machine that made the runs; a report's ``runs`` are its records, unchanged (JSON keeps
+    floats exactly), so a later call on another machine adds its new runs to the same report instead of
+    recomputing the old ones. A run the cache already holds must equal the report's.
+    """
+    records = json.loads(report.read_text())["runs"]
+    for record in records:
+        path, kept = _kept(record["spec"], folder)
+        if kept is None:
+            _keep(path, record)
+        elif kept != record:
+            raise ValueError(f"the run cache's {path.name} differs from the run of that key in {report}")
+    return len(records)
 
 
 def cached_runs(specs: list[dict[str, Any]], folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -369,6 +400,24 @@ def expansion_specs(seeds: list[int], epochs: int) -> list[dict[str, Any]]:
              "sparsity": sparsity, "method": family, "seed": seed, "epochs": epochs}
             for kind, scope in EXPANSION_CELLS for sparsity in (0.9, 0.95) for family in MASK_FAMILIES
             for seed in seeds]
+
+
+REPLICATION_CELL = ("gru", "recurrent", 0.95)
+"""The one expansion cell beyond noise at 3 seeds (GRU, W_hh, 95%), replicated at 5 seeds on MNIST and Fashion-MNIST."""
+REPLICATION_DATASETS = ("mnist", "fashion-mnist")
+DEFAULT_SEEDS = {"replication": [0, 1, 2, 3, 4]}
+"""Seeds an experiment runs when ``--seeds`` is not given (the others: 0, 1, 2)."""
+
+
+def replication_specs(seeds: list[int], epochs: int) -> list[dict[str, Any]]:
+    """The expansion runs of :data:`REPLICATION_CELL` on each of :data:`REPLICATION_DATASETS` (the MNIST runs of
+    seeds 0-2 are the expansion grid's own, read back from the cache)."""
+    if fast():
+        return []
+    kind, scope, sparsity = REPLICATION_CELL
+    return [{"experiment": "expansion", "dataset": dataset, "model": kind, "hidden": 128, "scope": scope,
+             "sparsity": sparsity, "method": family, "seed": seed, "epochs": epochs}
+            for dataset in REPLICATION_DATASETS for family in MASK_FAMILIES for seed in seeds]
 
 
 def baseline_specs(seeds: list[int], epochs: int) -> list[dict[str, Any]]:
@@ -694,15 +743,17 @@ def claims(rows: list[dict[str, Any]], verdicts: list[dict[str, Any]]) -> list[d
 
 # --------------------------------------------------------------------------- entry point
 
-EXPERIMENTS = {"expansion": expansion_specs, "baseline": baseline_specs, "ramanujan-rule": ramanujan_rule_specs,
-               "lattice-settings": lattice_settings_specs, "spectral-pixel": spectral_pixel_specs}
+EXPERIMENTS = {"expansion": expansion_specs, "replication": replication_specs, "baseline": baseline_specs,
+               "ramanujan-rule": ramanujan_rule_specs, "lattice-settings": lattice_settings_specs,
+               "spectral-pixel": spectral_pixel_specs}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the chosen experiments (resuming from cached runs) and write ``structure_claims.json``."""
     parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{NAME}", description=__doc__.split("\n")[0])
     parser.add_argument("--experiments", nargs="+", default=list(EXPERIMENTS), choices=list(EXPERIMENTS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--seeds", nargs="+", type=int,
+                        help="seeds of every chosen experiment (default: 0 1 2; replication: 0-4)")
     parser.add_argument("--epochs", type=int, default=10, help="training budget of every from-scratch run")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once, one torch thread each")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -711,12 +762,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                              "'expansion-gru-*-0.9-[01]-*' (a key is experiment-model-method-scope-sparsity-seed-hash)")
     parser.add_argument("--cached-only", action="store_true",
                         help="compute nothing: report the runs already kept, and list the missing ones in the report")
+    parser.add_argument("--restore-from", type=Path, metavar="REPORT",
+                        help="first keep the runs of this report (e.g. the committed structure_claims.json) in the "
+                             "run cache, so that this call adds to them")
     args = parser.parse_args(argv)
     machine = machine_info(command_line(NAME, argv))
     folder = data.cache_dir() / NAME / ("fast" if fast() else "full")
+    if args.restore_from:
+        print(f"restored {restore_runs(args.restore_from, folder)} runs from {args.restore_from}", flush=True)
     records, missing = [], {}
     for experiment in args.experiments:
-        specs = EXPERIMENTS[experiment](args.seeds, args.epochs)
+        specs = EXPERIMENTS[experiment](args.seeds or DEFAULT_SEEDS.get(experiment, [0, 1, 2]), args.epochs)
         if args.only:
             specs = [spec for spec in specs if any(fnmatch(run_key(spec), pattern) for pattern in args.only)]
         if args.cached_only:
@@ -726,6 +782,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         else:
             print(f"{experiment}: {len(specs)} runs", flush=True)
             records += run_all(specs, folder, args.jobs)
+    records = list({run_key(record["spec"]): record for record in records}.values())  # a run two experiments share
     rows = aggregate(records)
     verdicts = expansion_verdicts(records)
     report = {"benchmark": NAME, "machine": machine, "rows": rows, "verdicts": {"expansion": verdicts},
