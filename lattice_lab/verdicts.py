@@ -39,6 +39,7 @@ no difference between a and b larger than 0.61 points (3 seeds each; p_Holm = 0.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -180,7 +181,10 @@ def compare(first: Sequence[float], second: Sequence[float], *, labels: tuple[st
     standard_error = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
     if standard_error == 0:  # two constant arms of per-example outcomes: both all right, or both all wrong
         return replace(base, p=1.0, p_holm=1.0, mde=0.0)
-    result = stats.ttest_ind(a, b, equal_var=False)
+    with warnings.catch_warnings():  # scipy warns of "catastrophic cancellation" for an arm that is constant
+        # (a deterministic arm against a varying one): its variance is exactly 0 and the test is exact
+        warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
+        result = stats.ttest_ind(a, b, equal_var=False)
     p = float(result.pvalue)
     return replace(base, p=p, p_holm=p, mde=minimum_detectable_effect(standard_error, float(result.df)))
 
