@@ -464,12 +464,12 @@ def _regular_degree(A: np.ndarray, name: str) -> int:
 def is_ramanujan_regular(G: GraphLike) -> bool:
     """Whether a d-regular graph is Ramanujan (Lubotzky–Phillips–Sarnak 1988).
 
-    Standard definition: every adjacency eigenvalue ``λ`` with ``|λ| ≠ d`` satisfies
-    ``|λ| ≤ 2√(d−1)``. The trivial eigenvalues ``±d`` are all excluded, so bipartite Ramanujan
-    graphs count, and so does a disjoint union of Ramanujan graphs of the same degree (the
-    definition is meant for connected graphs). ``networkx.is_regular_expander`` and
-    :func:`delta_r` instead use ``λ(G) = max(|λ2|, |λn|)`` with multiplicity, which is ``d`` for
-    disconnected or bipartite graphs.
+    Standard definition (Lubotzky–Phillips–Sarnak 1988; Hoory–Linial–Wigderson 2006, Def. 5.11): a
+    **connected** d-regular graph whose every adjacency eigenvalue ``λ`` with ``|λ| ≠ d`` satisfies
+    ``|λ| ≤ 2√(d−1)``. The trivial eigenvalues ``±d`` are excluded, so bipartite Ramanujan graphs
+    count; a disconnected graph is not Ramanujan (its eigenvalue d is repeated: spectral gap 0),
+    even when each component is. ``networkx.is_regular_expander`` and :func:`delta_r` instead use
+    ``λ(G) = max(|λ2|, |λn|)`` with multiplicity, which is ``d`` for disconnected or bipartite graphs.
 
     Parameters
     ----------
@@ -488,9 +488,13 @@ def is_ramanujan_regular(G: GraphLike) -> bool:
     True
     >>> is_ramanujan_regular(nx.cycle_graph(6))          # 2-regular: bound 2
     True
+    >>> is_ramanujan_regular(nx.disjoint_union(nx.petersen_graph(), nx.petersen_graph()))   # not connected
+    False
     """
     A = _adjacency(G)
     d = _regular_degree(A, "G")
+    if connected_components(sp.csr_matrix(A), directed=False)[0] > 1:
+        return False
     ev = np.abs(np.linalg.eigvalsh(A))
     nontrivial = ev[ev < d - 1e-9 * d]
     if nontrivial.size == 0:

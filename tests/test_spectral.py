@@ -193,15 +193,26 @@ def test_cheeger_rejects_isolated_vertices_and_large_graphs():
 # ----------------------------------------------------------------------------------------------
 # Ramanujan: regular graphs
 # ----------------------------------------------------------------------------------------------
-def test_is_ramanujan_regular_excludes_all_trivial_eigenvalues():
-    # LPS definition: ±d are excluded, so bipartite graphs and unions of Ramanujan graphs qualify,
-    # while λ(G) = max(|λ2|, |λn|) (networkx, delta_r) counts the repeated d.
-    union = union_of(nx.petersen_graph(), nx.petersen_graph())
-    assert S.is_ramanujan_regular(union)
-    assert S.delta_r(nx.to_numpy_array(union)) < 0
+def test_is_ramanujan_regular_excludes_the_trivial_eigenvalues_and_requires_connectedness():
+    # LPS definition: a *connected* d-regular graph, ±d excluded, so connected bipartite graphs qualify.
     cube = nx.hypercube_graph(4)  # 4-regular bipartite, eigenvalues 4, 2, 0, −2, −4
     assert S.is_ramanujan_regular(cube)
     assert S.delta_r(nx.to_numpy_array(cube)) == pytest.approx(2 * math.sqrt(3) - 4)
+    # each component Ramanujan, the union not: its eigenvalue d is repeated, the spectral gap is 0
+    for graph in (nx.complete_graph(4), nx.petersen_graph()):
+        assert S.is_ramanujan_regular(graph)
+        union = union_of(graph, graph)
+        assert S.spectral_gap(union) == pytest.approx(0, abs=1e-9)
+        assert not S.is_ramanujan_regular(union)
+        assert S.delta_r(nx.to_numpy_array(union)) < 0  # λ(G) with multiplicity agrees
+
+
+def test_is_ramanujan_biregular_rejects_a_disconnected_mask():
+    block = np.ones((3, 4))  # K_{3,4}: μ̂ = 0, Ramanujan
+    assert S.is_ramanujan_biregular(block)
+    two = np.block([[block, np.zeros((3, 4))], [np.zeros((3, 4)), block]])  # (4, 3)-biregular, two components
+    assert S.is_biregular(two) == (True, 4, 3)
+    assert not S.is_ramanujan_biregular(two)  # σ₂ = σ₁ = √12 > √3 + √2
 
 
 def test_is_ramanujan_regular_detects_a_large_nontrivial_eigenvalue():
