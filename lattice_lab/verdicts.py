@@ -20,8 +20,8 @@ fine-tuning, gives the same accuracy for every seed). Then the only noise is the
 ``trials`` (the number of test sequences), each arm is its model's per-example correctness (``round(accuracy ·
 trials)`` ones) and the same Welch test runs on those — a two-proportion test, unpaired and so
 conservative (both arms see the same examples); the sentence says "one model each, N test sequences".
-Without ``trials`` there is no test, and the verdict says why. An arm with one seed has no spread to
-test against either.
+Without ``trials`` there is no test, and the verdict says why. One measurement per arm (a live sweep on a
+test sample) is treated alike; one seed against an arm that varies has no spread to test against.
 
 Must not import anything from the package (except validation).
 
@@ -168,16 +168,16 @@ def compare(first: Sequence[float], second: Sequence[float], *, labels: tuple[st
     labels = tuple(labels)
     difference = float(a.mean() - b.mean())
     base = Verdict(labels[0], labels[1], difference, (len(a), len(b)), "seeds", at=at)
-    for values, label in ((a, labels[0]), (b, labels[1])):
-        if len(values) < 2:
-            return replace(base, reason=f"{label} has one seed: no spread to test against")
-    if np.ptp(a) == 0 and np.ptp(b) == 0:
-        if trials is None:
-            return replace(base, reason="neither arm varies over its seeds (the seeds replicate nothing) and no "
-                                        "test-set size was given")
+    if np.ptp(a) == 0 and np.ptp(b) == 0 and trials is not None:  # one model each (or seeds that change nothing)
         check_int(trials, "trials", "compare", low=2)
         a, b = _per_example(a[0], trials), _per_example(b[0], trials)
         base = replace(base, n=(trials, trials), basis="test sequences")
+    for values, label in ((a, labels[0]), (b, labels[1])):
+        if len(values) < 2:
+            return replace(base, reason=f"{label} has one seed: no spread to test against")
+    if np.ptp(a) == 0 and np.ptp(b) == 0 and base.basis == "seeds":
+        return replace(base, reason="neither arm varies over its seeds (the seeds replicate nothing) and no "
+                                    "test-set size was given")
     standard_error = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
     if standard_error == 0:  # two constant arms of per-example outcomes: both all right, or both all wrong
         return replace(base, p=1.0, p_holm=1.0, mde=0.0)

@@ -65,6 +65,10 @@ def test_arms_that_do_not_vary_over_seeds_are_tested_on_the_test_examples_or_not
     # one arm varies: an ordinary Welch test on the seeds
     assert verdicts.compare([0.9357] * 3, [0.94, 0.945, 0.943], trials=10_000).basis == "seeds"
     assert verdicts.compare([1.0, 1.0], [1.0, 1.0], trials=100).p == 1.0
+    # one measurement per arm (a live sweep on a test sample) is one model each too
+    single = verdicts.compare([0.9357], [0.9431], trials=10_000)
+    assert (single.basis, single.p) == ("test sequences", v.p)
+    assert verdicts.compare([0.9357], [0.9431]).outcome == "no test"
 
 
 def test_compare_rows_pairs_grid_points_and_makes_one_family():
