@@ -26,6 +26,7 @@ from the results files by ``make bench`` and is not prose.
 """
 from __future__ import annotations
 
+import ast
 import json
 import math
 import re
@@ -261,3 +262,178 @@ def test_readme_numbers_are_declared_and_equal_their_sources():
 @pytest.mark.parametrize("path", OTHER_PROSE, ids=[p.relative_to(ROOT).as_posix() for p in OTHER_PROSE])
 def test_other_course_documents_quote_no_result(path):
     assert undeclared(path.read_text(), []) == []
+
+
+# ---- words of comparison and quantity -------------------------------------------------------------------------
+#
+# A sentence that compares ("beats", "worse", "better", "buys", "within noise") or quantifies over results ("every",
+# "all", "never", "always", "above", "below" in a sentence about accuracy, seeds, points, ...) is a result. Each such
+# sentence of notebook markdown, the README's prose and docs/METHODS.md holds the ``text`` of a **claim** declared
+# beside it: a notebook cell's metadata under ``lattice_lab_claims``, ``"claims"`` in docs/readme_sources.json for
+# the README and in docs/methods_sources.json for METHODS. A claim is one of
+#
+# - a **verdict** recomputed here with the course's verdict function (lattice_lab.verdicts.compare_rows: Welch,
+#   Holm across the family, MDE): ``{"text", "file", "rows": [path to per-seed rows, ending in a selector],
+#   "first": {selector}, "second": {selector}, "by": [fields pairing the grid points], "value": "accuracy",
+#   "trials": int or a path (test sequences, for arms whose seeds change nothing), "expect": "above" | "below" |
+#   "within noise" | "not above" | "not below", "at": "every" | "some" | "none"}`` — "lattice-q0.98 is below the
+#   default at every amount" is ``expect: below, at: every`` over the amounts;
+# - a **recorded verdict**: ``{"text", "file", "path", "expect": value}``, every value the path leads to equal to
+#   ``expect`` (the outcomes the benchmarks stored with lattice_lab.verdicts, say);
+# - ``{"text", "asserted_by": "..."}``: a code cell of the same notebook asserts it (an ``assert`` statement
+#   whose source holds that string); the notebooks run in full mode on MNIST in CI;
+# - ``{"text", "not_a_result": "why"}``: the words quantify over definitions, not results ("every row keeps
+#   exactly c inputs" describes a construction). The reason is required and read in review.
+#
+# A test fails when a claim sentence has no declaration, when a declaration's text is not in its document, and
+# when a declared verdict and its rows disagree.
+
+CLAIMS_KEY = "lattice_lab_claims"
+METHODS = ROOT / "docs" / "METHODS.md"
+METHODS_SOURCES = ROOT / "docs" / "methods_sources.json"
+COMPARISON = re.compile(r"\b(?:beats?|beating|beaten|outperforms?|worse|better|buys?|bought|within noise|no effect"
+                        r"|no difference|clear winner)\b", re.IGNORECASE)
+"""Words that compare: a sentence holding one is a claim."""
+QUANTITY = re.compile(r"\b(?:every|all|never|always|ahead|behind|above|below|as well as|most robust"
+                      r"|least robust|clearly)\b", re.IGNORECASE)
+"""Words that quantify or rank: a claim where the sentence speaks of results (:data:`RESULT_CONTEXT`)."""
+RESULT_CONTEXT = re.compile(r"accura|robust|\d\s?%|\bpoints?\b|\bseeds?\b|\bnoise\b|\bgains?\b|\bwins?\b|\bloses?\b"
+                            r"|\bcosts?\b", re.IGNORECASE)
+"""What makes a quantified sentence speak of results: accuracy, robustness, a percentage, points, seeds, noise."""
+EXPECTATIONS = {"above": {"above"}, "below": {"below"}, "within noise": {"within noise"},
+                "not above": {"below", "within noise"}, "not below": {"above", "within noise"}}
+QUANTIFIERS = {"every": all, "some": any, "none": lambda held: not any(held)}
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a markdown text's prose (list items and table cells end one), whitespace collapsed."""
+    parts = re.split(r"(?<=[.!?;])\s+(?=[A-Z*$(`_])|\n\s*(?:[-*]|\d+\.)\s+|\n\s*\n|\|", prose(text))
+    return [" ".join(part.split()) for part in parts if part.strip()]
+
+
+def claim_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` that compare or quantify over results."""
+    return [s for s in sentences(text) if COMPARISON.search(s) or (QUANTITY.search(s) and RESULT_CONTEXT.search(s))]
+
+
+def _collapsed(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _asserts(code_cells: list[str]) -> list[str]:
+    """The source of every ``assert`` statement of some code cells."""
+    found = []
+    for source in code_cells:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:  # a cell with IPython syntax asserts nothing we can read
+            continue
+        found += [ast.get_source_segment(source, node) or "" for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+    return found
+
+
+def verdict_of(claim: dict, root: Path = ROOT) -> tuple[bool, str]:
+    """Whether a declared verdict holds, and what the rows say (the verdicts, or the values found)."""
+    from lattice_lab import verdicts
+
+    document = json.loads((root / claim["file"]).read_text())
+    if "rows" in claim:
+        if not isinstance(claim["rows"][-1], dict):
+            raise LookupError(f"a claim's rows path must end in a selector, got {claim['rows']}")
+        trials = claim.get("trials")
+        if isinstance(trials, list):
+            (trials,) = resolve(document, trials)
+        found = verdicts.compare_rows(resolve(document, claim["rows"]), claim["first"], claim["second"],
+                                      by=claim["by"], value=claim["value"], trials=trials)
+        if not found:
+            raise LookupError(f"the arms {claim['first']} and {claim['second']} share no grid point")
+        held = [v.outcome in EXPECTATIONS[claim["expect"]] for v in found]
+        return QUANTIFIERS[claim["at"]](held), "; ".join(f"{v.at}: {v.sentence}" for v in found)
+    values = resolve(document, claim["path"])
+    return all(value == claim["expect"] for value in values), f"{claim['path']} gives {values}"
+
+
+def claim_problems(claims: list[dict], text: str, where: str, code_cells: list[str] | None = None,
+                   root: Path = ROOT) -> list[str]:
+    """What is wrong with one document's claims: undeclared claim sentences, and declarations that do not hold."""
+    problems, body = [], _collapsed(text)
+    kinds = ("expect", "asserted_by", "not_a_result")
+    for claim in claims:
+        if "text" not in claim or sum(kind in claim for kind in kinds) != 1:
+            problems.append(f"{where}: a claim needs a text and exactly one of {kinds}: {claim}")
+            continue
+        if _collapsed(claim["text"]) not in body:
+            problems.append(f"{where}: the claim {claim['text']!r} is not in the text")
+        if "not_a_result" in claim and not str(claim["not_a_result"]).strip():
+            problems.append(f"{where}: {claim['text']!r}: say why it is not a result")
+        if "asserted_by" in claim:
+            if code_cells is None:
+                problems.append(f"{where}: {claim['text']!r}: only a notebook has cells to assert it")
+            elif not any(claim["asserted_by"] in segment for segment in _asserts(code_cells)):
+                problems.append(f"{where}: {claim['text']!r}: no assert statement holds {claim['asserted_by']!r}")
+        if "expect" in claim:
+            try:
+                held, detail = verdict_of(claim, root)
+            except (OSError, LookupError, KeyError, IndexError, TypeError, ValueError) as error:
+                problems.append(f"{where}: {claim['text']!r}: its rows do not resolve: {error!r}")
+                continue
+            if not held:
+                problems.append(f"{where}: the text says {claim['text']!r} ({claim['expect']} at {claim.get('at')}) "
+                                f"but the rows say: {detail}")
+    texts = [_collapsed(c.get("text", "")) for c in claims]
+    for sentence in claim_sentences(text):
+        if not any(t and t in sentence for t in texts):
+            problems.append(f"{where}: an undeclared claim: {sentence!r}")
+    return problems
+
+
+def test_the_claim_detector_finds_comparisons_and_quantified_results():
+    text = ("Lattice is worse than magnitude. Every row keeps exactly c inputs. At every amount the accuracy falls; "
+            "all four gate blocks. It is below magnitude at 90%.\n\n- spectral keeps 95.7% at every width\n\n"
+            "`code: better` is code.")
+    assert claim_sentences(text) == ["Lattice is worse than magnitude.", "At every amount the accuracy falls; all four gate blocks.",
+                                     "It is below magnitude at 90%.", "spectral keeps 95.7% at every width"]
+
+
+def test_a_declared_verdict_that_its_rows_contradict_fails(tmp_path):
+    rows = [{"model": "m", "method": method, "amount": amount, "seed": seed,
+             "accuracy": base + (0.1 if method == "q" and amount == 0.9 else 0) + 0.001 * seed}
+            for method, base in (("q", 0.5), ("default", 0.6)) for amount in (0.5, 0.9) for seed in range(3)]
+    (tmp_path / "r.json").write_text(json.dumps({"rows": rows}))
+    claim = {"text": "much worse at every amount", "file": "r.json", "rows": ["rows", {"model": "m"}],
+             "first": {"method": "q"}, "second": {"method": "default"}, "by": ["amount"], "value": "accuracy",
+             "expect": "below", "at": "every"}
+    text = "q is much worse at every amount."
+    problems = claim_problems([claim], text, "cell", root=tmp_path)
+    assert len(problems) == 1 and "but the rows say: (0.5,): q is below default by 10.00 points" in problems[0]
+    assert claim_problems([{**claim, "at": "some"}], text, "cell", root=tmp_path) == []
+    assert claim_problems([], text, "cell", root=tmp_path) == ["cell: an undeclared claim: "
+                                                                "'q is much worse at every amount.'"]
+    asserted = {"text": "much worse at every amount", "asserted_by": "worse everywhere"}
+    assert claim_problems([asserted], text, "cell", ["assert x < y, 'worse everywhere'"], tmp_path) == []
+    assert "no assert statement" in claim_problems([asserted], text, "cell", ["print('worse everywhere')"],
+                                                   tmp_path)[0]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_claims_are_declared_and_hold(path):
+    notebook, cells = _cells(path)
+    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    problems = []
+    for index, cell in enumerate(cells):
+        claims = cell.metadata.get(CLAIMS_KEY, [])
+        if cell.cell_type != "markdown":
+            if claims:
+                problems.append(f"cell {index}: only markdown cells declare claims")
+            continue
+        problems += claim_problems(claims, cell.source, f"cell {index}", code)
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("document, declarations", [(README, README_SOURCES), (METHODS, METHODS_SOURCES)],
+                         ids=["README.md", "docs/METHODS.md"])
+def test_prose_claims_are_declared_and_hold(document, declarations):
+    text = readme_prose() if document == README else document.read_text()
+    claims = json.loads(declarations.read_text()).get("claims", [])
+    problems = claim_problems(claims, text, document.name)
+    assert not problems, "\n".join(problems)

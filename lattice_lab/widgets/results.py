@@ -14,7 +14,9 @@ call it without a browser:
   sparsity and against FLOPs (:func:`lattice_lab.compare.plot_accuracy`);
 * :func:`structure_gains` and :func:`structure_summary`: what structure bought each method,
   the points of accuracy it gains over its structure-blind counterpart (:func:`baseline_of`) at
-  the same measured sparsity (weight level) or the same number of units (unit level).
+  the same measured sparsity (weight level) or the same number of units (unit level), each grid
+  point judged by the course's verdict function (:mod:`lattice_lab.verdicts`: Welch's test on the
+  seeds, Holm across a method's grid points, the minimum detectable effect).
 
 :class:`ResultsExplorer` puts the controls on top: ``.controls``, ``.state`` and ``.widget`` as
 in the other explorers.
@@ -43,7 +45,7 @@ from typing import Any
 import ipywidgets as W
 import numpy as np
 
-from .. import compare
+from .. import compare, verdicts
 from ..course import results_file
 from ..validation import check_bool, check_choice, check_instance, fail
 from .plots import figure_png, new_figure, table_html
@@ -53,8 +55,6 @@ STRUCTURE_BLIND = ("random", "magnitude", "imp", "random-units", "magnitude-unit
 BASELINES = {"ramanujan-imp": "imp", "expander": "random"}
 """A method's structure-blind counterpart where it is not magnitude pruning of its level:
 ``ramanujan-imp`` is IMP's schedule with the Δ_r rule added, ``expander`` a random mask made regular."""
-VERDICT_POINTS = 1.0
-"""A mean gain of at least this many points of accuracy "buys accuracy"; a loss as large "costs accuracy"."""
 X_AXES = ("sparsity", "flops", "amount")
 
 
@@ -150,6 +150,8 @@ class ResultsState:
     baseline_accuracy: float | None
     """The baseline's accuracy at the same measured sparsity (or units), interpolated between its grid points."""
     finetune_epochs: int
+    verdict: verdicts.Verdict | None = None
+    """The method against its baseline at this grid point (:func:`point_verdict`; a family of one)."""
 
     @property
     def gain(self) -> float | None:
@@ -165,6 +167,37 @@ def _column(finetuned: bool) -> str:
 
 def _matching_key(level: str) -> str:
     return "sparsity" if level == "weight" else "hidden_units"
+
+
+def point_verdict(report: Mapping[str, Any], model: str, method: str, amount: float,
+                  finetuned: bool = False) -> verdicts.Verdict | None:
+    """``method`` against its baseline at one grid point, by the course's verdict function.
+
+    The method's per-seed accuracies against the baseline's, each seed's baseline read on that seed's curve at
+    the method's mean measured sparsity (weight level) or number of units (unit level); None where the baseline
+    has no grid point on either side. Arms whose seeds change nothing (a deterministic method on one checkpoint)
+    are tested on the model's test sequences (``models[].n_test``).
+
+    >>> v = point_verdict(load_report(), "mnist-lstm", "spectral", 0.5)
+    >>> v.outcome, round(v.points, 1), v.observations
+    ('above', 44.0, '3 seeds each')
+    """
+    rows = model_rows(report, model)
+    level = next(r["level"] for r in rows if r["method"] == method)
+    baseline, column, key = baseline_of(method, level), _column(finetuned), _matching_key(level)
+    mine = [r for r in rows if r["method"] == method and abs(r["amount"] - amount) < 1e-9 and r.get(column) is not None]
+    if baseline is None or not mine:
+        return None
+    at = float(np.mean([r[key] for r in mine]))
+    read = []
+    for seed in sorted({r["seed"] for r in rows if r["method"] == baseline}):
+        curve = [(r[key], r[column]) for r in rows if r["method"] == baseline and r["seed"] == seed
+                 and r.get(column) is not None]
+        read.append(_matched(curve, at))
+    if not read or None in read:
+        return None
+    return verdicts.compare([r[column] for r in mine], read, labels=(method, baseline),
+                            trials=model_info(report, model).get("n_test"), at=(model, amount))
 
 
 def results_state(report: Mapping[str, Any], model: str, method: str, amount: float,
@@ -198,7 +231,8 @@ def results_state(report: Mapping[str, Any], model: str, method: str, amount: fl
                         sparsity=entry["sparsity"], hidden_units=entry["hidden_units"], flops=entry["flops"],
                         flops_dense=rows[0]["flops_dense"], dense_accuracy=model_info(report, model)["dense_accuracy"],
                         baseline=baseline, baseline_accuracy=matched,
-                        finetune_epochs=int(report["settings"].get("finetune_epochs", 0)))
+                        finetune_epochs=int(report["settings"].get("finetune_epochs", 0)),
+                        verdict=point_verdict(report, model, method, entry["amount"], finetuned))
 
 
 def _percent(value: float | None, std: float | None = None) -> str:
@@ -225,6 +259,8 @@ def state_readouts(state: ResultsState) -> list[tuple[str, str]]:
         gain = "not comparable (outside its grid)" if state.gain is None else f"{state.gain:+.2f} points"
         pairs += [(f"{state.baseline} at the same {where}", _percent(state.baseline_accuracy)),
                   ("what structure bought", gain)]
+        if state.verdict is not None:
+            pairs.append(("verdict at this point", state.verdict.sentence))
     return pairs
 
 
@@ -273,7 +309,8 @@ def structure_gains(report: Mapping[str, Any], models: Sequence[str] | None = No
     The baseline (:func:`baseline_of`) is read at the method's own measured sparsity (weight
     level: the methods do not all reach the amount they are asked for) or number of units (unit
     level), linearly between its grid points; a point outside the baseline's grid is left out.
-    ``gain`` is without fine-tuning, ``gain_finetuned`` after it (None where either was not measured).
+    ``gain`` is without fine-tuning, ``gain_finetuned`` after it (None where either was not measured), and
+    ``test`` / ``test_finetuned`` their verdicts (:func:`point_verdict`) for :func:`structure_summary`.
 
     >>> gains = structure_gains(load_report(), ["mnist-lstm"])
     >>> sorted({g["method"] for g in gains})  # doctest: +NORMALIZE_WHITESPACE
@@ -300,33 +337,51 @@ def structure_gains(report: Mapping[str, Any], models: Sequence[str] | None = No
                                      else 100 * (entry[column] - matched))
                 if gains["accuracy"] is None and gains["accuracy_finetuned"] is None:
                     continue
+                tests = {column: point_verdict(report, model, method, entry["amount"], column != "accuracy")
+                         if gains[column] is not None else None for column in gains}
                 out.append({"model": model, "method": method, "level": level, "baseline": baseline,
                             "amount": entry["amount"], key: entry[key], "gain": gains["accuracy"],
-                            "gain_finetuned": gains["accuracy_finetuned"]})
+                            "gain_finetuned": gains["accuracy_finetuned"], "test": tests["accuracy"],
+                            "test_finetuned": tests["accuracy_finetuned"]})
     return out
 
 
-def _verdict(gain: float | None) -> str:
-    if gain is None:
+def method_verdict(family: Sequence[verdicts.Verdict]) -> str:
+    """A method's verdict over its grid points (one family, Holm-corrected): "buys accuracy" only where it is
+    above its baseline beyond noise at every point, "costs accuracy" only where below at every point.
+
+    >>> above = verdicts.compare([0.9, 0.91, 0.92], [0.8, 0.81, 0.82])
+    >>> method_verdict([above, above])
+    'buys accuracy at every point'
+    >>> method_verdict([above, verdicts.compare([0.9, 0.91, 0.92], [0.9, 0.92, 0.93])])
+    'above at 1 of 2 points, below at 0, no difference larger than 4.20 points at 1 (Holm over the 2)'
+    """
+    family = verdicts.family(family)
+    if not family:
         return "not measured"
-    if gain >= VERDICT_POINTS:
-        return "buys accuracy"
-    if gain <= -VERDICT_POINTS:
-        return "costs accuracy"
-    return "about even"
+    counts = verdicts.tally(family)
+    if counts["above"] == len(family):
+        return "buys accuracy at every point"
+    if counts["below"] == len(family):
+        return "costs accuracy at every point"
+    if counts["within noise"] == len(family):
+        return f"no difference larger than {verdicts.SCALE * max(v.mde for v in family):.2f} points"
+    return verdicts.summary(family, "points")
 
 
 def structure_summary(gains: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """One row per method: its baseline, how often and by how much it gains, and the verdict.
 
     ``mean_gain`` is the mean over every compared grid point of every model (points of
-    accuracy); ``wins`` counts the points where the method is ahead; the verdict reads the mean
-    against :data:`VERDICT_POINTS`. The same with ``_finetuned`` after fine-tuning.
+    accuracy), ``min_gain`` and ``max_gain`` its range; ``wins`` counts the points where the mean is ahead;
+    the verdict (:func:`method_verdict`) judges every point with its seeds, Holm across the method's points.
+    The same with ``_finetuned`` after fine-tuning.
 
+    >>> test = verdicts.compare([0.9, 0.91, 0.92], [0.8, 0.81, 0.82])
     >>> rows = structure_summary([{"method": "m", "baseline": "b", "level": "weight", "model": "x",
-    ...                            "gain": 2.0, "gain_finetuned": -0.5}])
+    ...                            "gain": 10.0, "gain_finetuned": None, "test": test, "test_finetuned": None}])
     >>> rows[0]["verdict"], rows[0]["verdict_finetuned"], rows[0]["wins"]
-    ('buys accuracy', 'about even', 1)
+    ('buys accuracy at every point', 'not measured', 1)
     """
     out = []
     for method in dict.fromkeys(g["method"] for g in gains):
@@ -338,7 +393,9 @@ def structure_summary(gains: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]
             mean = statistics.fmean(values) if values else None
             row |= {"points" + suffix: len(values), "wins" + suffix: sum(v > 0 for v in values),
                     "mean_gain" + suffix: mean, "min_gain" + suffix: min(values) if values else None,
-                    "max_gain" + suffix: max(values) if values else None, "verdict" + suffix: _verdict(mean)}
+                    "max_gain" + suffix: max(values) if values else None,
+                    "verdict" + suffix: method_verdict([g["test" + suffix] for g in mine
+                                                        if g["test" + suffix] is not None])}
         out.append(row)
     return out
 
