@@ -661,7 +661,7 @@ def _tested(verdict: Verdict) -> str:
     """A verdict's difference with its Holm-adjusted p and its minimum detectable effect, in brief."""
     if verdict.outcome == "no test":
         return f"{verdict.points:+.2f} (no test: {verdict.reason})"
-    return f"{verdict.points:+.2f} (p_Holm {verdict.p_holm:.2g}, MDE {100 * verdict.mde:.2f})"
+    return f"{verdict.points:+.2f} (p_Holm {verdict.p_text}, MDE {100 * verdict.mde:.2f})"
 
 
 def _arms(runs: list[dict[str, Any]], arm: str, key: str, value: str = "accuracy") -> list[dict[str, Any]]:

@@ -102,15 +102,20 @@ class Verdict:
         return f"{self.n[0]} seeds each" if self.n[0] == self.n[1] else f"{self.n[0]} and {self.n[1]} seeds"
 
     @property
+    def p_text(self) -> str:
+        """The Holm-adjusted p in words: two significant digits, or "< 1e-15" where it underflows."""
+        return "< 1e-15" if self.p_holm < 1e-15 else f"= {self.p_holm:.2g}"
+
+    @property
     def sentence(self) -> str:
         """The verdict in words, with its Holm-adjusted p and (within noise) its minimum detectable effect."""
         if self.outcome == "no test":
             return f"{self.first} against {self.second}: {self.points:+.2f} points, no test ({self.reason})"
         if self.outcome == "within noise":
             return (f"no difference between {self.first} and {self.second} larger than "
-                    f"{SCALE * self.mde:.2f} points ({self.observations}; p_Holm = {self.p_holm:.2g})")
+                    f"{SCALE * self.mde:.2f} points ({self.observations}; p_Holm {self.p_text})")
         return (f"{self.first} is {self.outcome} {self.second} by {abs(self.points):.2f} points "
-                f"(p_Holm = {self.p_holm:.2g}; {self.observations})")
+                f"(p_Holm {self.p_text}; {self.observations})")
 
     def as_dict(self) -> dict[str, Any]:
         """The verdict as JSON-ready fields (what the benchmarks' reports store)."""

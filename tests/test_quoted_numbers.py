@@ -273,7 +273,8 @@ def test_other_course_documents_quote_no_result(path):
 # the README and in docs/methods_sources.json for METHODS. A claim is one of
 #
 # - a **verdict** recomputed here with the course's verdict function (lattice_lab.verdicts.compare_rows: Welch,
-#   Holm across the family, MDE): ``{"text", "file", "rows": [path to per-seed rows, ending in a selector],
+#   Holm across the family, MDE): ``{"text", "file", "rows": [path to per-seed rows, ending in a selector; a run
+#   of structure_claims.json counts its spec's fields as its own],
 #   "first": {selector}, "second": {selector}, "by": [fields pairing the grid points], "value": "accuracy",
 #   "trials": int or a path (test sequences, for arms whose seeds change nothing), "expect": "above" | "below" |
 #   "within noise" | "not above" | "not below", "at": "every" | "some" | "none"}`` — "lattice-q0.98 is below the
@@ -343,7 +344,9 @@ def verdict_of(claim: dict, root: Path = ROOT) -> tuple[bool, str]:
         trials = claim.get("trials")
         if isinstance(trials, list):
             (trials,) = resolve(document, trials)
-        found = verdicts.compare_rows(resolve(document, claim["rows"]), claim["first"], claim["second"],
+        rows = [{**{k: v for k, v in row.items() if k != "spec"}, **row.get("spec", {})}  # a run: its spec's fields
+                for row in resolve(document, claim["rows"])]
+        found = verdicts.compare_rows(rows, claim["first"], claim["second"],
                                       by=claim["by"], value=claim["value"], trials=trials)
         if not found:
             raise LookupError(f"the arms {claim['first']} and {claim['second']} share no grid point")
@@ -380,7 +383,7 @@ def claim_problems(claims: list[dict], text: str, where: str, code_cells: list[s
             if not held:
                 problems.append(f"{where}: the text says {claim['text']!r} ({claim['expect']} at {claim.get('at')}) "
                                 f"but the rows say: {detail}")
-    texts = [_collapsed(c.get("text", "")) for c in claims]
+    texts = [_collapsed(prose(c.get("text", ""))) for c in claims]  # as the sentences read: inline code removed
     for sentence in claim_sentences(text):
         if not any(t and t in sentence for t in texts):
             problems.append(f"{where}: an undeclared claim: {sentence!r}")

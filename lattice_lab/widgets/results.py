@@ -414,8 +414,8 @@ def format_summary(summary: Sequence[Mapping[str, Any]], finetune_epochs: int = 
             return "–"
         return f"{row['mean_gain' + suffix]:+.1f} [{row['min_gain' + suffix]:+.1f}, {row['max_gain' + suffix]:+.1f}]"
 
-    header = ["method", "compared with", "gain, no fine-tuning: mean [min, max]", "ahead at", "verdict",
-              f"gain after {finetune_epochs} epoch(s) of fine-tuning", "ahead at", "verdict"]
+    header = ["method", "compared with", "gain, no fine-tuning: mean [min, max]", "mean ahead at", "verdict",
+              f"gain after {finetune_epochs} epoch(s) of fine-tuning", "mean ahead at", "verdict"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     for row in summary:
         cells = [row["method"], row["baseline"], gain(row, ""), f"{row['wins']} of {row['points']}", row["verdict"],
