@@ -669,9 +669,11 @@ def _arms(runs: list[dict[str, Any]], arm: str, key: str, value: str = "accuracy
     return [{"arm": arm, key: r[key], "accuracy": r[value]} for r in runs]
 
 
-def claims(records: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """The README's "claim | test | result | verdict" rows: every verdict from :mod:`lattice_lab.verdicts`."""
-    out = []
+def claims(records: list[dict[str, Any]], rows: list[dict[str, Any]]
+           ) -> tuple[list[dict[str, str]], dict[str, list[dict[str, Any]]]]:
+    """The README's "claim | test | result | verdict" rows, and every family of verdicts behind them (each verdict
+    with its Holm-adjusted p and minimum detectable effect: :meth:`lattice_lab.verdicts.Verdict.as_dict`)."""
+    out, tested = [], {}
     families = expansion_families(records)
     expansion_rows = _select(rows, experiment="expansion", dataset="mnist")
     if families.get("mnist", {}).get("poor-expander"):
@@ -699,6 +701,7 @@ def claims(records: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[di
     jacobian = verdicts.compare_rows(_arms(baseline_runs, "jacobian", "model") + _arms(random_runs, "random", "model"),
                                      {"arm": "jacobian"}, {"arm": "random"}, by=["model"], value="accuracy",
                                      labels=("Jacobian", "random"))
+    tested["jacobian_vs_random"] = jacobian
     for v in jacobian:
         kind = v.at[0]
         jac = _select(rows, experiment="baseline", model=f"{kind}-128", method="jacobian")[0]
@@ -727,6 +730,7 @@ def claims(records: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[di
         rule = verdicts.compare_rows(_arms(rule_runs, "rule", "method") + _arms(rule_runs, "imp", "method", "imp_accuracy"),
                                      {"arm": "rule"}, {"arm": "imp"}, by=["method"], value="accuracy",
                                      labels=("the rule", "plain IMP"))
+        tested["ramanujan_rule_vs_imp"] = rule
         result = "; ".join(f"{r['method']}: stops at {100 * r['sparsity']:.1f}% with {_percent(r)} "
                            f"(imp there {_percent(r, 'imp_accuracy')})" for r in _select(rows, experiment="ramanujan-rule"))
         out.append({"claim": "relaxed Ramanujan stopping rules let IMP go further at no cost",
@@ -746,6 +750,7 @@ def claims(records: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[di
                                                                      labels=(method, "magnitude"))])
             above = [f"{v.first} on {v.at[0]} at {100 * v.at[1]:.0f}%" for v in family if v.outcome == "above"]
             parts.append((when, family, above))
+            tested[f"lattice_vs_magnitude_{value}"] = family
         out.append({"claim": "Sengupta 2025: the lattice ordering preserves accuracy better than magnitude",
                     "test": "lattice (binary and continuous adjacency) vs magnitude at 50, 75, 90% on the shipped LSTM, "
                             "the 2-layer feedback RNN and a 2-layer LSTM. The pruning is deterministic (the seeds "
@@ -769,6 +774,7 @@ def claims(records: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[di
         family = verdicts.family([v for other in PIXEL_METHODS[1:] for v in verdicts.compare_rows(
             pixel_runs, {"method": "spectral"}, {"method": other}, by=["sparsity"], value="accuracy",
             labels=("spectral", other))])
+        tested["spectral_pixel"] = family
         best = sum(all(v.outcome == "above" for v in family if v.at == (amount,)) for amount in informative)
         dense = pixel[0].get("dense_accuracy")
         out.append({"claim": "Furuya et al. 2022: spectral pruning beats unit-norm and random units on a pixel IRNN",
@@ -778,7 +784,7 @@ def claims(records: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[di
                     "verdict": f"spectral above both baselines at {best} of the {len(informative)} widths where any "
                                f"method is above {CHANCE_MULTIPLE:g}x chance (of {len(widths)} widths): "
                                + verdicts.summary(family, "comparisons")})
-    return out
+    return out, {name: [v.as_dict() for v in family] for name, family in tested.items()}
 
 
 # --------------------------------------------------------------------------- entry point
@@ -824,8 +830,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             records += run_all(specs, folder, args.jobs)
     records = list({run_key(record["spec"]): record for record in records}.values())  # a run two experiments share
     rows = aggregate(records)
-    report = {"benchmark": NAME, "machine": machine, "rows": rows, "verdicts": {"expansion": expansion_verdicts(records)},
-              "claims": claims(records, rows), "missing_runs": {k: v for k, v in missing.items() if v},
+    claim_rows, tested = claims(records, rows)
+    report = {"benchmark": NAME, "machine": machine, "rows": rows,
+              "verdicts": {"expansion": expansion_verdicts(records), **tested},
+              "claims": claim_rows, "missing_runs": {k: v for k, v in missing.items() if v},
               "runs": records}
     path = write_report(report, args.out, NAME)
     print(f"wrote {path}")

@@ -119,7 +119,8 @@ class Verdict:
 
     def as_dict(self) -> dict[str, Any]:
         """The verdict as JSON-ready fields (what the benchmarks' reports store)."""
-        return {"first": self.first, "second": self.second, "difference": self.difference, "n": list(self.n),
+        at = list(self.at) if isinstance(self.at, tuple) else self.at
+        return {"first": self.first, "second": self.second, "at": at, "difference": self.difference, "n": list(self.n),
                 "basis": self.basis, "p": self.p, "p_holm": self.p_holm, "mde": self.mde,
                 "outcome": self.outcome, "sentence": self.sentence}
 

@@ -367,3 +367,56 @@ def test_masks_of_one_expansion_cell_differ_only_in_expansion():
     assert measures["erdos-renyi"] < 0 < measures["biregular"]  # the claim row: Erdős–Rényi is not Ramanujan at 95%
     assert made["biregular"][hh].shape == (512, 128)
 
+
+
+def test_structure_claims_restores_a_reports_runs_into_the_cache_and_rebuilds_the_same_report(reports, monkeypatch,
+                                                                                              tmp_path):
+    out, found = reports
+    monkeypatch.setenv("LATTICE_LAB_FAST", "1")
+    monkeypatch.setenv("LATTICE_LAB_CACHE", str(tmp_path / "elsewhere"))  # a machine without the run cache
+    monkeypatch.setattr(structure_claims, "RUNNERS", {name: None for name in structure_claims.RUNNERS})  # no work
+    saved = out / "structure_claims_fast.json"
+    rebuilt = structure_claims.main(["--out", str(tmp_path / "rebuilt"), "--seeds", "0", "--cached-only",
+                                     "--restore-from", str(saved)])
+    original = json.loads(saved.read_text())
+    assert rebuilt["missing_runs"] == {}
+    for field in ("rows", "runs", "verdicts", "claims"):
+        assert rebuilt[field] == original[field], field
+    kept = next((tmp_path / "elsewhere" / "structure_claims" / "fast").glob("*.json"))
+    record = json.loads(kept.read_text())
+    kept.write_text(json.dumps({**record, "accuracy": 0.0}))  # a cache that disagrees with the report
+    with pytest.raises(ValueError, match="differs"):
+        structure_claims.restore_runs(saved, kept.parent)
+
+
+def test_the_committed_structure_claims_verdicts_are_what_the_verdict_function_makes_of_its_runs():
+    report = json.loads((common.RESULTS / "structure_claims.json").read_text())
+    records = report["runs"]
+    claim_rows, tested = structure_claims.claims(records, structure_claims.aggregate(records))
+    assert claim_rows == report["claims"]
+    assert {"expansion": structure_claims.expansion_verdicts(records), **tested} == report["verdicts"]
+    verdict_fields = {"p", "p_holm", "mde", "outcome", "sentence", "difference", "n", "basis"}
+    for name, family in report["verdicts"].items():
+        for entry in family:
+            for verdict in ([entry[k] for k in ("biregular_vs_poor", "biregular_vs_erdos_renyi")]
+                            if name == "expansion" else [entry]):
+                assert verdict_fields <= set(verdict) and (verdict["p_holm"] is None) == (verdict["outcome"] == "no test")
+    # the replication (issue 24): 5 seeds of each mask on MNIST and on Fashion-MNIST in the GRU W_hh 95% cell
+    replicated = [v for v in report["verdicts"]["expansion"] if (v["model"], v["scope"], v["sparsity"]) ==
+                  structure_claims.REPLICATION_CELL]
+    assert {v["dataset"]: v["seeds"] for v in replicated} == {
+        d: dict.fromkeys(sorted(structure_claims.MASK_FAMILIES), 5) for d in structure_claims.REPLICATION_DATASETS}
+    # the Jacobian control keeps as many W_hh weights as the Erdős–Rényi masks it is compared with
+    for kind in ("lstm", "gru"):
+        jac = next(r for r in report["rows"] if r["method"] == "jacobian" and r["model"] == f"{kind}-128")
+        random_ = next(r for r in report["rows"] if r["method"] == "erdos-renyi" and r["model"] == f"{kind}-128"
+                       and r["scope"] == "recurrent" and r["target_sparsity"] == 0.95 and r["dataset"] == "mnist")
+        assert jac["sparsity"] == random_["sparsity"] == structure_claims.mask_sparsity(0.95, 128)
+
+
+def test_one_shot_lattice_and_magnitude_ignore_the_seed_so_their_seeds_replicate_nothing():
+    # why structure_claims tests the one-shot arms of lattice-settings on the test sequences (issue 24)
+    model = build({"kind": "lstm", "input_size": 8, "hidden_size": 16, "num_classes": 10})
+    for method in ("lattice", "magnitude"):
+        masks = [prune(model, method, 0.75, seed=seed).masks for seed in (0, 1)]
+        assert all(torch.equal(masks[0][k], masks[1][k]) for k in masks[0]), method
