@@ -293,7 +293,7 @@ CLAIMS_KEY = "lattice_lab_claims"
 METHODS = ROOT / "docs" / "METHODS.md"
 METHODS_SOURCES = ROOT / "docs" / "methods_sources.json"
 COMPARISON = re.compile(r"\b(?:beats?|beating|beaten|outperforms?|worse|better|buys?|bought|within noise|no effect"
-                        r"|no difference|clear winner)\b", re.IGNORECASE)
+                        r"|no difference|clear winner|more robust|less robust)\b", re.IGNORECASE)
 """Words that compare: a sentence holding one is a claim."""
 QUANTITY = re.compile(r"\b(?:every|all|never|always|ahead|behind|above|below|as well as|most robust"
                       r"|least robust|clearly)\b", re.IGNORECASE)
