@@ -230,14 +230,20 @@ def family(verdicts: Sequence[Verdict]) -> list[Verdict]:
     return [replace(v, p_holm=adjusted[i]) if i in adjusted else v for i, v in enumerate(verdicts)]
 
 
-def _matches(row: Mapping[str, Any], selector: Mapping[str, Any]) -> bool:
+def matches(row: Any, selector: Mapping[str, Any]) -> bool:
+    """Whether a row (a dict) has every field of ``selector``: a list as a field's value means "any of these",
+    and floats match to 1e-9 (the selectors of :func:`compare_rows` and of the quoted-numbers test).
+
+    >>> matches({"method": "lattice", "amount": 0.75}, {"method": ["lattice", "magnitude"], "amount": 0.75 + 1e-12})
+    True
+    """
     def same(value, wanted):
         if isinstance(wanted, list):
             return any(same(value, w) for w in wanted)
         if isinstance(value, float) or isinstance(wanted, float):
             return isinstance(value, (int, float)) and math.isclose(value, wanted, rel_tol=0, abs_tol=1e-9)
         return value == wanted
-    return all(key in row and same(row[key], wanted) for key, wanted in selector.items())
+    return isinstance(row, Mapping) and all(key in row and same(row[key], wanted) for key, wanted in selector.items())
 
 
 def compare_rows(rows: Sequence[Mapping[str, Any]], first: Mapping[str, Any], second: Mapping[str, Any], *,
@@ -261,7 +267,7 @@ def compare_rows(rows: Sequence[Mapping[str, Any]], first: Mapping[str, Any], se
     arms: list[dict[tuple, list[float]]] = [{}, {}]
     for arm, selector in zip(arms, (first, second)):
         for row in rows:
-            if _matches(row, selector) and row.get(value) is not None:
+            if matches(row, selector) and row.get(value) is not None:
                 arm.setdefault(tuple(row[k] for k in by), []).append(row[value])
     points = [point for point in arms[0] if point in arms[1]]
     return family([compare(arms[0][point], arms[1][point], labels=labels, trials=trials, at=point)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import ast
 import json
-import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -36,6 +35,8 @@ from statistics import fmean
 
 import nbformat
 import pytest
+
+from lattice_lab.verdicts import matches
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -111,22 +112,12 @@ def quoted_numbers(text: str) -> list[str]:
 
 # ---- resolving a declared source ------------------------------------------------------------------------------
 
-def _matches(row, selector: dict) -> bool:
-    def same(value, wanted):
-        if isinstance(wanted, list):
-            return any(same(value, w) for w in wanted)
-        if isinstance(wanted, float) or isinstance(value, float):
-            return isinstance(value, (int, float)) and math.isclose(value, wanted, rel_tol=0, abs_tol=1e-9)
-        return value == wanted
-    return isinstance(row, dict) and all(key in row and same(row[key], wanted) for key, wanted in selector.items())
-
-
 def resolve(document, path: list):
     """The values ``path`` leads to in a JSON document (a list: one value, or several after a selector)."""
     values = [document]
     for step in path:
         if isinstance(step, dict):
-            values = [row for value in values for row in value if _matches(row, step)]
+            values = [row for value in values for row in value if matches(row, step)]
             if not values:
                 raise LookupError(f"no row matches {step}")
         else:
