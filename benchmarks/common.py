@@ -39,6 +39,7 @@ from typing import Any, Callable
 
 import torch
 
+from lattice_lab.course import REPOSITORY
 from lattice_lab.settings import fast
 from lattice_lab.validation import check_int
 
@@ -608,8 +609,10 @@ def results_markdown(folder: str | os.PathLike = RESULTS) -> str:
             parts += render(report)
     if not parts:
         return "No benchmark results yet: run `make bench`."
+    # an absolute link: the README is the package index page's long description too, where relative links break
     return "\n".join(["Latest `make bench` results (details, figures and the machine: "
-                      "[benchmarks/README.md](benchmarks/README.md)).", ""] + parts).rstrip()
+                      f"[benchmarks/README.md](https://github.com/{REPOSITORY}/blob/main/benchmarks/README.md)).", ""]
+                     + parts).rstrip()
 
 
 def replace_block(text: str, block: str) -> str:
