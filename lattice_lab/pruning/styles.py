@@ -18,7 +18,7 @@ Examples
 (Style(colour='#332288', line_style='-'), Style(colour='#332288', line_style='--'))
 >>> styles = series_styles(["lattice", "lattice-q0.98", "magnitude"], METHOD_STYLES)
 >>> [(s.colour, s.line_style) for s in styles.values()]
-[('#CC6677', '-'), ('#CC6677', ':'), ('#332288', '-')]
+[('#cc6677', '-'), ('#cc6677', ':'), ('#332288', '-')]
 """
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ from typing import NamedTuple
 
 __all__ = ["DENSE_STYLE", "LINE_STYLES", "METHOD_STYLES", "TOL_MUTED", "VARIANT_ORDER", "Style", "derived_style", "series_styles"]
 
-TOL_MUTED = {"rose": "#CC6677", "indigo": "#332288", "sand": "#DDCC77", "green": "#117733", "cyan": "#88CCEE",
-             "wine": "#882255", "teal": "#44AA99", "olive": "#999933", "purple": "#AA4499"}
+TOL_MUTED = {"rose": "#cc6677", "indigo": "#332288", "sand": "#ddcc77", "green": "#117733", "cyan": "#88ccee",
+             "wine": "#882255", "teal": "#44aa99", "olive": "#999933", "purple": "#aa4499"}
 """Paul Tol's muted qualitative colours (his pale grey, for missing data, is left out)."""
 LINE_STYLES = ("-", "--", ":", "-.")
 """Solid for weight level, dashed for unit level, then the two a plot uses when pairs would repeat."""
@@ -94,8 +94,8 @@ def series_styles(names: Iterable[str], known: Mapping[str, Style]) -> dict[str,
 
     Examples
     --------
-    >>> series_styles(["imp", "imp-late", "imp-early"], {"imp": Style("#88CCEE", "-")})["imp-early"]
-    Style(colour='#88CCEE', line_style='-.')
+    >>> series_styles(["imp", "imp-late", "imp-early"], {"imp": Style("#88ccee", "-")})["imp-early"]
+    Style(colour='#88ccee', line_style='-.')
     """
     names = list(dict.fromkeys(names))
     styles = {name: known[name] for name in names if name in known}

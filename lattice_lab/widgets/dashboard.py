@@ -3,9 +3,9 @@
 What the README's Voilà badge opens (``notebooks/dashboard.ipynb``): no lesson around it, two
 columns that fit a laptop screen of 1366×768. On the left the explorer over the committed grid
 (its controls, then its figure, then its readouts), on the right the lab (its controls, its
-accuracy readout and its views). Rows of controls wrap instead of running off a column, and
-figures shrink to their column's width; nothing is recomputed, the two widgets are only
-arranged (``tests/widgets/test_browser.py`` checks in Chromium that the lab's readout and the
+accuracy readout, then its views on a row of their own). Rows of controls wrap instead of
+running off a column, and figures shrink to their column's width; nothing is recomputed, the
+two widgets are only arranged (``tests/widgets/test_browser.py`` checks in Chromium that the lab's readout and the
 explorer's figure lie in the first viewport).
 
 Must not import: cli.
@@ -31,6 +31,8 @@ from .results import ResultsExplorer
 __all__ = ["COLUMN_GAP", "dashboard_widget"]
 
 COLUMN_GAP = "16px"
+CONTROL_WIDTH = "200px"
+"""The explorer's dropdowns: three to a row in half of a 1366-pixel screen."""
 
 
 def _fit_column(widget: W.Widget) -> None:
@@ -40,6 +42,8 @@ def _fit_column(widget: W.Widget) -> None:
     if isinstance(widget, W.Image):
         widget.layout.max_width = "100%"
         widget.layout.height = "auto"
+    if isinstance(widget, W.Tab):  # a row of its own, wide enough for every title (a squeezed tab cuts them)
+        widget.layout.width = "100%"
     for child in getattr(widget, "children", ()):
         _fit_column(child)
 
@@ -62,8 +66,9 @@ def dashboard_widget(explorer: ResultsExplorer, lab: PruningLab) -> W.GridBox:
     check_instance(lab, "lab", "dashboard_widget", PruningLab, "a PruningLab")
     c = explorer.controls
     for name in ("dataset", "model", "method", "amount", "x"):
-        c[name].layout.width = "220px"
+        c[name].layout.width = CONTROL_WIDTH
         c[name].style.description_width = "56px"
+    c["finetuned"].style.button_width = "auto"  # each button as wide as its label: none is cut
     results = W.VBox([W.HBox([c["dataset"], c["model"], c["method"]]), W.HBox([c["amount"], c["x"]]),
                       c["finetuned"], explorer.source, explorer.image, explorer.readout],
                      layout=W.Layout(min_width="0")).add_class("ll-dashboard-results")
