@@ -14,12 +14,12 @@ A worker loads each checkpoint and each dataset once (:func:`load_checkpoint`, :
 cached per process) and checks it against the hash it was sent, so a path that points at another
 file on another machine, or data that load differently there, is an error rather than a wrong row.
 
-The same hashes address the cells in the sweep cache (:mod:`lattice_lab.sweep_cache`):
+The same hashes address the cells in the sweep cache (:mod:`lattice_lab.compare.cache`):
 :func:`model_digest` hashes a model's config and every tensor it computes with (masks folded in,
 as a checkpoint stores them), :func:`data_digest` every array a dataset holds, all of its inputs
 and targets, once per dataset object and again whenever one of its tensors changed in place.
 
-Must not import: compare, widgets, cli, sweep_cell, sweep_cache.
+Must not import: widgets, cli, compare.cell, compare.cache, compare.executors.
 
 Examples
 --------
@@ -44,9 +44,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import checkpoints, data
-from .surgery import get_masks, make_permanent
-from .train import FINETUNE_LR
+from .. import checkpoints, data
+from ..surgery import get_masks, make_permanent
+from ..train import FINETUNE_LR
 
 __all__ = ["CellSpec", "CheckpointSpec", "DataSpec", "checkpoint_spec", "data_arrays", "data_digest", "data_spec",
            "load_checkpoint", "load_data", "model_digest"]
