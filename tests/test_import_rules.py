@@ -18,6 +18,11 @@ modules). ``compare`` is a package, and the layering covers all of it: the sweep
 its rooms (``compare.specs``, ``compare.cell``, ``compare.cache``, ``compare.executors``) sit above
 everything but ``widgets`` and ``cli``. The package's ``__init__`` is the front door
 (``ll.compare``, ``ll.widgets``) and the one exception to the layering.
+
+And no import circle: the graph of every import the checker finds (top level and inside
+functions, ``TYPE_CHECKING`` blocks included) has no cycle (``networkx.simple_cycles``), and a
+failure names each circle. A registry that imports its loaders is not imported by them; a
+module that needs a lazy import back to its importer has two ideas in one room.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ import importlib.util
 import re
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 PACKAGE = Path(importlib.util.find_spec("lattice_lab").origin).parent
@@ -132,6 +138,33 @@ def layering_violations(sources: dict[str, tuple[Path, ast.Module]]) -> list[str
     return found
 
 
+def import_graph(sources: dict[str, tuple[Path, ast.Module]]) -> nx.DiGraph:
+    """The package's import graph: an edge from each module to every lattice_lab module it imports, anywhere.
+
+    Nodes are dotted names from the root (``""`` is the package's own ``__init__``), as
+    :func:`imported_modules` finds them; a package's ``__init__`` is a node of its own, so a
+    module that imports its package's front door is an edge to it.
+    """
+    graph = nx.DiGraph()
+    known = set(sources)
+    graph.add_nodes_from(known)
+    for module, (path, tree) in sources.items():
+        targets = imported_modules(module, path.name == "__init__.py", tree, known)
+        graph.add_edges_from((module, target) for target in targets if target != module)
+    return graph
+
+
+def import_cycles(sources: dict[str, tuple[Path, ast.Module]]) -> list[str]:
+    """Every import circle of the package, as ``"a -> b -> a"``, shortest first (networkx.simple_cycles).
+
+    Each circle starts at its alphabetically first module, so one circle always reads the same.
+    """
+    found = [cycle[cycle.index(min(cycle)):] + cycle[:cycle.index(min(cycle))]
+             for cycle in nx.simple_cycles(import_graph(sources))]
+    cycles = sorted(found, key=lambda cycle: (len(cycle), cycle))
+    return [" -> ".join((name or "lattice_lab") for name in cycle + cycle[:1]) for cycle in cycles]
+
+
 # ------------------------------------------------------------------------------ the package
 
 def test_every_module_declares_its_import_rule():
@@ -156,6 +189,11 @@ def test_no_module_imports_what_its_rule_forbids():
 
 def test_nothing_imports_widgets_cli_or_compare():
     assert layering_violations(_sources()) == []
+
+
+def test_the_package_has_no_import_circle():
+    cycles = import_cycles(_sources())
+    assert not cycles, "import circles (each module imports the next, the last the first):\n" + "\n".join(cycles)
 
 
 # ------------------------------------------------------------------------------ the checker itself
@@ -222,3 +260,20 @@ def test_the_checker_finds_every_form_of_import(tmp_path):
     ]
     assert layering_violations(sources) == ["pruning.base imports widgets.lab", "train imports compare.cell",
                                             "widgets.lab imports cli"]
+
+
+def test_the_cycle_finder_names_each_circle(tmp_path):
+    sources = _fake_package(tmp_path, {
+        "__init__.py": "from . import posets\n",
+        "posets.py": "def draw():\n    from .hasse import draw\n",
+        "hasse.py": "from .posets import Poset\n",
+        "data/__init__.py": "from .registry import load\n",
+        "data/registry.py": "from . import idx\n",
+        "data/idx.py": "from . import download\n",
+        "data/download.py": "from lattice_lab.data.registry import Request\n",
+        "data/sequences.py": "from .. import posets\n",
+    })
+    assert import_cycles(sources) == ["hasse -> posets -> hasse",
+                                      "data.download -> data.registry -> data.idx -> data.download"]
+    del sources["hasse"]
+    assert import_graph(sources).has_edge("data.sequences", "posets") and len(import_cycles(sources)) == 1
