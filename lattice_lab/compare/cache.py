@@ -52,7 +52,8 @@ import torch
 from ..atomic import atomic_write
 from ..checkpoints import weights_sha256
 from ..pruning import get_method
-from .specs import CellSpec, DataSpec, data_arrays, data_digest
+from ..train import data_arrays
+from .specs import CellSpec, DataSpec, data_digest
 
 __all__ = ["CACHE_FORMAT", "SweepCache", "cell_key", "code_version", "dense_key"]
 

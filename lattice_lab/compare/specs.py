@@ -46,9 +46,9 @@ from torch import nn
 
 from .. import checkpoints, data
 from ..surgery import get_masks, make_permanent
-from ..train import FINETUNE_LR
+from ..train import FINETUNE_LR, data_arrays
 
-__all__ = ["CellSpec", "CheckpointSpec", "DataSpec", "checkpoint_spec", "data_arrays", "data_digest", "data_spec",
+__all__ = ["CellSpec", "CheckpointSpec", "DataSpec", "checkpoint_spec", "data_digest", "data_spec",
            "load_checkpoint", "load_data", "model_digest"]
 
 
@@ -70,17 +70,6 @@ def model_digest(model: nn.Module) -> str:
     digest.update(checkpoints.weights_sha256(state).encode())
     digest.update(checkpoints.weights_sha256(get_masks(model)).encode())
     return digest.hexdigest()
-
-
-def data_arrays(dataset: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """``(inputs, targets)`` of an in-memory dataset (``.inputs``/``.targets``, or a two-tensor ``TensorDataset``), else None."""
-    inputs, targets = getattr(dataset, "inputs", None), getattr(dataset, "targets", None)
-    if isinstance(inputs, torch.Tensor) and isinstance(targets, torch.Tensor):
-        return inputs, targets
-    tensors = getattr(dataset, "tensors", None)
-    if isinstance(tensors, tuple) and len(tensors) == 2 and all(isinstance(t, torch.Tensor) for t in tensors):
-        return tensors
-    return None
 
 
 _DIGESTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # dataset -> (stamp of its tensors, digest)
