@@ -570,8 +570,8 @@ def notebook_memory_tables(report: dict[str, Any]) -> list[str]:
     if dashboard:
         total = dashboard["seconds"] + dashboard["kernel_start_s"]
         met = "met" if dashboard["met"] else "**not met**"
-        lines += [f"The Voilà dashboard (`notebooks/{dashboard['notebook']}.ipynb`) renders in {total:.1f} s including "
-                  f"the kernel start (target {dashboard['target_s']:.0f} s on 2 cores: {met}).", ""]
+        lines += [f"The Voilà dashboard (`notebooks/{dashboard['notebook']}.ipynb`) renders in {total:.1f} s "
+                  f"including the kernel start (target {dashboard['target_s']:.0f} s on 2 cores: {met}).", ""]
     return lines
 
 

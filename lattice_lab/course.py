@@ -10,8 +10,9 @@ banner, for a notebook that needs only the name (to pick a shipped checkpoint).
 The course also ships with the package, for learners who ``pip install`` it instead of cloning
 the repository: :func:`notebook_paths` and :func:`results_file` find the notebooks (the numbered
 lessons, :data:`LESSONS`, and the :data:`DASHBOARD`) and the committed benchmark results in a
-checkout (``notebooks/``, ``benchmarks/results/``) or, in an installed wheel, in the package data the build copies them into (``lattice_lab/_notebooks/``,
-``lattice_lab/_results/``); ``lattice-lab notebooks DIR`` copies the notebooks out.
+checkout (``notebooks/``, ``benchmarks/results/``) or, in an installed wheel, in the package data
+the build copies them into (``lattice_lab/_notebooks/``, ``lattice_lab/_results/``);
+``lattice-lab notebooks DIR`` copies the notebooks out.
 :data:`INSTALL_CELL` is the first code cell of every notebook: on Colab (or in any Python without
 the package) it installs the course and fetches MNIST; where the package imports, it does nothing.
 

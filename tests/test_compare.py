@@ -115,7 +115,8 @@ def test_every_registered_method_has_its_own_tol_colour_and_line_style_from_the_
 
 
 def test_the_series_of_a_plot_never_look_alike_even_past_the_palette():
-    report = json.loads((Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "quality.json").read_text())
+    quality = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "quality.json"
+    report = json.loads(quality.read_text())
     grid = sorted({r["method"] for r in report["rows"]})
     many = grid + [f"lattice-variant{i}" for i in range(6)] + [f"new-method-{i}" for i in range(12)]
     drawn = compare.plot_styles(many)

@@ -40,7 +40,7 @@ def heading_cell(notebook: nbformat.NotebookNode, heading: str) -> int | None:
 
 def test_the_course_has_notebooks_the_lessons_and_the_dashboard():
     assert LESSON_PATHS, f"no notebooks found in {NOTEBOOK_DIR}"
-    assert IDS == LESSON_IDS + [DASHBOARD], f"{NOTEBOOK_DIR} holds a notebook that is neither a lesson nor the dashboard"
+    assert IDS == LESSON_IDS + [DASHBOARD], f"{NOTEBOOK_DIR} holds a notebook that is no lesson and not the dashboard"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

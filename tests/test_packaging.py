@@ -173,7 +173,8 @@ def test_the_sdist_holds_everything_its_test_suite_reads_and_prunes_checkpoint_f
         names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}
     checkpoints = sorted(n for n in names if ".ipynb_checkpoints" in n.split("/"))
     assert not checkpoints, f"{top} ships Jupyter's checkpoint folders: {checkpoints}"
-    assert {f"examples/{p.name}" for p in (ROOT / "examples").glob("*.py")} <= names and "examples/sweep_on_ray.py" in names
+    examples = {f"examples/{p.name}" for p in (ROOT / "examples").glob("*.py")}
+    assert "examples/sweep_on_ray.py" in examples and examples <= names, f"{top} lacks {sorted(examples - names)}"
     needed = {str(p.relative_to(source)) for folder in SUITE_NEEDS for p in (source / folder).rglob("*")
               if p.is_file() and ".ipynb_checkpoints" not in p.parts}
     needed |= {"LICENSE", "CITATION.cff", "README.md", "constraints.txt", "Makefile", "pyproject.toml", ".ci/run"}
@@ -229,7 +230,8 @@ def output_texts(notebook) -> list[str]:
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             texts.append(output.get("text", ""))
-            texts += [str(output.get("data", {}).get(kind, "")) for kind in ("text/plain", "text/html", "text/markdown")]
+            data = output.get("data", {})
+            texts += [str(data.get(kind, "")) for kind in ("text/plain", "text/html", "text/markdown")]
             texts += output.get("traceback", [])
     return texts
 

@@ -116,7 +116,7 @@ def method_colour(method: str) -> str:
 
 
 def plot_styles(methods) -> dict[str, Style]:
-    """The colour and line style of each method of one plot, no two alike (:func:`~lattice_lab.pruning.styles.series_styles`).
+    """The colour and line style of each method of one plot, no two alike (``pruning.styles.series_styles``).
 
     A registered method keeps its registry entry's style in every plot; a variant of the grid
     (``lattice-q0.98``) takes its method's colour and a line style of its own.

@@ -106,7 +106,8 @@ ALL_KINDS = ("rnn", "irnn", "lstm", "gru", "feedback")
 
 
 def register(name: str, *, level: str, summary: str, needs_data: bool = False,
-             kinds: tuple[str, ...] = ALL_KINDS, colour: str = "", line_style: str = "", diagnostic_labels: dict[str, str] | None = None,
+             kinds: tuple[str, ...] = ALL_KINDS, colour: str = "", line_style: str = "",
+             diagnostic_labels: dict[str, str] | None = None,
              diagnostic_plots: tuple[str, ...] = (), renamed_options: dict[str, str] | None = None) -> Callable:
     """Decorator that adds a method to :data:`REGISTRY`.
 

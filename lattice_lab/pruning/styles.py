@@ -26,7 +26,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-__all__ = ["DENSE_STYLE", "LINE_STYLES", "METHOD_STYLES", "TOL_MUTED", "VARIANT_ORDER", "Style", "derived_style", "series_styles"]
+__all__ = ["DENSE_STYLE", "LINE_STYLES", "METHOD_STYLES", "TOL_MUTED", "VARIANT_ORDER", "Style", "derived_style",
+           "series_styles"]
 
 TOL_MUTED = {"rose": "#cc6677", "indigo": "#332288", "sand": "#ddcc77", "green": "#117733", "cyan": "#88ccee",
              "wine": "#882255", "teal": "#44aa99", "olive": "#999933", "purple": "#aa4499"}

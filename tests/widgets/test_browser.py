@@ -254,7 +254,8 @@ def test_voila_badge_route_renders_the_dashboard_with_lab_and_figure_in_the_firs
             page.screenshot(path=str(tmp_path / "dashboard-first-screen.png"))  # the viewport only: the first screen
             shot = Image.open(tmp_path / "dashboard-first-screen.png").convert("L")
             assert shot.size == (SCREEN["width"], SCREEN["height"])
-            drawn = shot.crop((int(box["x"]), int(box["y"]), int(box["x"] + box["width"]), int(box["y"] + box["height"])))
+            left, top = int(box["x"]), int(box["y"])
+            drawn = shot.crop((left, top, left + int(box["width"]), top + int(box["height"])))
             assert ImageStat.Stat(drawn).stddev[0] > 10, "the figure's place in the screenshot is blank"
             explorer = page.locator(".ll-dashboard-results").first
             readouts = explorer.locator(".ll-readouts").first
