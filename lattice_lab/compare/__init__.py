@@ -124,7 +124,8 @@ def plot_styles(methods) -> dict[str, Style]:
     >>> plot_styles(["magnitude", "magnitude-units"])["magnitude-units"].line_style
     '--'
     """
-    known = {name: Style(spec.colour, spec.line_style) for name, spec in REGISTRY.items()}
+    known = {name: Style(spec.colour or derived_style(name).colour, spec.line_style or "-")  # a spec made by hand
+             for name, spec in REGISTRY.items()}
     return series_styles(methods, known)
 
 
