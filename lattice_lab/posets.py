@@ -44,7 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, maximum_bipartite_matching
 
-from .validation import check_float, check_instance, check_int, fail
+from .validation import check_float, check_instance, check_int, check_range, fail
 
 __all__ = [
     "Poset",
@@ -860,7 +860,7 @@ def random_poset(n: int, density: float, seed: int = 0) -> Poset:
     """
     n = check_int(n, "n", "random_poset", low=1)
     density = check_float(density, "density", "random_poset", low=0, high=1)
-    seed = check_int(seed, "seed", "random_poset", low=0)
+    seed = check_range(seed, "seed", "random_poset", "seed")
     rng = np.random.default_rng(seed)
     upper = np.triu(rng.random((n, n)) < density, k=1)
     return Poset.from_relation(n, list(zip(*np.nonzero(upper))))

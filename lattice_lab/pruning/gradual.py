@@ -35,7 +35,7 @@ from torch.utils.data import Dataset
 from .. import train
 from ..models import build, get_weight, split_name, weight_names
 from ..surgery import apply_masks
-from ..validation import check_bool, check_float, check_int
+from ..validation import check_bool, check_float, check_int, check_range
 from .base import PruneResult, masks_from_scores, register
 from .expander import finetune_subset
 
@@ -122,12 +122,12 @@ def gradual_magnitude(model, amount, *, data=None, scope="recurrent", seed=0, ep
     magnitude : the one-shot version; imp : pruning in rounds with fine-tuning between them.
     """
     caller = "gradual-magnitude"
-    epochs = check_int(epochs, "epochs", caller, low=1)
+    epochs = check_range(epochs, "epochs", caller, "epochs", low=1)
     ramp = check_float(ramp, "ramp", caller, low=0, high=1, low_open=True)
     frequency = check_int(frequency, "frequency", caller, low=1)
-    lr = check_float(lr, "lr", caller, low=0, low_open=True)
-    anneal_epochs = check_int(anneal_epochs, "anneal_epochs", caller, low=0)
-    anneal_lr = check_float(anneal_lr, "anneal_lr", caller, low=0, low_open=True)
+    lr = check_range(lr, "lr", caller, "lr")
+    anneal_epochs = check_range(anneal_epochs, "anneal_epochs", caller, "epochs")
+    anneal_lr = check_range(anneal_lr, "anneal_lr", caller, "lr")
     initial_sparsity = check_float(initial_sparsity, "initial_sparsity", caller, low=0, high=amount)
     check_bool(per_layer, "per_layer", caller)
     check_bool(from_scratch, "from_scratch", caller)

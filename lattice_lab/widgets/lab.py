@@ -47,7 +47,7 @@ from ..posets import Poset, draw_hasse
 from ..pruning import REGISTRY, PruneResult
 from ..settings import fast as fast_mode
 from ..spectral import mask_spectrum
-from ..validation import check_bool, check_choice, check_float, check_instance, check_int
+from ..validation import check_bool, check_choice, check_float, check_instance, check_range
 from .plots import (diagnostic_label, diagnostic_series, draw_amount_curve, draw_diagnostic, draw_spectrum,
                     draw_weights, figure_png, format_percent, new_figure, table_html)
 from .state import (EVAL_BATCH, LabCache, LabSettings, LabState, compute_state, dependency_poset,
@@ -122,7 +122,7 @@ class PruningLab:
         amount = check_float(amount, "amount", "PruningLab", low=0, high=AMOUNT_MAX)
         if quick is not None:
             check_bool(quick, "quick", "PruningLab")
-        check_int(finetune_samples, "finetune_samples", "PruningLab", low=1, allow_none=True)
+        check_range(finetune_samples, "finetune_samples", "PruningLab", "samples", allow_none=True)
         if card is not None:
             check_instance(card, "card", "PruningLab", dict, "a checkpoint card (a dict) or None")
         self.model, self.data, self.device, self.card = model, data, device, card

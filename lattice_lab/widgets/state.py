@@ -49,7 +49,7 @@ from ..models import SequenceClassifier, clone, get_weight, weight_names
 from ..posets import Poset
 from ..pruning import REGISTRY, PruneResult, prune
 from ..surgery import keep_pattern as surgery_keep_pattern
-from ..validation import check_bool, check_float, check_instance, check_int, fail
+from ..validation import check_bool, check_float, check_instance, check_int, check_range, fail
 
 FAST_BUDGETS = (("epoch", 1), ("round", 2), ("iteration", 2), ("samples", 256), ("n_", 256))
 """In quick mode, a method option whose name matches one of these words (first match wins) and
@@ -105,8 +105,8 @@ class LabSettings:
         check_instance(self.method, "method", "LabSettings", str, "a str (a registered method name)")
         check_instance(self.scope, "scope", "LabSettings", str, "a str ('recurrent', 'input' or 'all')")
         amount = check_float(self.amount, "amount", "LabSettings")
-        check_int(self.seed, "seed", "LabSettings", low=0)
-        check_int(self.finetune_epochs, "finetune_epochs", "LabSettings", low=0)
+        check_range(self.seed, "seed", "LabSettings", "seed")
+        check_range(self.finetune_epochs, "finetune_epochs", "LabSettings", "epochs")
         check_instance(self.options, "options", "LabSettings", (Mapping, list, tuple),
                        "a dict or a list of (name, value) pairs")
         options = self.options.items() if isinstance(self.options, Mapping) else self.options
