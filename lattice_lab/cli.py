@@ -52,7 +52,7 @@ from . import checkpoints, compare, course, data, metrics, models, strict_json, 
 from .atomic import atomic_write
 from .pruning import REGISTRY, prune
 from .settings import fast
-from .validation import QUOTE_LENGTH, InvalidParameterError, check_range, quote
+from .validation import QUOTE_LENGTH, RANGES, InvalidParameterError, check_range, quote
 
 RESULT_FILES = ("results.json", "results.csv", "accuracy.png")
 EXIT_CODES = ("exit codes: 0 done; 2 it cannot run with what it was given (an argument, a file, --out); "
@@ -88,21 +88,24 @@ def _parse_option(text: str) -> tuple[str, object]:
 
 
 def _number(kind: str | None, flag: str, command: str, integer: bool = False):
-    """An argparse type: the text as an int or a float, within ``validation.RANGES[kind]`` when ``kind`` is given.
+    """An argparse type: the text as an int or a float, refused when above ``validation.RANGES[kind]``.
 
     The text is bounded first (no number of any range here is written with more than
-    :data:`NUMBER_LENGTH` characters), so that neither the parse nor the message grows with it.
+    :data:`NUMBER_LENGTH` characters), so that neither the parse nor the message grows with it. A
+    number above its range is refused here, before any work (a ``--finetune-epochs`` of ``2**64``
+    must not wait for the pruning before it); one below it, or of the wrong kind, reaches the
+    function it is for, whose message names that function's parameter (``-1`` epochs of ``fit``).
     """
     def parse(text: str):
         if len(text) > NUMBER_LENGTH:
             raise argparse.ArgumentTypeError(f"invalid {parse.__name__} value: {quote(text)}")
         value = int(text) if integer else float(text)  # a ValueError: argparse's "invalid int value: 'x'"
-        if kind is None:
-            return value
-        try:
-            return check_range(value, flag, f"lattice-lab {command}", kind)
-        except InvalidParameterError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
+        if kind is not None and value > RANGES[kind].high:
+            try:
+                check_range(value, flag, f"lattice-lab {command}", kind)
+            except InvalidParameterError as error:
+                raise argparse.ArgumentTypeError(str(error)) from None
+        return value
 
     parse.__name__ = "int" if integer else "float"
     return parse

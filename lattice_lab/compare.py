@@ -206,6 +206,7 @@ def plan_sweep(model, data, methods: Iterable[str] | None = None, amounts: Seque
                 raise ValueError(f"method {name!r} supports model kinds {spec.kinds}, not "
                                  f"{getattr(model, 'kind', type(model).__name__)!r}; leave it out of methods")
     _check_sweep_settings(amounts, seeds, finetune_epochs, None)
+    check_range(finetune_lr, "finetune_lr", "sweep", "lr")
     threads = check_range(threads, "threads", "sweep", "workers", allow_none=True)
     options = {} if options is None else check_instance(options, "options", "sweep", dict,
                                                          "a dict of option dicts by method")

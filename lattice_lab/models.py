@@ -43,7 +43,7 @@ import torch
 from torch import nn
 
 from .memory import check_fits
-from .validation import (RANGES, InvalidParameterError, check_bool, check_choice, check_instance, check_list,
+from .validation import (InvalidParameterError, check_bool, check_choice, check_instance, check_int, check_list,
                          check_range, fail)
 
 KINDS = ("rnn", "irnn", "lstm", "gru", "feedback")
@@ -63,21 +63,19 @@ def gate_count(kind: str) -> int:
 
 def _layer_sizes(config: dict, kind: str) -> tuple[int, list[int]]:
     """``(num_layers, hidden sizes)`` of a config whose ``hidden_size`` is an int or one int per layer."""
-    hidden, units = config["hidden_size"], RANGES["units"]
-    what = f"an int in [1, {units.high}] or a list of them (one per layer)"
+    hidden, what = config["hidden_size"], "an int >= 1 or a list of ints >= 1 (one per layer)"
     if isinstance(hidden, (list, tuple)):
-        if len(hidden) > RANGES["layers"].high:  # one entry per layer: bounded as the layers are
-            check_range(len(hidden), "num_layers", "build", "layers")
-        sizes = check_list(hidden, "hidden_size", "build", lambda h: check_range(h, "hidden_size", "build", "units"),
-                           what)
+        sizes = check_list(hidden, "hidden_size", "build", lambda h: check_int(h, "hidden_size", "build", low=1), what)
         num_layers = check_range(config.get("num_layers", len(sizes)), "num_layers", "build", "layers")
         if len(sizes) != num_layers:
             raise ValueError(f"hidden_size has {len(sizes)} entries but num_layers is {num_layers}")
-        return num_layers, sizes
-    if isinstance(hidden, bool) or not isinstance(hidden, numbers.Integral) or not units.low <= hidden <= units.high:
-        fail("hidden_size", "build", what, hidden)
-    num_layers = check_range(config.get("num_layers", 2 if kind == "feedback" else 1), "num_layers", "build", "layers")
-    return num_layers, [int(hidden)] * num_layers
+    else:
+        if isinstance(hidden, bool) or not isinstance(hidden, numbers.Integral) or hidden < 1:
+            fail("hidden_size", "build", what, hidden)
+        num_layers = check_range(config.get("num_layers", 2 if kind == "feedback" else 1), "num_layers", "build",
+                                 "layers")
+        sizes = [int(hidden)] * num_layers
+    return num_layers, [check_range(size, "hidden_size", "build", "units") for size in sizes]
 
 
 def normalize_config(config: dict) -> dict:
@@ -284,6 +282,7 @@ def check_model_fits(config: dict, what: str, device: Any = "cpu") -> int:
 
     >>> check_model_fits({"kind": "lstm", "input_size": 28, "hidden_size": [200000], "num_classes": 10,
     ...                   "num_layers": 1, "bidirectional": False, "nonlinearity": "tanh"}, "a big LSTM")
+    ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     lattice_lab.memory.MemoryLimitError: a big LSTM (160,026,000,010 float32 parameters, 1 layer(s)) would need about 640.1 GB of memory, ...

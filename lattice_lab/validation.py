@@ -72,6 +72,7 @@ RANGES: dict[str, Range] = {
     "rounds": Range(1, 1_000, "rounds of pruning, each followed by a fine-tuning"),
     "layers": Range(1, 100, "stacked layers: each takes milliseconds to build, 200000 would take minutes"),
     "units": Range(1, 2 ** 20, "a layer's width (units, inputs, classes); whether it fits in memory is checked apart"),
+    "elements": Range(0, 2 ** 20, "elements of a poset, whose order is an n x n matrix; memory is checked apart"),
     "samples": Range(1, 10 ** 8, "a number of samples: over a thousand times MNIST's 60000"),
     "length": Range(1, 10 ** 6, "time steps of a sequence"),
     "batch_size": Range(1, 2 ** 20, "samples per batch"),
@@ -141,11 +142,10 @@ def _inside(value: float, low: float | None, high: float | None, low_open: bool,
 
 
 def check_int(value: Any, name: str, caller: str, *, low: int | None = None, high: int | None = None,
-              allow_none: bool = False, why: str | None = None) -> int | None:
+              allow_none: bool = False) -> int | None:
     """``value`` as a Python int in ``[low, high]`` (either end optional).
 
-    Accepts ``int`` and numpy integers; refuses booleans and floats, even whole ones. ``why``, when
-    given, is the reason for the interval, quoted in the message.
+    Accepts ``int`` and numpy integers; refuses booleans and floats, even whole ones.
 
     >>> check_int(3, "rounds", "imp", low=1), check_int(None, "n", "load", allow_none=True)
     (3, None)
@@ -158,22 +158,17 @@ def check_int(value: Any, name: str, caller: str, *, low: int | None = None, hig
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not _inside(value, low, high, False,
                                                                                            False):
-        fail(name, caller, "an int" + _interval(low, high, False, False) + _reason(why)
-             + (" or None" if allow_none else ""), value)
+        fail(name, caller, "an int" + _interval(low, high, False, False) + (" or None" if allow_none else ""), value)
     return int(value)
 
-
-def _reason(why: str | None) -> str:
-    return "" if why is None else f" ({why})"
 
 
 def check_float(value: Any, name: str, caller: str, *, low: float | None = None, high: float | None = None,
                 low_open: bool = False, high_open: bool = False, allow_none: bool = False,
-                allow_inf: bool = False, why: str | None = None) -> float | None:
+                allow_inf: bool = False) -> float | None:
     """``value`` as a finite Python float in the interval given (an int is accepted and converted).
 
-    ``allow_inf`` admits ``±inf`` when the interval does (``nan`` is never a valid number); ``why``
-    is as for :func:`check_int`.
+    ``allow_inf`` admits ``±inf`` when the interval does (``nan`` is never a valid number).
 
     >>> check_float(1, "lr", "fit", low=0, low_open=True)
     1.0
@@ -187,8 +182,8 @@ def check_float(value: Any, name: str, caller: str, *, low: float | None = None,
     ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and not math.isnan(value) \
         and (allow_inf or math.isfinite(value)) and _inside(value, low, high, low_open, high_open)
     if not ok:
-        fail(name, caller, "a float" + _interval(low, high, low_open, high_open) + _reason(why)
-             + (" or None" if allow_none else ""), value)
+        fail(name, caller, "a float" + _interval(low, high, low_open, high_open) + (" or None" if allow_none else ""),
+             value)
     return float(value)
 
 
@@ -196,7 +191,9 @@ def check_range(value: Any, name: str, caller: str, kind: str, *, low: float | N
                 high: float | None = None, allow_none: bool = False) -> Any:
     """``value`` checked against ``RANGES[kind]`` (see the module docstring); ``low``/``high`` may narrow it.
 
-    The message gives the interval and the reason for it.
+    A value of the wrong type, or below the range, gets the message :func:`check_int` or
+    :func:`check_float` gives (``an int >= 0``); one above it gets the whole interval and the
+    reason for its upper end.
 
     >>> check_range(3, "epochs", "fit", "epochs"), check_range(1e-3, "lr", "fit", "lr")
     (3, 0.001)
@@ -209,10 +206,16 @@ rate: Adam moves each weight by about lr per step, so past 10 one step outgrows 
     bounds = RANGES[kind]
     low = bounds.low if low is None else max(low, bounds.low)
     high = bounds.high if high is None else min(high, bounds.high)
+    low_open = bounds.low_open and low == bounds.low
     if bounds.integer:
-        return check_int(value, name, caller, low=int(low), high=int(high), allow_none=allow_none, why=bounds.why)
-    return check_float(value, name, caller, low=low, high=high, low_open=bounds.low_open and low == bounds.low,
-                       allow_none=allow_none, why=bounds.why)
+        low, high = int(low), int(high)
+        value = check_int(value, name, caller, low=low, allow_none=allow_none)
+    else:
+        value = check_float(value, name, caller, low=low, low_open=low_open, allow_none=allow_none)
+    if value is not None and value > high:
+        fail(name, caller, ("an int" if bounds.integer else "a float") + _interval(low, high, low_open, False)
+             + f" ({bounds.why})", value)
+    return value
 
 
 def check_bool(value: Any, name: str, caller: str) -> bool:

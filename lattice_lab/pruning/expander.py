@@ -325,6 +325,7 @@ def _iterative_magnitude(model, amount, *, data, scope, seed, rounds, finetune_e
     rounds = (FAST_ROUNDS if fast() else DEFAULT_ROUNDS) if rounds is None else check_range(rounds, "rounds", caller,
                                                                                             "rounds")
     finetune_epochs = check_range(finetune_epochs, "finetune_epochs", caller, "epochs")
+    lr, batch_size = check_range(lr, "lr", caller, "lr"), check_range(batch_size, "batch_size", caller, "batch_size")
     for flag, value in (("rewind", rewind), ("preserve", preserve), ("per_layer", per_layer)):
         check_bool(value, flag, caller)
     _check_dataset(data, "data", caller)
@@ -576,6 +577,7 @@ def expander(model, amount, *, data=None, scope="recurrent", seed=0, per_gate: b
         epochs = 1 if fast() else DEFAULT_SCRATCH_EPOCHS
     epochs = check_range(epochs, "epochs", "expander", "epochs")
     lr = check_range(lr, "lr", "expander", "lr", allow_none=True)
+    batch_size = check_range(batch_size, "batch_size", "expander", "batch_size")
     _check_dataset(data, "data", "expander")
     if val_data is not None:
         _check_dataset(val_data, "val_data", "expander")

@@ -128,6 +128,7 @@ def gradual_magnitude(model, amount, *, data=None, scope="recurrent", seed=0, ep
     lr = check_range(lr, "lr", caller, "lr")
     anneal_epochs = check_range(anneal_epochs, "anneal_epochs", caller, "epochs")
     anneal_lr = check_range(anneal_lr, "anneal_lr", caller, "lr")
+    batch_size = check_range(batch_size, "batch_size", caller, "batch_size")
     initial_sparsity = check_float(initial_sparsity, "initial_sparsity", caller, low=0, high=amount)
     check_bool(per_layer, "per_layer", caller)
     check_bool(from_scratch, "from_scratch", caller)

@@ -154,6 +154,8 @@ def jacobian(model, amount, *, data=None, scope="recurrent", seed=0, samples: in
     epochs = check_range(epochs, "epochs", caller, "epochs")
     lr = check_range(lr, "lr", caller, "lr")
     anneal_epochs = check_range(anneal_epochs, "anneal_epochs", caller, "epochs")
+    anneal_lr = check_range(anneal_lr, "anneal_lr", caller, "lr")
+    batch_size = check_range(batch_size, "batch_size", caller, "batch_size")
     subset = finetune_subset(data, finetune_samples, seed)
     inputs = torch.stack([data[i][0] for i in
                           torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:samples].tolist()])
