@@ -402,7 +402,7 @@ def _check_config(path: Path, payload: dict[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError) as error:
         raise ValueError(f"checkpoint {path} has an invalid model config: {error}") from error
     check_model_fits(config, f"checkpoint {path}: its config (kind {config['kind']!r}, hidden_size "
-                             f"{config['hidden_size']})")
+                             f"{config['hidden_size']}, ")
     with torch.device("meta"):
         expected = {key: tuple(value.shape) for key, value in build(config).state_dict().items()}
     stored = {key: tuple(value.shape) for key, value in payload["state_dict"].items()}

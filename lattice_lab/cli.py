@@ -18,6 +18,12 @@ argument>``, never a traceback, and the exit code says which kind:
 - 130: interrupted (Ctrl-C): it prints ``interrupted``. Every file the package writes is written
   atomically, so each one is then the old file or the complete new one.
 
+What argparse refuses (an unknown flag or choice, a number that is none) is one line in the same
+format, ``... (see lattice-lab <command> --help)``, with exit 2. Numbers are read bounded: a number
+of over :data:`NUMBER_LENGTH` characters or an ``--option`` value of over :data:`OPTION_LENGTH` is
+refused unread, and a number above its range (:data:`lattice_lab.validation.RANGES`) before any
+work starts; a message quotes at most about 80 characters of a value.
+
 ``--out`` is checked first: for ``train`` and ``prune`` a ``.pt`` file name whose folder can be
 made and written; for ``compare`` and ``demo`` a folder. ``compare`` refuses a folder that holds an
 earlier run's results unless ``--overwrite`` is given; ``demo`` replaces them (it is the demo).

@@ -194,7 +194,7 @@ class SequenceClassifier(nn.Module):
         device = torch.get_default_device()
         if device.type != "meta":  # counting happens on the meta device (parameter_count)
             check_model_fits(self.config, f"a model of kind {self.config['kind']!r} with hidden_size "
-                                          f"{self.config['hidden_size']}", device)
+                                          f"{self.config['hidden_size']} (", device)
         self.layers = nn.ModuleList(_make_layer(self.config, k) for k in range(self.config["num_layers"]))
         directions = 2 if self.config["bidirectional"] else 1
         self.readout = nn.Linear(directions * self.config["hidden_size"][-1], self.config["num_classes"])
@@ -278,19 +278,21 @@ def check_model_fits(config: dict, what: str, device: Any = "cpu") -> int:
 
     The estimate is four bytes per float32 parameter plus :data:`LAYER_BYTES` per layer and
     direction, so a model of 100 one-unit layers is costed by its layers, not by its few weights;
-    :func:`lattice_lab.memory.check_fits` refuses what cannot fit, naming ``what``.
+    :func:`lattice_lab.memory.check_fits` refuses what cannot fit, naming ``what`` (which opens a
+    parenthesis that the parameter count closes; the normalized ``hidden_size`` in it shows the layers).
 
     >>> check_model_fits({"kind": "lstm", "input_size": 28, "hidden_size": [200000], "num_classes": 10,
-    ...                   "num_layers": 1, "bidirectional": False, "nonlinearity": "tanh"}, "a big LSTM")
+    ...                   "num_layers": 1, "bidirectional": False, "nonlinearity": "tanh"}, "a big LSTM (")
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    lattice_lab.memory.MemoryLimitError: a big LSTM (160,026,000,010 float32 parameters, 1 layer(s)) would need about 640.1 GB of memory, ...
+    lattice_lab.memory.MemoryLimitError: a big LSTM (160,026,000,010 float32 parameters) would need about 640.1 GB \
+of memory, ...
     """
     count = parameter_count(config)
     layers = config["num_layers"] * (2 if config["bidirectional"] else 1)
-    check_fits(4 * count + LAYER_BYTES * layers, f"{what} ({count:,} float32 parameters, {config['num_layers']} "
-                                                 "layer(s))", device)
+    check_fits(4 * count + LAYER_BYTES * layers,
+               f"{what}{count:,} float32 parameters)", device)
     return count
 
 

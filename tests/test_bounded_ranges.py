@@ -116,7 +116,8 @@ def test_check_fits_counts_layers_not_only_weights(monkeypatch):
     config = {"kind": "lstm", "input_size": 1, "hidden_size": 1, "num_classes": 2, "num_layers": 100}
     count = models.parameter_count(config)
     monkeypatch.setattr("lattice_lab.memory.machine_bytes", lambda device="cpu": 4 * count + 10 * models.LAYER_BYTES)
-    with pytest.raises(MemoryLimitError, match=r"100 layer\(s\)\) would need about 1.6 MB"):
+    with pytest.raises(MemoryLimitError, match=r"hidden_size \[1, 1, [^]]*\] \([\d,]+ float32 parameters\) would need "
+                                               r"about 1.6 MB"):
         models.build(config)
     config["num_layers"] = 5
     assert models.parameter_count(config) == sum(p.numel() for p in models.build(config).parameters())
@@ -238,7 +239,7 @@ def test_a_deep_option_value_is_refused_within_limits_with_exit_2(value, under_l
     (["train", "--dataset", "digits", "--model", "rnn", "--hidden", "1", "--layers", "300000", "--epochs", "1",
       "--out", "m.pt"], ["--layers"]),
     (["train", "--dataset", "digits", "--model", "lstm", "--hidden", 2 ** 20, "--layers", "100", "--epochs", "1",
-      "--out", "m.pt"], ["memory", "100 layer(s)"]),
+      "--out", "m.pt"], ["memory", "float32 parameters"]),
     (["train", "--dataset", "digits", "--model", "rnn", "--hidden", "4", "--epochs", "1", "--subset", 10 ** 12,
       "--out", "m.pt"], ["--subset"]),
 ])
@@ -333,3 +334,30 @@ def test_an_option_value_is_json_when_it_is_and_text_otherwise():
     assert cli._parse_option("adjacency=binary") == ("adjacency", "binary")
     assert cli._parse_option("x=[1, 2]") == ("x", [1, 2])
     assert json.loads("[" * 250 + "]" * 250) is not None  # the deepest a 500-character value can nest parses
+
+
+def test_the_readme_table_of_ranges_is_validation_ranges():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(\w+)` \| `([(\[][^`]*\])`", readme, re.MULTILINE))
+    assert set(rows) == set(RANGES)
+    for kind, text in rows.items():
+        low, high = (eval(end, {"__builtins__": {}}) for end in text[1:-1].split(","))  # "2**32 - 1" and the like
+        bounds = RANGES[kind]
+        assert (low, high, text[0] == "(") == (bounds.low, bounds.high, bounds.low_open), kind
+
+
+@pytest.mark.parametrize("config, words", [
+    ({"hidden_size": 1, "num_layers": 200000}, ["num_layers", "200000"]),
+    ({"hidden_size": 2 ** 63}, ["hidden_size", "9223372036854775808"]),
+    ({"hidden_size": 2 ** 20, "num_layers": 100}, ["memory", "float32 parameters"]),
+])
+def test_a_card_of_absurd_sizes_is_refused_before_a_layer_is_built(config, words, under_limits, tmp_path):
+    """A forged checkpoint of a few bytes whose config asks for 200000 layers or 2**63 units: exit 2, within limits."""
+    path = tmp_path / "forged.pt"
+    torch.save({"config": {"kind": "lstm", "input_size": 8, "num_classes": 10, **config}, "state_dict": {},
+                "masks": {}, "card": {"sha256": checkpoints.weights_sha256({}),
+                                      "masks_sha256": checkpoints.weights_sha256({}), "dataset": "digits"}}, path)
+    outcome = under_limits.refused(cli_source("evaluate", "--checkpoint", path), "forged.pt", *words, files=[path])
+    assert outcome.returncode == 2, outcome
