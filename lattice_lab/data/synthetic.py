@@ -20,8 +20,6 @@ True
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import torch
 
@@ -29,10 +27,8 @@ from lattice_lab.memory import check_fits
 from lattice_lab.settings import fast
 from lattice_lab.validation import check_range
 
+from .request import Request
 from .sequences import SequenceDataset, choose
-
-if TYPE_CHECKING:
-    from .registry import Request
 
 __all__ = ["LENGTH", "MIN_LENGTH", "SIZE", "SIZE_FAST", "adding", "parity", "read"]
 
