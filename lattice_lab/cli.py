@@ -78,8 +78,9 @@ def _parse_option(text: str) -> tuple[str, object]:
     """``key=value`` with the value read as JSON when it is (``rounds=3``, ``per_layer=true``), else as text.
 
     Bounded before it is parsed: every method option is a number, a word or a short list, and a value
-    of at most :data:`OPTION_LENGTH` characters nests at most half as deep, well inside the recursion
-    limit of ``json`` (``rounds=[[[[...`` of any length is refused, never a ``RecursionError``).
+    of at most :data:`OPTION_LENGTH` characters nests at most that deep, inside the recursion limit of
+    ``json`` (1000), so ``rounds=[[[[...`` is a usage error, never a ``RecursionError``: one bound, the
+    length, serves both the parse and the echo of the value, and no depth counter is needed.
     """
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"--option takes key=value, got {quote(text)}")

@@ -162,7 +162,6 @@ def check_int(value: Any, name: str, caller: str, *, low: int | None = None, hig
     return int(value)
 
 
-
 def check_float(value: Any, name: str, caller: str, *, low: float | None = None, high: float | None = None,
                 low_open: bool = False, high_open: bool = False, allow_none: bool = False,
                 allow_inf: bool = False) -> float | None:
