@@ -77,12 +77,20 @@ class Schedule:
         sparsity = 1.0 - sum(int(mask.sum()) for mask in masks.values()) / total
         self.stops.append(Stop(sparsity, f"{label} (sparsity {sparsity:.2f})", masks, weights, active or tuple(names)))
 
+    def removed_at(self, amount: float) -> int:
+        """How many weights the method removes at ``amount`` (its own rounding: per tensor or over the scope)."""
+        sizes = [mask.numel() for mask in self.stops[0].masks.values()]
+        if self.method == "gradual-magnitude" and self.options.get("per_layer", False):
+            return sum(int(round(amount * size)) for size in sizes)
+        return int(round(amount * sum(sizes)))
+
     def stop_for(self, amount: float) -> Stop:
-        """The last stop whose sparsity is at most ``amount`` (stops come in rising sparsity)."""
+        """The last stop that removed no more weights than ``amount`` does (stops come in rising sparsity)."""
         amount = check_amount(amount)
-        if amount > self.amount + 1e-9:
+        limit = self.removed_at(amount)
+        if limit > self.removed_at(self.amount):
             raise ValueError(f"this {self.method} schedule ran to amount {self.amount}; it cannot serve {amount}")
-        below = [stop for stop in self.stops if stop.sparsity <= amount + 1e-9]
+        below = [stop for stop in self.stops if sum(int((~mask).sum()) for mask in stop.masks.values()) <= limit]
         return below[-1] if below else self.stops[0]
 
     def result(self, amount: float) -> PruneResult:
