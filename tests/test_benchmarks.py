@@ -289,17 +289,24 @@ def test_spectral_lstm_renders_the_bar_model_by_model():
 def test_live_budget_times_each_slider_move(reports):
     report = reports[1]["live_budget"]
     assert list(report["per_method"]) == ["magnitude"]
-    assert all(s > 0 for s in report["per_method"]["magnitude"]["move_s"])
-    assert report["within_budget"] == (report["median_s"] < report["budget_s"])
+    entry = report["per_method"]["magnitude"]
+    assert all(s > 0 for s in entry["move_s"]) and entry["first_s"] > 0
+    assert entry["first_shown"] == "computed" and entry["shown"] == ["computed"] * len(entry["move_s"])
+    assert report["within_budget"] == (report["max_s"] <= report["budget_s"])
 
 
 def test_live_budget_table_lists_each_method_and_the_verdict():
     machine = common.finish_machine(common.machine_info("python -m benchmarks.live_budget"))
     report = {"machine": machine, "model": "m", "n_test": 10, "median_s": 0.5, "budget_s": 1.0, "within_budget": True,
-              "per_method": {"magnitude": {"median_s": 0.4, "max_s": 0.6}, "random": {"median_s": 0.5, "max_s": 0.7}}}
+              "max_s": 0.7, "per_method": {
+                  "magnitude": {"median_s": 0.4, "max_s": 0.6, "first_s": 0.5, "first_shown": "computed",
+                                "shown": ["computed", "computed"]},
+                  "jacobian": {"median_s": 0.5, "max_s": 0.7, "first_s": 30.0, "first_shown": "committed",
+                               "shown": ["pending", "committed"]}}}
     text = "\n".join(common.live_budget_tables(report))
-    assert "| magnitude | 0.40 | 0.60 |" in text and "| random | 0.50 | 0.70 |" in text
-    assert "Median 0.50 s per move: within the 1 s budget." in text
+    assert "| magnitude | 0.5 (computed) | 0.40 | 0.60 | 2 computed |" in text
+    assert "| jacobian | 30.0 (committed) | 0.50 | 0.70 | 1 pending, 1 committed |" in text
+    assert "Slowest later move 0.70 s (median 0.50 s): within the 1 s budget." in text
     assert "`python -m benchmarks.live_budget`" in text
 
 
