@@ -601,11 +601,23 @@ def structure_claims_tables(report: dict[str, Any]) -> list[str]:
     return lines + _table(["claim", "test", "result", "verdict"], rows) + [""] + note
 
 
+def lab_memory_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: a kernel's resident memory after N PruningLab settings, glibc's defaults against binder/start's."""
+    lines = [f"### Lab memory: {report['settings']} PruningLab settings in a fresh process", "", _machine_line(report), "",
+             "Resident memory (VmRSS, MiB; torch's CUDA build of PyPI) after building the lab, after the settings, "
+             "after clearing its cache, and the peak:", ""]
+    rows = [[label, f"{e['rss_lab_built_mib']:.0f}", f"{e['rss_after_mib']:.0f}", f"{e['rss_cleared_mib']:.0f}",
+             f"{e['peak_mib']:.0f}"] for label, e in report["runs"].items()]
+    lines += _table(["malloc", "lab built", f"after {report['settings']} settings", "cache cleared", "peak"], rows)
+    verdict = "under" if report["under_limit"] else "**over**"
+    return lines + ["", f"With binder/start's thresholds the kernel ends {verdict} {report['limit_mib']:.0f} MiB.", ""]
+
+
 TABLES = {"quality": quality_tables, "expander": expander_tables, "spectral_lstm": spectral_lstm_tables,
           "structure_claims": structure_claims_tables,
           "cost": cost_tables, "speed": speed_tables, "train_speed": train_speed_tables,
           "live_budget": live_budget_tables, "sweep_scaling": sweep_scaling_tables,
-          "notebook_memory": notebook_memory_tables}
+          "notebook_memory": notebook_memory_tables, "lab_memory": lab_memory_tables}
 """Benchmark name -> the function that renders its report as README markdown lines."""
 
 

@@ -88,7 +88,13 @@ def first_move(lab: widgets.PruningLab, method: str) -> tuple[float, str]:
 
 
 def time_moves(lab: widgets.PruningLab, method: str, amounts: list[float]) -> dict[str, Any]:
-    """The first move to ``method``; wall and CPU seconds per later slider move to each (new) amount, then back."""
+    """The first move to ``method``; wall and CPU seconds per later slider move to each (new) amount, then back.
+
+    The method is chosen at the lab's starting amount (the previous method is moved back there first,
+    untimed), so that no later move is to the amount the lab already shows.
+    """
+    lab.controls["amount"].value = lab.defaults.amount
+    lab.wait()
     first_s, first_shown = first_move(lab, method)
     moves, computes, cpu, showed = [], [], [], []
     for amount in amounts:
@@ -146,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         lab = widgets.PruningLab(model, test_set, train_data=train_set, quick=True)
         step, top = widgets.AMOUNT_STEP, widgets.AMOUNT_MAX
         positions = [round(k * step, 2) for k in range(1, int(round(top / step)) + 1)]
-        amounts = [a for a in positions if a != lab.controls["amount"].value][:moves]
+        amounts = [a for a in positions if a != lab.defaults.amount][:moves]
         per_method = {}
         for method in methods:
             per_method[method] = time_moves(lab, method, amounts)
