@@ -54,6 +54,7 @@ import torch
 
 from .. import checkpoints, compare, metrics, train
 from ..atomic import atomic_write
+from ..memory import release_freed_memory
 from ..hasse_drawing import draw_hasse
 from ..models import SCOPES, SequenceClassifier, weight_names
 from ..posets import Poset
@@ -449,6 +450,20 @@ class PruningLab:
         count = self.jobs.cancel_all()
         self._message(f"cancelled {count} background computation(s)" if count else "nothing runs in the background")
         return count
+
+    def clear_cache(self) -> None:
+        """Forget every computed state and schedule and hand the freed memory back to the system.
+
+        glibc keeps freed heap unless ``MALLOC_TRIM_THRESHOLD_`` was set before the kernel started
+        (``binder/start`` sets it); :func:`lattice_lab.memory.release_freed_memory` (``malloc_trim``)
+        is the fallback from inside the process.
+        """
+        with self._lock:
+            self.cache.clear()
+            self.schedules.clear()
+            self._failed.clear()
+        release_freed_memory()
+        self._message("cleared the computed states and schedules")
 
     def wait(self, timeout: float | None = None) -> LabState:
         """Block until the background computations have ended (tests and scripts); returns the state shown."""

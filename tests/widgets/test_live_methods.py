@@ -150,3 +150,17 @@ def test_source_line_says_computed_now_served_or_committed(monkeypatch):
     assert job.result is not None and lab.state.ok and lab.state.result is not None
     assert lab.state.source == "computed now" and "numbers: computed now" in lab.source.value
     lab.jobs.shutdown()
+
+
+def test_clear_cache_forgets_states_and_schedules_so_the_next_move_recomputes(lab, monkeypatch):
+    lab.controls["method"].value = "imp"
+    lab.wait()
+    lab.controls["amount"].value = 0.7
+    assert len(lab.cache) > 0 and len(lab.schedules) == 1
+    lab.clear_cache()
+    assert len(lab.cache) == 0 and len(lab.schedules) == 0
+    runs = counting(monkeypatch, lab_module, "run_schedule")
+    lab.controls["amount"].value = 0.8  # the schedule is gone: one new run
+    assert lab.state.source == "pending"
+    lab.wait()
+    assert len(runs) == 1 and lab.state.ok and abs(lab.state.sparsity - 0.8) < 0.005
