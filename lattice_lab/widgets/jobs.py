@@ -88,30 +88,52 @@ class Job:
             if self._on_done is not None:
                 self._on_done(self)
         finally:
+            self._work = self._on_step = self._on_done = None  # an ended job keeps no owner (a lab) alive
             self._ended.set()
 
 
+IDLE_S = 10.0
+"""Seconds the worker thread waits for another job before it ends (the next submit starts a new one)."""
+
+
 class Jobs:
-    """Runs :class:`Job` s one at a time in one worker thread, in the order submitted."""
+    """Runs :class:`Job` s one at a time in one worker thread, in the order submitted.
+
+    The thread starts with the first job and ends after :data:`IDLE_S` idle seconds, so a lab that
+    is dropped (a notebook cell run again) leaves no thread behind; ``submitted`` keeps the jobs
+    not yet ended and the last one submitted.
+    """
 
     def __init__(self) -> None:
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._worker: threading.Thread | None = None
+        self._lock = threading.Lock()
         self.submitted: list[Job] = []
 
     def submit(self, key: Hashable, work: Callable[[], Any], *, total_steps: int | None = None,
                on_step: Callable[[Job], None] | None = None, on_done: Callable[[Job], None] | None = None) -> Job:
         """Queue ``work()`` as a job named ``key``; returns it at once."""
         job = Job(key, work, total_steps, on_step, on_done)
-        self.submitted.append(job)
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._serve, name="lattice-lab-job", daemon=True)
-            self._worker.start()
-        self._queue.put(job)
+        with self._lock:
+            self.submitted = [j for j in self.submitted if not j.done] + [job]
+            self._queue.put(job)
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._serve, name="lattice-lab-job", daemon=True)
+                self._worker.start()
         return job
 
     def _serve(self) -> None:
-        while (job := self._queue.get()) is not None:
+        while True:
+            try:
+                job = self._queue.get(timeout=IDLE_S)
+            except queue.Empty:
+                with self._lock:  # a submit either sees no worker (and starts one) or put its job first
+                    if self._queue.empty():
+                        self._worker = None
+                        return
+                continue
+            if job is None:
+                return
             job._run()
 
     def active(self) -> list[Job]:
@@ -137,7 +159,9 @@ class Jobs:
     def shutdown(self) -> None:
         """Cancel what is left and stop the worker thread (after the job it runs has stopped)."""
         self.cancel_all()
-        if self._worker is not None:
-            self._queue.put(None)
-            self._worker.join()
-            self._worker = None
+        with self._lock:
+            worker, self._worker = self._worker, None
+            if worker is not None:
+                self._queue.put(None)
+        if worker is not None:
+            worker.join()

@@ -164,3 +164,20 @@ def test_clear_cache_forgets_states_and_schedules_so_the_next_move_recomputes(la
     assert lab.state.source == "pending"
     lab.wait()
     assert len(runs) == 1 and lab.state.ok and abs(lab.state.sparsity - 0.8) < 0.005
+
+
+def test_the_worker_thread_ends_when_idle_and_an_ended_job_keeps_no_owner(monkeypatch):
+    from lattice_lab.widgets import jobs as jobs_module
+
+    monkeypatch.setattr(jobs_module, "IDLE_S", 0.05)
+    jobs = Jobs()
+    first = jobs.submit("first", lambda: 1, on_done=lambda job: None)
+    first.wait(10)
+    assert first._on_done is None and first._work is None
+    deadline = time.monotonic() + 10
+    while jobs._worker is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert jobs._worker is None  # ended while idle
+    assert jobs.submit("second", lambda: 2).wait(10).result == 2  # a new worker starts
+    assert [job.key for job in jobs.submitted] == ["second"]
+    jobs.shutdown()
