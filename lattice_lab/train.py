@@ -53,9 +53,11 @@ True
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
+from contextvars import ContextVar
 from typing import Any, Callable, Iterator
 
 import torch
@@ -356,13 +358,45 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
     return history
 
 
+_WATCHER: ContextVar[Callable[[], object] | None] = ContextVar("lattice_lab_train_watcher", default=None)
+
+
+@contextlib.contextmanager
+def watching(before_step: Callable[[], object]) -> Iterator[None]:
+    """Call ``before_step()`` before every optimizer step of every :func:`fit` run inside the block.
+
+    The hook of a background job (:mod:`lattice_lab.widgets.jobs`): it counts steps for a
+    progress bar and raises to cancel, whichever method is training (a method's own
+    ``on_step`` stays free). It holds for the current thread (a ``contextvars`` context) only, so a
+    job's hook never fires in another thread's training.
+
+    >>> from torch.utils.data import TensorDataset
+    >>> from lattice_lab.models import build
+    >>> data = TensorDataset(torch.randn(8, 3, 2), torch.randint(0, 2, (8,)))
+    >>> model = build({"kind": "rnn", "input_size": 2, "hidden_size": 4, "num_classes": 2})
+    >>> steps = []
+    >>> with watching(lambda: steps.append(1)):
+    ...     _ = fit(model, data, epochs=2, batch_size=4, device="cpu", progress=False)
+    >>> len(steps)
+    4
+    """
+    token = _WATCHER.set(before_step)
+    try:
+        yield
+    finally:
+        _WATCHER.reset(token)
+
+
 class _StepCounter:
-    """Counts optimizer steps across the epochs of one :func:`fit` call and calls ``on_step`` before each."""
+    """Counts optimizer steps across the epochs of one :func:`fit` call and calls ``on_step`` before each
+    (and the :func:`watching` hook of the current thread, if any)."""
 
     def __init__(self, on_step: Callable[[int], object] | None):
-        self.on_step, self.taken = on_step, 0
+        self.on_step, self.taken, self.watcher = on_step, 0, _WATCHER.get()
 
     def before_step(self) -> None:
+        if self.watcher is not None:
+            self.watcher()
         if self.on_step is not None:
             self.on_step(self.taken)
         self.taken += 1

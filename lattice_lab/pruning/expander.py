@@ -53,7 +53,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -319,8 +319,12 @@ def _prune_round(scores, masks, active, n_remove, per_layer, preserve, measure="
 
 def _iterative_magnitude(model, amount, *, data, scope, seed, rounds, finetune_epochs, finetune_samples, rewind,
                          preserve, per_layer, lr, batch_size, device, val_data, caller: str,
-                         measure: str = "delta_r") -> PruneResult:
-    """The schedule ``ramanujan-imp`` (``preserve=True``) and ``imp`` (``preserve=False``) share."""
+                         measure: str = "delta_r", on_round: Callable | None = None) -> PruneResult:
+    """The schedule ``ramanujan-imp`` (``preserve=True``) and ``imp`` (``preserve=False``) share.
+
+    ``on_round(model, masks, active)`` is called after every round's fine-tuning, with the tensors
+    still being pruned (:mod:`lattice_lab.pruning.schedules` keeps each round so).
+    """
     measure = check_choice(measure, "measure", caller, STOPPING_MEASURES)
     rounds = (FAST_ROUNDS if fast() else DEFAULT_ROUNDS) if rounds is None else check_range(rounds, "rounds", caller,
                                                                                             "rounds")
@@ -383,6 +387,8 @@ def _iterative_magnitude(model, amount, *, data, scope, seed, rounds, finetune_e
         train.finetune(model, subset, epochs=finetune_epochs, lr=lr, batch_size=batch_size, device=device,
                        seed=seed + r)
         _record_round(info, model, masks, current, total, val_data, device)
+        if on_round is not None:
+            on_round(model, masks, list(active))
     info["rounds"] = len(info["sparsity_per_round"])
     train.to_device(model, home)
     return PruneResult(model=model, masks={n: masks[n].clone() for n in names}, info=info)

@@ -27,7 +27,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch.utils.data import Dataset
@@ -55,9 +55,10 @@ class _GradualMasks:
     """The ``on_step`` callback of :func:`lattice_lab.train.fit`: raises the sparsity on the cubic schedule."""
 
     def __init__(self, model, names: list[str], final: float, initial: float, ramp_steps: int, frequency: int,
-                 per_layer: bool):
+                 per_layer: bool, on_update: Callable | None = None):
         self.model, self.names, self.final, self.initial = model, names, final, initial
         self.ramp_steps, self.frequency, self.per_layer = ramp_steps, frequency, per_layer
+        self.on_update = on_update
         self.schedule: list[tuple[int, float]] = []
 
     def __call__(self, step: int) -> None:
@@ -81,6 +82,8 @@ class _GradualMasks:
             buffer = getattr(self.model.get_submodule(module_path), attr + "_mask")
             buffer.mul_(mask.to(buffer.device, buffer.dtype))  # masked weights stay masked
         self.schedule.append((step, target))
+        if self.on_update is not None:
+            self.on_update(self.model)
 
 
 @register("gradual-magnitude", level="weight", needs_data=True,
@@ -121,6 +124,17 @@ def gradual_magnitude(model, amount, *, data=None, scope="recurrent", seed=0, ep
     --------
     magnitude : the one-shot version; imp : pruning in rounds with fine-tuning between them.
     """
+    options = dict(locals())  # every parameter, for the one implementation below (first statement: nothing else)
+    return gradual_run(**options)
+
+
+def gradual_run(model, amount, *, data, scope, seed, epochs, ramp, frequency, lr, anneal_epochs, anneal_lr,
+                initial_sparsity, per_layer, from_scratch, finetune_samples, batch_size, device, val_data,
+                on_update: Callable | None = None) -> PruneResult:
+    """:func:`gradual_magnitude`, calling ``on_update(model)`` after every mask update.
+
+    :mod:`lattice_lab.pruning.schedules` keeps the masks and weights of each update so.
+    """
     caller = "gradual-magnitude"
     epochs = check_range(epochs, "epochs", caller, "epochs", low=1)
     ramp = check_float(ramp, "ramp", caller, low=0, high=1, low_open=True)
@@ -142,7 +156,7 @@ def gradual_magnitude(model, amount, *, data=None, scope="recurrent", seed=0, ep
     apply_masks(model, {name: torch.ones_like(get_weight(model, name)) for name in names}, inplace=True)
     total_steps = epochs * math.ceil(len(subset) / batch_size)
     ramp_steps = max(1, min(total_steps - 1, int(round(ramp * total_steps))))
-    schedule = _GradualMasks(model, names, amount, initial_sparsity, ramp_steps, frequency, per_layer)
+    schedule = _GradualMasks(model, names, amount, initial_sparsity, ramp_steps, frequency, per_layer, on_update)
     train.fit(model, subset, epochs=epochs, lr=lr, batch_size=batch_size, device=device, seed=seed,
               on_step=schedule, progress=False)
     schedule.finish(total_steps)
