@@ -326,13 +326,17 @@ def weight_names(model: SequenceClassifier, scope: str = "recurrent") -> list[st
     ``recurrent``: every layer's W_hh (both directions) and, in feedback models, the top-down
     W_td — the connections between hidden units. ``input``: every layer's W_ih (the input and
     bottom-up weights). ``all``: both. The readout is in no scope. Names stay valid after
-    ``torch.nn.utils.prune`` reparametrizes a weight (read it with :func:`get_weight`).
+    ``torch.nn.utils.prune`` reparametrizes a weight (read it with :func:`get_weight`). A model of
+    the user's own carrying its recurrent view (:func:`attached_view`) gives the view's names.
 
     >>> model = build({"kind": "rnn", "input_size": 2, "hidden_size": 3, "num_classes": 2, "bidirectional": True})
     >>> weight_names(model, "recurrent")
     ['layers.0.weight_hh_l0', 'layers.0.weight_hh_l0_reverse']
     """
     check_choice(scope, "scope", "weight_names", SCOPES)
+    view = attached_view(model)
+    if view is not None:
+        return view.scope_names(scope)
     prefixes = {"recurrent": ("weight_hh", "weight_td"), "input": ("weight_ih",),
                 "all": ("weight_ih", "weight_hh", "weight_td")}[scope]
     suffixes = ("_l0", "_l0_reverse") if model.config["bidirectional"] else ("_l0",)
@@ -367,7 +371,21 @@ def hidden_sizes(model: SequenceClassifier) -> list[int]:
     >>> hidden_sizes(build({"kind": "gru", "input_size": 2, "hidden_size": [6, 3], "num_classes": 2}))
     [6, 3]
     """
-    return list(model.config["hidden_size"])
+    view = attached_view(model)
+    return list(model.config["hidden_size"]) if view is None else view.hidden_sizes()
+
+
+VIEW_ATTRIBUTE = "_lattice_lab_view"
+
+
+def attached_view(model: nn.Module):
+    """The recurrent view (:mod:`lattice_lab.recurrent`) that pruning attached to its private copy of a
+    model of the user's own, or None (a :class:`SequenceClassifier` needs none: its names are fixed).
+
+    The names and sizes :func:`weight_names` and :func:`hidden_sizes` give come from it, so the
+    methods run unchanged on any model. Duck-typed here: models sit below ``recurrent``.
+    """
+    return None if isinstance(model, SequenceClassifier) else model.__dict__.get(VIEW_ATTRIBUTE)
 
 
 def clone(model: nn.Module) -> nn.Module:
