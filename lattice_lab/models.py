@@ -295,7 +295,7 @@ def check_inputs(model: nn.Module, inputs: torch.Tensor, name: str, caller: str)
     """``inputs`` if they fit ``model``: shape ``(N, T, F)`` with the model's ``F``, every value finite.
 
     The feature size is checked for a :class:`SequenceClassifier` (its ``input_size``); the shape
-    and the values for any model. A mismatch is an InvalidParameterError (a ValueError) naming the
+    and the values for any model (a model of the user's own, inside pruning: the values only). A mismatch is an InvalidParameterError (a ValueError) naming the
     expected and the given size, not the RuntimeError PyTorch raises deep inside the layer.
 
     >>> model = build({"kind": "gru", "input_size": 8, "hidden_size": 4, "num_classes": 2})
@@ -305,7 +305,7 @@ def check_inputs(model: nn.Module, inputs: torch.Tensor, name: str, caller: str)
     lattice_lab.validation.InvalidParameterError: The 'data' parameter of evaluate must have 8 features per step \
 (the model's input_size). Got inputs of shape (5, 28, 28), with 28 features, instead.
     """
-    if inputs.dim() != 3:
+    if inputs.dim() != 3 and attached_view(model) is None:  # a user's model may take token ids (N, T)
         raise InvalidParameterError(f"The {name!r} parameter of {caller} must hold sequences of shape (N, T, F). "
                                     f"Got inputs of shape {tuple(inputs.shape)} instead.")
     expected = model.config["input_size"] if isinstance(model, SequenceClassifier) else None
@@ -386,6 +386,25 @@ def attached_view(model: nn.Module):
     methods run unchanged on any model. Duck-typed here: models sit below ``recurrent``.
     """
     return None if isinstance(model, SequenceClassifier) else model.__dict__.get(VIEW_ATTRIBUTE)
+
+
+def fresh(model: nn.Module) -> nn.Module:
+    """A fresh initialisation of ``model``'s architecture, from the global RNG (seed it first).
+
+    A :class:`SequenceClassifier` is rebuilt from its config (so an IRNN gets its identity
+    recurrence); any other model is a copy whose every module with ``reset_parameters`` is reset
+    (PyTorch's default initialisation).
+
+    >>> torch.manual_seed(0) is not None and isinstance(fresh(nn.GRU(2, 3)), nn.GRU)
+    True
+    """
+    if isinstance(model, SequenceClassifier):
+        return build(model.config)
+    copy = clone(model)
+    for module in copy.modules():
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()
+    return copy
 
 
 def clone(model: nn.Module) -> nn.Module:

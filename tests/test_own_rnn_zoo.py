@@ -14,7 +14,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from lattice_lab.pruning import REGISTRY, prune
 from lattice_lab.recurrent import UnsupportedModelError, remove_units, unit_masks, view_of
-from lattice_lab.recurrent.methods import MIRRORED, STRUCTURAL
+from lattice_lab.models import get_weight
+from lattice_lab.recurrent.methods import COURSE_ONLY, supported
 from lattice_lab.recurrent.removal import masked_reference
 from lattice_lab.surgery import apply_masks
 
@@ -290,21 +291,35 @@ def test_unsupported_models_are_refused_with_their_sentence(cls, sentence):
         prune(cls(), "random-units", 0.5, example=x)
 
 
+TRAINS = ("imp", "ramanujan-imp", "expander", "gradual-magnitude")  # these change the kept weights too
+
+
 @pytest.mark.parametrize("cls", ZOO, ids=lambda c: c.__name__)
-@pytest.mark.parametrize("method", STRUCTURAL + MIRRORED)
-def test_every_structural_method_prunes_every_zoo_model_exactly(cls, method):
+@pytest.mark.parametrize("method", supported())
+def test_every_method_prunes_every_zoo_model_exactly(cls, method):
     model, (inputs, targets) = _model(cls), _data(cls)
     before = _state(model)
-    result = prune(model, method, 0.5, (inputs, targets), seed=3)
-    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    options = {"epochs": 1} if method == "gradual-magnitude" else {}
+    result = prune(model, method, 0.5, (inputs, targets), seed=3, **options)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # the original is unchanged
     assert type(result.model) is cls and 0.0 <= result.info["score"] <= 1.0
     view = view_of(model, inputs[:2])
+    names = view.scope_names("recurrent")
     if REGISTRY[method].level == "weight":
-        assert result.sparsity == pytest.approx(0.5, abs=1 / 64)
-        assert set(result.masks) == set(view.scope_names("recurrent"))
-        zeros = sum(int((m == 0).sum()) for m in result.masks.values())
-        total = sum(m.numel() for m in result.masks.values())
-        assert result.sparsity == pytest.approx(zeros / total)
+        assert set(result.masks) == set(names)
+        for name in names:  # masks sit on the user's own parameter names, as torch.nn.utils.prune puts them
+            path, _, attr = name.rpartition(".")
+            assert hasattr(result.model.get_submodule(path), attr + "_mask")
+        zeros = sum(int((get_weight(result.model, n) == 0).sum()) for n in names)
+        assert result.sparsity == pytest.approx(zeros / sum(get_weight(model, n).numel() for n in names))
+        if method == "ramanujan-imp":  # a layer stops being pruned when its Ramanujan gap would turn negative
+            assert 0.0 < result.sparsity <= 0.5 + 1 / 64
+        else:
+            assert abs(result.sparsity - 0.5) <= (0.1 if method == "expander" else 1 / 64)
+        if method not in TRAINS:  # removed == masked: the pruned model is the dense one with W * mask
+            reference = apply_masks(model, result.masks)
+            with torch.no_grad():
+                assert torch.allclose(result.model(inputs), reference(inputs), atol=1e-6)
     else:
         with torch.no_grad():
             reference = masked_reference(model, view, result.kept_units)(inputs)
@@ -329,9 +344,8 @@ def test_data_may_be_a_pair_a_dataset_or_a_loader_and_a_user_score_is_used(form)
         assert loss.info["score"] == pytest.approx(-float(nn.functional.cross_entropy(loss.model(inputs), targets)))
 
 
-def test_methods_that_train_through_the_course_model_are_refused_on_a_foreign_model_by_name():
-    refused = sorted(set(REGISTRY) - set(STRUCTURAL + MIRRORED))
-    assert refused  # honest: these are not yet supported on foreign models
-    for method in refused:
+def test_methods_that_read_the_course_model_directly_are_refused_on_a_foreign_model_by_name():
+    assert set(supported()) | set(COURSE_ONLY) == set(REGISTRY)
+    for method in COURSE_ONLY:
         with pytest.raises(ValueError, match=f"method '{method}' runs on lattice_lab SequenceClassifier models only"):
             prune(_model(TwoLayerLSTM), method, 0.5, _data(TwoLayerLSTM))

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 _WHAT = "a torch Dataset of (inputs, target) items, a DataLoader, or an (inputs, targets) pair of tensors"
 
@@ -38,6 +38,15 @@ def check_data(data: Any, caller: str) -> Any:
     if not (pair or isinstance(data, (Dataset, DataLoader))):
         raise ValueError(f"The 'data' parameter of {caller} must be {_WHAT}. Got {type(data).__name__} instead.")
     return data
+
+
+def as_dataset(data: Any) -> Dataset:
+    """``data`` as a ``Dataset`` (what the training loop and the methods read): a pair becomes a
+    ``TensorDataset``, a ``DataLoader`` gives its dataset."""
+    check_data(data, "as_dataset")
+    if isinstance(data, DataLoader):
+        return data.dataset
+    return data if isinstance(data, Dataset) else TensorDataset(*data)
 
 
 def batches(data: Any, batch_size: int = 256) -> Iterator[tuple[Any, torch.Tensor]]:

@@ -12,10 +12,13 @@ taken off again before the copy is returned), and runs the registered method:
 * ``lattice`` reads the poset of a *mirror*: a :class:`SequenceClassifier` holding the same
   recurrent weights (it needs one chain of layers of one kind: each layer fed by the one before).
 
-``sparsity`` is measured as for the course's models: the fraction of the dense model's weights in
-``scope`` that are zero or removed. The methods that train or read hidden states on data
-(``spectral``, the IMP family, ``gradual-magnitude``, ``jacobian``) are refused on a foreign model
-with one sentence (they are written against the course's model and training loop).
+The methods that fine-tune or train (``imp``, ``ramanujan-imp``, ``expander``,
+``gradual-magnitude``) use :mod:`lattice_lab.train` on the copy with the user's data (cross-entropy
+on the model's output; a ``from_scratch`` start is :func:`lattice_lab.models.fresh`). ``sparsity``
+is measured as for the course's models: the fraction of the dense model's weights in ``scope``
+that are zero or removed. ``spectral`` (it reads every layer's hidden states and re-weights the
+course model's consumers) and ``jacobian`` (it unrolls the course model's single layer) are
+refused on a foreign model with one sentence.
 
 Must not import: widgets, cli, compare.
 
@@ -50,8 +53,15 @@ from . import data as user_data
 from .removal import index_plan
 from .view import RecurrentView, view_of
 
-STRUCTURAL = ("random", "magnitude", "random-units", "magnitude-units")
 MIRRORED = ("lattice",)
+COURSE_ONLY = ("spectral", "jacobian")
+
+
+def supported() -> list[str]:
+    """The registered methods that run on a model of the user's own."""
+    from ..pruning import REGISTRY
+
+    return [name for name in REGISTRY if name not in COURSE_ONLY]
 
 
 def unit_norms(model: nn.Module, view: RecurrentView) -> list[torch.Tensor]:
@@ -159,16 +169,16 @@ def prune_foreign(model: nn.Module, method: str, amount: float, data: Any = None
 
     spec = get_method(method)
     check_model(model, "prune")
-    if method not in STRUCTURAL + MIRRORED:
-        raise ValueError(f"method {method!r} runs on lattice_lab SequenceClassifier models only (it trains or reads "
-                         f"hidden states through the course's model); on {type(model).__name__} use one of "
-                         f"{list(STRUCTURAL + MIRRORED)}.")
+    if method in COURSE_ONLY:
+        raise ValueError(f"method {method!r} runs on lattice_lab SequenceClassifier models only (it reads the course "
+                         f"model's layers directly); on {type(model).__name__} use one of {supported()}.")
+    given = data  # what the user's score reads, in the form the user gave it
     if data is not None:
-        user_data.check_data(data, "prune")
+        data = user_data.as_dataset(user_data.check_data(data, "prune"))
     if example is None:
         if data is None:
-            raise ValueError(f"prune needs example inputs for a {type(model).__name__} (example=..., or data) to "
-                             "find its recurrent layers and what reads them.")
+            raise ValueError(f"unsupported model {type(model).__name__} without example inputs: prune needs "
+                             "example=... or data to find its recurrent layers and what reads them.")
         example = user_data.example_inputs(data)
     view = view_of(model, *(example if isinstance(example, tuple) else (example,)))
     copy = clone(model)
@@ -184,7 +194,7 @@ def prune_foreign(model: nn.Module, method: str, amount: float, data: Any = None
     result.sparsity = sparsity(result.model, model, view, scope)
     result.method, result.amount, result.scope = method, amount, scope
     if data is not None:
-        result.info["score"] = user_data.score_of(result.model, data, score)
+        result.info["score"] = user_data.score_of(result.model, given, score)
     return result
 
 

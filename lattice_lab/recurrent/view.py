@@ -141,6 +141,14 @@ class RecurrentView:
     def hidden_sizes(self) -> list[int]:
         return [layer.hidden_size for layer in self.layers]
 
+    def gates_of(self, name: str) -> int:
+        """Gate blocks stacked along the rows of the layer weight or bias ``name``."""
+        for layer in self.layers:
+            if any(name == layer.parameter(prefix, d) for prefix in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+                   for d in range(layer.directions)):
+                return layer.gates
+        raise ValueError(f"{name!r} is no weight of a recurrent layer of this view")
+
 
 def _refuse(module: str, model: nn.Module, sentence: str) -> UnsupportedModelError:
     kind = type(model.get_submodule(module)).__name__ if module else type(model).__name__
