@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .models import SCOPES, SequenceClassifier, gate_count, get_weight, weight_names
+from .models import SCOPES, SequenceClassifier, gate_count, get_weight, hidden_sizes, readout_names, weight_names
 from .validation import check_choice, check_int
 
 
@@ -67,7 +67,7 @@ def flops(model: SequenceClassifier, seq_len: int) -> int:
     """
     seq_len = check_int(seq_len, "seq_len", "flops", low=1)
     step = nonzero_count(model, weight_names(model, "all"))
-    return 2 * (seq_len * step + nonzero_count(model, ["readout.weight"]))
+    return 2 * (seq_len * step + nonzero_count(model, readout_names(model)))
 
 
 def hidden_units(model: SequenceClassifier) -> int:
@@ -77,7 +77,7 @@ def hidden_units(model: SequenceClassifier) -> int:
     >>> hidden_units(build({"kind": "gru", "input_size": 2, "hidden_size": [6, 3], "num_classes": 2}))
     9
     """
-    return int(sum(model.config["hidden_size"]))
+    return int(sum(hidden_sizes(model)))
 
 
 def summary(model: SequenceClassifier, dense: SequenceClassifier, seq_len: int) -> dict:

@@ -375,6 +375,17 @@ def hidden_sizes(model: SequenceClassifier) -> list[int]:
     return list(model.config["hidden_size"]) if view is None else view.hidden_sizes()
 
 
+def readout_names(model: nn.Module) -> list[str]:
+    """The weights that read the top layer's units out: ``["readout.weight"]``, or a model of the
+    user's own's Linear consumers (through its attached view).
+
+    >>> readout_names(build({"kind": "gru", "input_size": 2, "hidden_size": 3, "num_classes": 2}))
+    ['readout.weight']
+    """
+    view = attached_view(model)
+    return ["readout.weight"] if view is None else view.readout_names()
+
+
 VIEW_ATTRIBUTE = "_lattice_lab_view"
 
 

@@ -274,5 +274,10 @@ def keep_pattern(dense: SequenceClassifier, pruned: nn.Module, name: str,
         if tuple(weight.shape) == shape:
             return (weight != 0).float().cpu().numpy()
     if kept_units is not None:
+        view = attached_view(dense)
+        if view is not None:  # a model of the user's own: the rows and columns its view's removal keeps
+            from .recurrent.removal import kept_pattern
+
+            return kept_pattern(view, kept_units, name, shape)
         return unit_masks(dense, kept_units)[name].detach().float().cpu().numpy()
     return np.ones(shape, dtype=np.float32)

@@ -599,6 +599,7 @@ def evaluate(model: nn.Module, data: Dataset, *, device: str | torch.device = "a
     batch_size = check_int(batch_size, "batch_size", "evaluate", low=1)
     generator = _noise_generator(noise_std, seed, "evaluate")
     logits, targets = _logits_and_targets(model, data, select_device(device), batch_size, noise_std, generator)
+    logits, targets = per_sample(logits, targets)
     loss = nn.functional.cross_entropy(logits, targets, reduction="sum")
     correct = (logits.argmax(dim=1) == targets).sum()
     n = int(targets.shape[0])

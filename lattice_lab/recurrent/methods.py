@@ -47,7 +47,7 @@ import torch
 from torch import nn
 
 from .. import metrics
-from ..models import VIEW_ATTRIBUTE, SequenceClassifier, build, check_finite_weights, clone, get_weight
+from ..models import VIEW_ATTRIBUTE, SequenceClassifier, attached_view, build, check_finite_weights, clone, get_weight
 from ..surgery import apply_masks
 from . import data as user_data
 from .removal import index_plan
@@ -150,6 +150,16 @@ def _lattice(copy: nn.Module, view: RecurrentView, amount, scope, seed, options)
     return PruneResult(model=apply_masks(copy, masks, inplace=True), masks=masks, info=result.info)
 
 
+def held_copy(model: nn.Module, example: Any) -> nn.Module:
+    """A private copy of ``model`` carrying its view (found on ``example``): what the lab holds, so
+    that every measure of the course (names, sizes, FLOPs, kept patterns) reads it through the view."""
+    check_model(model, "PruningLab")
+    view = view_of(model, *(example if isinstance(example, tuple) else (example,)))
+    copy = clone(model)
+    setattr(copy, VIEW_ATTRIBUTE, view)
+    return copy
+
+
 def check_model(model: Any, caller: str = "prune") -> nn.Module:
     """``model`` if it is an ``nn.Module`` with finite weights; else a ValueError naming the parameter."""
     if not isinstance(model, nn.Module):
@@ -172,15 +182,16 @@ def prune_foreign(model: nn.Module, method: str, amount: float, data: Any = None
     if method in COURSE_ONLY:
         raise ValueError(f"method {method!r} runs on lattice_lab SequenceClassifier models only (it reads the course "
                          f"model's layers directly); on {type(model).__name__} use one of {supported()}.")
+    held = attached_view(model)  # a lab's private copy carries its view already
     given = data  # what the user's score reads, in the form the user gave it
     if data is not None:
         data = user_data.as_dataset(user_data.check_data(data, "prune"))
-    if example is None:
+    if example is None and held is None:
         if data is None:
             raise ValueError(f"unsupported model {type(model).__name__} without example inputs: prune needs "
                              "example=... or data to find its recurrent layers and what reads them.")
         example = user_data.example_inputs(data)
-    view = view_of(model, *(example if isinstance(example, tuple) else (example,)))
+    view = held or view_of(model, *(example if isinstance(example, tuple) else (example,)))
     copy = clone(model)
     setattr(copy, VIEW_ATTRIBUTE, view)
     try:
@@ -191,6 +202,9 @@ def prune_foreign(model: nn.Module, method: str, amount: float, data: Any = None
     finally:
         copy.__dict__.pop(VIEW_ATTRIBUTE, None)
     result.model.__dict__.pop(VIEW_ATTRIBUTE, None)
+    if held is not None:  # the lab measures the pruned copy through its view too
+        sizes = [result.model.get_submodule(layer.module).hidden_size for layer in view.layers]
+        setattr(result.model, VIEW_ATTRIBUTE, view.resized(sizes))
     result.sparsity = sparsity(result.model, model, view, scope)
     result.method, result.amount, result.scope = method, amount, scope
     if data is not None:

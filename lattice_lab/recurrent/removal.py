@@ -125,6 +125,17 @@ def index_plan(view: RecurrentView, keep: list[torch.Tensor]) -> dict[str, tuple
     return plan
 
 
+def kept_pattern(view: RecurrentView, keep: Any, name: str, shape: tuple[int, ...]):
+    """0/1 array of ``shape`` (the dense weight ``name``): 1 on the rows and columns removal keeps."""
+    import numpy as np
+
+    rows, cols = index_plan(view, normalize_keep(view, keep, "kept_pattern")).get(name, (None, None))
+    row_ok, col_ok = np.zeros(shape[0], dtype=bool), np.zeros(shape[1], dtype=bool)
+    row_ok[slice(None) if rows is None else rows.numpy()] = True
+    col_ok[slice(None) if cols is None else cols.numpy()] = True
+    return (row_ok[:, None] & col_ok[None, :]).astype(np.float32)
+
+
 def _select(tensor: torch.Tensor, rows, cols) -> torch.Tensor:
     if rows is not None:
         tensor = tensor.index_select(0, rows.to(tensor.device))

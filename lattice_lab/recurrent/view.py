@@ -47,6 +47,7 @@ Examples
 """
 from __future__ import annotations
 
+import dataclasses
 import operator
 from dataclasses import dataclass
 from typing import Any
@@ -140,6 +141,20 @@ class RecurrentView:
 
     def hidden_sizes(self) -> list[int]:
         return [layer.hidden_size for layer in self.layers]
+
+    def resized(self, sizes: list[int]) -> RecurrentView:
+        """The same view with new hidden sizes (one per layer), as of a model whose units were removed."""
+        layers = []
+        for k, (layer, size) in enumerate(zip(self.layers, sizes)):
+            width = layer.input_size if layer.index == 0 else layer.directions * size
+            layers.append(dataclasses.replace(layer, hidden_size=size, input_size=width))
+        consumers = tuple(dataclasses.replace(c, layout=tuple(b if b.layer is None else dataclasses.replace(
+            b, width=sizes[b.layer]) for b in c.layout)) for c in self.consumers)
+        return RecurrentView(tuple(layers), consumers, self.traced)
+
+    def readout_names(self) -> list[str]:
+        """The weights of the Linear consumers (what reads the units out), for FLOP counts."""
+        return [f"{c.module}.weight" if c.module else "weight" for c in self.consumers if c.kind == "linear"]
 
     def gates_of(self, name: str) -> int:
         """Gate blocks stacked along the rows of the layer weight or bias ``name``."""

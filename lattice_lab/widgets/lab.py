@@ -42,7 +42,9 @@ import torch
 
 from .. import checkpoints, compare, metrics, train
 from ..atomic import atomic_write
-from ..models import SCOPES, SequenceClassifier, weight_names
+from ..models import SCOPES, SequenceClassifier, hidden_sizes, weight_names
+from ..recurrent.data import as_dataset, check_data, example_inputs
+from ..recurrent.methods import held_copy
 from ..posets import Poset, draw_hasse
 from ..pruning import REGISTRY, PruneResult
 from ..settings import fast as fast_mode
@@ -55,6 +57,18 @@ from .state import (EVAL_BATCH, LabCache, LabSettings, LabState, compute_state, 
                     parse_option_text, poset_readout, unavailable_reason)
 
 AMOUNT_STEP = 0.05
+
+
+def model_words(model) -> str:
+    """The lab's header words for a model: ``lstm [16]``, or a user's class with its hidden sizes.
+
+    >>> from lattice_lab.models import build
+    >>> model_words(build({"kind": "lstm", "input_size": 2, "hidden_size": 16, "num_classes": 2}))
+    'lstm [16]'
+    """
+    if isinstance(model, SequenceClassifier):
+        return f"{model.kind} {model.config['hidden_size']}"
+    return f"{type(model).__name__} (hidden sizes {hidden_sizes(model)})"
 AMOUNT_MAX = 0.95
 
 
@@ -92,6 +106,11 @@ class PruningLab:
     finetune_samples : fine-tune on a seeded subset of this many training samples (default:
         all of them, 2000 in quick mode).
     card : the checkpoint card of ``model``, if it came from one (copied into exported cards).
+    example : a model of the user's own only: what it takes (default: the first inputs of ``data``).
+        Such a model (any ``nn.Module`` with ``nn.RNN``/``nn.LSTM``/``nn.GRU`` layers; data a
+        Dataset, a DataLoader or an ``(inputs, targets)`` pair) is held as a private copy carrying
+        its :mod:`recurrent view <lattice_lab.recurrent>`; ``spectral`` and ``jacobian`` are listed
+        as course-only, and checkpoints are exported for the course's models only.
 
     Attributes
     ----------
@@ -112,9 +131,11 @@ class PruningLab:
 
     def __init__(self, model: SequenceClassifier, data: Any, *, train_data: Any = None, method: str | None = None,
                  amount: float = 0.5, quick: bool | None = None, device: str = "cpu",
-                 finetune_samples: int | None = None, card: dict | None = None):
-        check_instance(model, "model", "PruningLab", SequenceClassifier,
-                       "a lattice_lab SequenceClassifier (lattice_lab.models.build)")
+                 finetune_samples: int | None = None, card: dict | None = None, example: Any = None):
+        if not isinstance(model, SequenceClassifier):  # a model of the user's own: the lab holds a copy with its view
+            data = as_dataset(check_data(data, "PruningLab"))
+            train_data = None if train_data is None else as_dataset(check_data(train_data, "PruningLab"))
+            model = held_copy(model, example_inputs(data) if example is None else example)
         if not REGISTRY:
             raise ValueError("no pruning methods are registered")
         if method is not None:
@@ -220,7 +241,7 @@ class PruningLab:
         c["compare"].on_click(lambda _: self._guard(self.run_compare))
         c["export_masks"].on_click(lambda _: self._guard(lambda: self.export_masks(c["masks_path"].value)))
         c["export_checkpoint"].on_click(lambda _: self._guard(lambda: self.export_checkpoint(c["export_path"].value)))
-        header = W.HTML(f"<b>PruningLab</b> — {self.model.kind} {self.model.config['hidden_size']} on "
+        header = W.HTML(f"<b>PruningLab</b> — {html.escape(model_words(self.model))} on "
                         f"{html.escape(str(getattr(self.data, 'name', 'data')))} ({len(self.data)} samples); "
                         f"dense accuracy <b>{format_percent(self.dense_accuracy)}</b>")
         self.widget = W.VBox([
