@@ -19,7 +19,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .models import SCOPES, SequenceClassifier, gate_count, get_weight, hidden_sizes, readout_names, weight_names
+from .models import (SCOPES, SequenceClassifier, attached_view, gate_count, get_weight, hidden_sizes, readout_names,
+                     weight_names)
 from .validation import check_choice, check_int
 
 
@@ -90,5 +91,6 @@ def summary(model: SequenceClassifier, dense: SequenceClassifier, seq_len: int) 
         "params_nonzero": params_nonzero(model),
         "flops": flops(model, seq_len),
         "flops_dense": flops(dense, seq_len),
-        "gates": gate_count(model.kind),
+        "gates": (gate_count(model.kind) if isinstance(model, SequenceClassifier)
+                  else attached_view(model).layers[0].gates),
     }

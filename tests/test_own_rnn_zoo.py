@@ -349,3 +349,26 @@ def test_methods_that_read_the_course_model_directly_are_refused_on_a_foreign_mo
     for method in COURSE_ONLY:
         with pytest.raises(ValueError, match=f"method '{method}' runs on lattice_lab SequenceClassifier models only"):
             prune(_model(TwoLayerLSTM), method, 0.5, _data(TwoLayerLSTM))
+
+
+@pytest.mark.parametrize("cls", [BiGRUMeanPool, TwoGRUs, TokenGRU], ids=lambda c: c.__name__)
+def test_analysis_and_sweep_accept_a_foreign_model(cls):
+    from lattice_lab import analysis, compare
+    from lattice_lab.recurrent.data import as_dataset
+
+    model, data = _model(cls), _data(cls)
+    before = _state(model)
+    report = analysis.analyze(model, thresholds=[0.9], data=data)
+    view = view_of(model, data[0][:2])
+    assert report["model"] == {"kind": cls.__name__, "hidden_size": view.hidden_sizes()}
+    assert [row["tensor"] for row in report["ramanujan"]] == view.scope_names("recurrent")
+    assert report["posets"][0]["units"] <= view.hidden_sizes()[0] * view.layers[0].directions
+    assert "meet-irr" in analysis.format_report(report)
+    rows = compare.sweep(model, data, methods=["magnitude", "magnitude-units"], amounts=[0.5], seeds=[0], cache=False,
+                         progress=False)
+    direct = prune(model, "magnitude", 0.5, data)
+    assert rows[0]["sparsity"] == direct.sparsity and rows[0]["accuracy"] == pytest.approx(direct.info["score"])
+    assert rows[1]["hidden_units"] == sum(max(1, round(h / 2)) for h in view.hidden_sizes())
+    with pytest.raises(ValueError, match="runs on lattice_lab SequenceClassifier models only"):
+        compare.sweep(model, as_dataset(data), methods=["spectral"], amounts=[0.5], cache=False)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

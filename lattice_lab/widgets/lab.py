@@ -132,6 +132,10 @@ class PruningLab:
     def __init__(self, model: SequenceClassifier, data: Any, *, train_data: Any = None, method: str | None = None,
                  amount: float = 0.5, quick: bool | None = None, device: str = "cpu",
                  finetune_samples: int | None = None, card: dict | None = None, example: Any = None):
+        recurrent = isinstance(model, torch.nn.Module) and any(isinstance(m, torch.nn.RNNBase) for m in model.modules())
+        if not recurrent:
+            check_instance(model, "model", "PruningLab", SequenceClassifier, "a lattice_lab SequenceClassifier "
+                           "(lattice_lab.models.build) or a module with nn.RNN, nn.LSTM or nn.GRU layers")
         if not isinstance(model, SequenceClassifier):  # a model of the user's own: the lab holds a copy with its view
             data = as_dataset(check_data(data, "PruningLab"))
             train_data = None if train_data is None else as_dataset(check_data(train_data, "PruningLab"))
