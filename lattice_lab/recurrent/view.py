@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -470,6 +471,10 @@ def view_of(model: nn.Module, *inputs: torch.Tensor, probe: bool | None = None) 
     ``probe`` (default: only when the model did not trace with ``torch.fx``) checks on ``inputs``
     that removing half the units of every layer gives the outputs of masking them.
 
+    The view of a live model is kept and returned again while the model's class, forward, modules,
+    parameter names and shapes, and the example's shapes and dtypes stay the same (tracing is the
+    costly part of pruning a small model; a forward patched on the instance is not seen).
+
     Raises
     ------
     UnsupportedModelError
@@ -496,6 +501,10 @@ state is projected, so a unit is not one row of each gate block and cannot be re
                          "instead.")
     if not inputs:
         raise ValueError("view_of needs example inputs (what model(*inputs) accepts) to follow the hidden units.")
+    key = _signature(model, inputs, probe)
+    cached = _VIEWS.get(model)
+    if cached is not None and cached[0] == key:
+        return cached[1]
     layers = _layers(model)
     consumers = _trace(model, layers, inputs)
     traced = "fx"
@@ -507,4 +516,23 @@ state is projected, so a unit is not one row of each gate block and cannot be re
         from .removal import check_removal_matches_masking
 
         check_removal_matches_masking(model, view, inputs)
+    _VIEWS[model] = (key, view)
     return view
+
+
+_VIEWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""The last view found of each live model, with the signature it was found under (see :func:`view_of`)."""
+
+
+def forget_view(model: nn.Module) -> None:
+    """Drop the view kept for ``model``, so the next :func:`view_of` finds it afresh."""
+    _VIEWS.pop(model, None)
+
+
+def _signature(model: nn.Module, inputs: tuple, probe: bool | None) -> tuple:
+    """What a view depends on: the model's class and forward, every module's type and every parameter's
+    name and shape, the example's shapes and dtypes, and the probe setting."""
+    modules = tuple((path, type(module)) for path, module in model.named_modules())
+    parameters = tuple((name, tuple(p.shape)) for name, p in model.named_parameters())
+    examples = tuple((tuple(x.shape), x.dtype) if isinstance(x, torch.Tensor) else repr(x) for x in inputs)
+    return type(model), getattr(type(model).forward, "__code__", None), modules, parameters, examples, probe
