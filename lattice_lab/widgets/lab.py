@@ -42,10 +42,11 @@ import torch
 
 from .. import checkpoints, compare, metrics, train
 from ..atomic import atomic_write
+from ..hasse_drawing import draw_hasse
 from ..models import SCOPES, SequenceClassifier, hidden_sizes, weight_names
+from ..posets import Poset
 from ..recurrent.data import as_dataset, check_data, example_inputs
 from ..recurrent.methods import held_copy
-from ..posets import Poset, draw_hasse
 from ..pruning import REGISTRY, PruneResult
 from ..settings import fast as fast_mode
 from ..spectral import mask_spectrum
