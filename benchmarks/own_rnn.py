@@ -35,7 +35,7 @@ from torch import nn
 from lattice_lab import checkpoints
 from lattice_lab.pruning import prune
 from lattice_lab.recurrent.export import to_torchscript
-from lattice_lab.recurrent.view import forget_view, view_of
+from lattice_lab.recurrent import forget_view, view_of
 from lattice_lab.settings import fast
 
 from .common import RESULTS, command_line, interleaved_seconds, machine_info, median_seconds, set_threads, write_report

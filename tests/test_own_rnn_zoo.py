@@ -15,7 +15,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from lattice_lab.pruning import REGISTRY, prune
 from lattice_lab.recurrent import UnsupportedModelError, remove_units, unit_masks, view_of
 from lattice_lab.models import get_weight
-from lattice_lab.recurrent.methods import COURSE_ONLY, supported
+from lattice_lab.pruning import foreign_methods as supported
+from lattice_lab.recurrent.methods import COURSE_ONLY
 from lattice_lab.recurrent.removal import masked_reference
 from lattice_lab.surgery import apply_masks
 

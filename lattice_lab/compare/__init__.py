@@ -58,11 +58,10 @@ from .. import strict_json, train
 from ..atomic import atomic_write
 from ..models import SequenceClassifier, attached_view
 from ..progress import progress_bar
-from ..pruning import REGISTRY, get_method
+from ..pruning import REGISTRY, foreign_methods, get_method
 from ..pruning.base import check_amount, derived_colour
 from ..recurrent.data import as_dataset, example_inputs
 from ..recurrent.methods import held_copy
-from ..recurrent.methods import supported as foreign_supported
 from ..validation import check_bool, check_choice, check_instance, check_int, check_list, fail
 from .cache import SweepCache, cell_key, dense_key
 from .cell import TIMING_COLUMNS, compute_cell, evaluate_result, latency_ms, run_cell, scalar_diagnostics
@@ -100,7 +99,7 @@ def supported_methods(model) -> list[str]:
     True
     """
     if not isinstance(model, SequenceClassifier):  # a model of the user's own
-        return sorted(foreign_supported())
+        return sorted(foreign_methods())
     return sorted(name for name, spec in REGISTRY.items() if model.kind in spec.kinds)
 
 

@@ -47,7 +47,7 @@ from torch import nn
 
 from .. import metrics
 from ..models import SCOPES, SequenceClassifier, check_finite_weights, check_inputs, clone
-from ..recurrent.methods import prune_foreign
+from ..recurrent.methods import COURSE_ONLY, prune_foreign
 from ..train import in_memory_inputs
 from ..validation import check_bool, check_choice, check_float, check_int
 
@@ -152,6 +152,15 @@ def derived_colour(name: str) -> str:
     return _PALETTE[int(hashlib.sha1(name.encode()).hexdigest(), 16) % len(_PALETTE)]
 
 
+def foreign_methods() -> list[str]:
+    """The registered methods that run on a model of the user's own (all but the course-only ones).
+
+    >>> "magnitude-units" in foreign_methods() and "spectral" not in foreign_methods()
+    True
+    """
+    return [name for name in REGISTRY if name not in COURSE_ONLY]
+
+
 def get_method(name: str) -> MethodSpec:
     """The registered method called ``name``; a ValueError lists the registered names."""
     if name not in REGISTRY:
@@ -253,7 +262,7 @@ Got 1.5 instead.
     if not isinstance(model, SequenceClassifier):
         check_choice(scope, "scope", "prune", SCOPES)
         check_int(seed, "seed", "prune", low=0)
-        return prune_foreign(model, method, amount, data, scope=scope, seed=seed, example=example, score=score,
+        return prune_foreign(model, spec, amount, data, scope=scope, seed=seed, example=example, score=score,
                              **_checked_options(spec, method, options))
     if example is not None or score is not None:
         raise ValueError("example and score are for models of the user's own; a SequenceClassifier needs neither")

@@ -1,7 +1,8 @@
 """One room for the recurrent view of any model: what its ``nn.RNN``/``nn.LSTM``/``nn.GRU`` layers
 are, who consumes their hidden units, and how to remove units from all of them exactly.
 
-Modules: ``view`` (find the layers and their consumers: :func:`view_of`), ``removal`` (remove or
+Modules: ``view`` (trace the layers and their consumers), ``discover`` (:func:`view_of`: trace once, probe,
+keep), ``removal`` (remove or
 mask units on a copy: :func:`remove_units`, :func:`unit_masks`), ``methods`` (every structural
 method of the registry on a model of the user's own).
 
@@ -23,8 +24,9 @@ Examples
 >>> [layer.name for layer in view.layers], [c.module for c in view.consumers]
 (['gru.l0'], ['head'])
 """
+from .discover import forget_view, view_of
 from .removal import remove_units, unit_masks
-from .view import Consumer, RecurrentLayer, RecurrentView, UnsupportedModelError, view_of
+from .view import Consumer, RecurrentLayer, RecurrentView, UnsupportedModelError
 
-__all__ = ["Consumer", "RecurrentLayer", "RecurrentView", "UnsupportedModelError", "remove_units", "unit_masks",
-           "view_of"]
+__all__ = ["Consumer", "RecurrentLayer", "RecurrentView", "UnsupportedModelError", "forget_view", "remove_units",
+           "unit_masks", "view_of"]

@@ -20,7 +20,7 @@ that are zero or removed. ``spectral`` (it reads every layer's hidden states and
 course model's consumers) and ``jacobian`` (it unrolls the course model's single layer) are
 refused on a foreign model with one sentence.
 
-Must not import: widgets, cli, compare.
+Must not import: widgets, cli, compare, pruning.
 
 Examples
 --------
@@ -33,14 +33,16 @@ Examples
 ...         self.head = nn.Linear(8, 2)
 ...     def forward(self, x):
 ...         return self.head(self.lstm(x)[0][:, -1])
->>> result = prune_foreign(Model(), "magnitude", 0.5, example=torch.zeros(1, 4, 3))
+>>> from lattice_lab import prune
+>>> result = prune(Model(), "magnitude", 0.5, example=torch.zeros(1, 4, 3))
 >>> result.sparsity, sorted(result.masks)
 (0.5, ['lstm.weight_hh_l0', 'lstm.weight_hh_l1'])
->>> prune_foreign(Model(), "random-units", 0.5, example=torch.zeros(1, 4, 3)).model.lstm.hidden_size
+>>> prune(Model(), "random-units", 0.5, example=torch.zeros(1, 4, 3)).model.lstm.hidden_size
 4
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
 import torch
@@ -51,17 +53,11 @@ from ..models import VIEW_ATTRIBUTE, SequenceClassifier, attached_view, build, c
 from ..surgery import apply_masks
 from . import data as user_data
 from .removal import index_plan
-from .view import RecurrentView, view_of
+from .discover import view_of
+from .view import Block, RecurrentView
 
 MIRRORED = ("lattice",)
 COURSE_ONLY = ("spectral", "jacobian")
-
-
-def supported() -> list[str]:
-    """The registered methods that run on a model of the user's own."""
-    from ..pruning import REGISTRY
-
-    return [name for name in REGISTRY if name not in COURSE_ONLY]
 
 
 def unit_norms(model: nn.Module, view: RecurrentView) -> list[torch.Tensor]:
@@ -88,8 +84,6 @@ def unit_norms(model: nn.Module, view: RecurrentView) -> list[torch.Tensor]:
 
 def _axes(view: RecurrentView, name: str):
     """(layer whose units index the rows, or None; layout of the columns) of a weight in the plan."""
-    from .view import Block
-
     for k, layer in enumerate(view.layers):
         for d in range(layer.directions):
             if name == layer.parameter("weight_hh", d):
@@ -141,13 +135,12 @@ def mirror(model: nn.Module, view: RecurrentView) -> tuple[SequenceClassifier, d
     return course, names
 
 
-def _lattice(copy: nn.Module, view: RecurrentView, amount, scope, seed, options):
-    from ..pruning import REGISTRY, PruneResult
-
+def _mirrored(function, copy: nn.Module, view: RecurrentView, amount, scope, seed, options):
+    """Run ``function`` (the registry's ``lattice``) on the mirror; its masks, renamed, go on ``copy``."""
     course, names = mirror(copy, view)
-    result = REGISTRY["lattice"].function(course, amount, data=None, scope=scope, seed=seed, **options)
+    result = function(course, amount, data=None, scope=scope, seed=seed, **options)
     masks = {names[name]: mask for name, mask in result.masks.items()}
-    return PruneResult(model=apply_masks(copy, masks, inplace=True), masks=masks, info=result.info)
+    return dataclasses.replace(result, model=apply_masks(copy, masks, inplace=True), masks=masks)
 
 
 def held_copy(model: nn.Module, example: Any) -> nn.Module:
@@ -168,20 +161,20 @@ def check_model(model: Any, caller: str = "prune") -> nn.Module:
     return check_finite_weights(model, caller)
 
 
-def prune_foreign(model: nn.Module, method: str, amount: float, data: Any = None, *, scope: str = "recurrent",
+def prune_foreign(model: nn.Module, spec, amount: float, data: Any = None, *, scope: str = "recurrent",
                   seed: int = 0, example: Any = None, score: Callable | None = None, **options):
-    """Prune a copy of a model of the user's own (see the module docstring); ``model`` is never modified.
+    """Prune a copy of a model of the user's own with the registered method ``spec`` (a
+    :class:`~lattice_lab.pruning.MethodSpec`, passed down by :func:`lattice_lab.pruning.prune`: this
+    module sits below the registry); ``model`` is never modified.
 
     ``example`` is what ``model`` takes (default: the first inputs of ``data``); with ``data``,
     ``info["score"]`` is ``score(pruned, data)`` (default: argmax accuracy).
     """
-    from ..pruning import get_method
-
-    spec = get_method(method)
+    method = spec.name
     check_model(model, "prune")
     if method in COURSE_ONLY:
         raise ValueError(f"method {method!r} runs on lattice_lab SequenceClassifier models only (it reads the course "
-                         f"model's layers directly); on {type(model).__name__} use one of {supported()}.")
+                         f"model's layers directly); on {type(model).__name__} use any other registered method.")
     held = attached_view(model)  # a lab's private copy carries its view already
     given = data  # what the user's score reads, in the form the user gave it
     if data is not None:
@@ -196,7 +189,7 @@ def prune_foreign(model: nn.Module, method: str, amount: float, data: Any = None
     setattr(copy, VIEW_ATTRIBUTE, view)
     try:
         if method in MIRRORED:
-            result = _lattice(copy, view, amount, scope, seed, options)
+            result = _mirrored(spec.function, copy, view, amount, scope, seed, options)
         else:
             result = spec.function(copy, amount, data=data, scope=scope, seed=seed, **options)
     finally:

@@ -46,7 +46,7 @@ from torch import nn
 from torch.nn.utils import prune as torch_prune
 
 from ..models import SequenceClassifier, clone
-from .view import RecurrentView
+from .view import RecurrentView, UnsupportedModelError
 
 _PREFIXES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
@@ -274,8 +274,6 @@ def masked_reference(model: nn.Module, view: RecurrentView, keep: Any) -> nn.Mod
 def check_removal_matches_masking(model: nn.Module, view: RecurrentView, inputs: tuple) -> None:
     """Refuse a view under which removing the first half of every layer's units does not give the
     outputs of :func:`masked_reference` on ``inputs`` (the probe of the hooks fallback)."""
-    from .view import UnsupportedModelError
-
     keep = [torch.arange(max(1, layer.hidden_size // 2)) for layer in view.layers]
     try:
         with torch.no_grad():

@@ -1,16 +1,16 @@
 """The recurrent view of any ``nn.Module``: its recurrent layers, their gate blocks and scopes, and
 who consumes each layer's hidden units.
 
-:func:`view_of` finds every ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU`` in a model (any ``num_layers``,
+:func:`trace_view` finds every ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU`` in a model (any ``num_layers``,
 ``bidirectional``, ``batch_first`` either way, with or without bias) and follows each layer's
 hidden units to the modules that read them: a ``Linear`` (on the last step, on every step, after
 mean/max pooling over time, after a concatenation of ``h_n`` slices or of other features), a
 ``LayerNorm`` (whose output is followed further), another recurrent module, and, implicitly, the
 next layer inside a multi-layer module. The model is traced with ``torch.fx`` where it traces
 (every operation on the hidden states is then known); where it does not (data-dependent control
-flow), forward hooks record the order of module calls and the width of their inputs, and the
-view is accepted only if removing half the units of every layer gives the outputs of masking them
-(a probe on the example inputs).
+flow), forward hooks record the order of module calls and the width of their inputs, and
+:func:`lattice_lab.recurrent.view_of` accepts such a view only if removing half the units of every
+layer gives the outputs of masking them (a probe on the example inputs).
 
 What cannot be followed exactly is refused with an :class:`UnsupportedModelError` whose one
 sentence names the module and the operation: ``proj_size``, hidden states fed to an arbitrary
@@ -37,7 +37,7 @@ Examples
 ...     def forward(self, x):
 ...         out, _ = self.lstm(x)
 ...         return self.head(self.norm(out.mean(dim=0)))
->>> view = view_of(Model(), torch.zeros(5, 2, 4))
+>>> view = trace_view(Model(), torch.zeros(5, 2, 4))
 >>> [(layer.name, layer.gates, layer.directions) for layer in view.layers]
 [('lstm.l0', 4, 2), ('lstm.l1', 4, 2)]
 >>> [(c.module, c.kind) for c in view.consumers], view.traced
@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -465,15 +464,10 @@ def _hooked(model: nn.Module, layers: list[RecurrentLayer], inputs: tuple) -> tu
     return tuple(consumers.values())
 
 
-def view_of(model: nn.Module, *inputs: torch.Tensor, probe: bool | None = None) -> RecurrentView:
-    """The recurrent view of ``model``, found on the example ``inputs`` (what ``model(*inputs)`` accepts).
-
-    ``probe`` (default: only when the model did not trace with ``torch.fx``) checks on ``inputs``
-    that removing half the units of every layer gives the outputs of masking them.
-
-    The view of a live model is kept and returned again while the model's class, forward, modules,
-    parameter names and shapes, and the example's shapes and dtypes stay the same (tracing is the
-    costly part of pruning a small model; a forward patched on the instance is not seen).
+def trace_view(model: nn.Module, *inputs: torch.Tensor) -> RecurrentView:
+    """The recurrent view of ``model`` traced on the example ``inputs`` (what ``model(*inputs)`` accepts):
+    by ``torch.fx``, else by forward hooks. No probe and nothing kept: :func:`lattice_lab.recurrent.view_of`
+    adds both.
 
     Raises
     ------
@@ -490,7 +484,7 @@ def view_of(model: nn.Module, *inputs: torch.Tensor, probe: bool | None = None) 
     ...         self.lstm = nn.LSTM(2, 8, proj_size=4)
     ...     def forward(self, x):
     ...         return self.lstm(x)[0]
-    >>> view_of(Projected(), torch.zeros(3, 1, 2))
+    >>> trace_view(Projected(), torch.zeros(3, 1, 2))
     Traceback (most recent call last):
     ...
     lattice_lab.recurrent.view.UnsupportedModelError: module 'lstm' (nn.LSTM) has proj_size=4: its hidden \
@@ -501,38 +495,10 @@ state is projected, so a unit is not one row of each gate block and cannot be re
                          "instead.")
     if not inputs:
         raise ValueError("view_of needs example inputs (what model(*inputs) accepts) to follow the hidden units.")
-    key = _signature(model, inputs, probe)
-    cached = _VIEWS.get(model)
-    if cached is not None and cached[0] == key:
-        return cached[1]
     layers = _layers(model)
     consumers = _trace(model, layers, inputs)
     traced = "fx"
     if consumers is None:
         consumers, traced = _hooked(model, layers, inputs), "hooks"
     _check_shared(model, list(dict.fromkeys([layer.module for layer in layers] + [c.module for c in consumers])))
-    view = RecurrentView(tuple(layers), consumers, traced)
-    if probe or (probe is None and traced == "hooks"):
-        from .removal import check_removal_matches_masking
-
-        check_removal_matches_masking(model, view, inputs)
-    _VIEWS[model] = (key, view)
-    return view
-
-
-_VIEWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""The last view found of each live model, with the signature it was found under (see :func:`view_of`)."""
-
-
-def forget_view(model: nn.Module) -> None:
-    """Drop the view kept for ``model``, so the next :func:`view_of` finds it afresh."""
-    _VIEWS.pop(model, None)
-
-
-def _signature(model: nn.Module, inputs: tuple, probe: bool | None) -> tuple:
-    """What a view depends on: the model's class and forward, every module's type and every parameter's
-    name and shape, the example's shapes and dtypes, and the probe setting."""
-    modules = tuple((path, type(module)) for path, module in model.named_modules())
-    parameters = tuple((name, tuple(p.shape)) for name, p in model.named_parameters())
-    examples = tuple((tuple(x.shape), x.dtype) if isinstance(x, torch.Tensor) else repr(x) for x in inputs)
-    return type(model), getattr(type(model).forward, "__code__", None), modules, parameters, examples, probe
+    return RecurrentView(tuple(layers), consumers, traced)

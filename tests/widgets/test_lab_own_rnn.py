@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from lattice_lab.recurrent.methods import COURSE_ONLY, supported
+from lattice_lab.pruning import foreign_methods as supported
+from lattice_lab.recurrent.methods import COURSE_ONLY
 from lattice_lab.widgets import PruningLab
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
