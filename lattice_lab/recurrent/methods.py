@@ -16,9 +16,10 @@ The methods that fine-tune or train (``imp``, ``ramanujan-imp``, ``expander``,
 ``gradual-magnitude``) use :mod:`lattice_lab.train` on the copy with the user's data (cross-entropy
 on the model's output; a ``from_scratch`` start is :func:`lattice_lab.models.fresh`). ``sparsity``
 is measured as for the course's models: the fraction of the dense model's weights in ``scope``
-that are zero or removed. ``spectral`` (it reads every layer's hidden states and re-weights the
-course model's consumers) and ``jacobian`` (it unrolls the course model's single layer) are
-refused on a foreign model with one sentence.
+that are zero or removed. ``jacobian`` scores the mirror of the model's one recurrent layer, fed
+what that layer receives (:mod:`lattice_lab.pruning.jacobian`). ``spectral`` (it reads every
+layer's hidden states and re-weights the course model's consumers) is refused on a foreign model
+with one sentence.
 
 Must not import: widgets, cli, compare, pruning.
 
@@ -57,7 +58,7 @@ from .discover import view_of
 from .view import Block, RecurrentView
 
 MIRRORED = ("lattice",)
-COURSE_ONLY = ("spectral", "jacobian")
+COURSE_ONLY = ("spectral",)
 
 
 def unit_norms(model: nn.Module, view: RecurrentView) -> list[torch.Tensor]:

@@ -45,7 +45,7 @@ def test_lab_opens_and_moves_on_a_foreign_model_and_never_modifies_it(cls):
 
 
 def test_every_supported_method_runs_in_the_lab_on_a_foreign_model():
-    model, data = zoo._model(zoo.BiGRUMeanPool), zoo._data(zoo.BiGRUMeanPool)
+    model, data = zoo._model(zoo.LSTMLayerNorm), zoo._data(zoo.LSTMLayerNorm)
     lab = PruningLab(model, data, train_data=data, quick=True)
     for method in supported():
         lab.controls["method"].value = method
