@@ -29,5 +29,4 @@ def __getattr__(name: str):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 __all__ = ["checkpoints", "compare", "course", "data", "exercises", "metrics", "models", "posets", "pruning",
-           "recurrent", "settings",
-           "spectral", "surgery", "train", "verdicts", "PruneResult", "prune", "__version__"]
+           "recurrent", "settings", "spectral", "surgery", "train", "verdicts", "PruneResult", "prune", "__version__"]
