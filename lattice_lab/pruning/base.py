@@ -49,7 +49,7 @@ from .. import metrics
 from ..models import SCOPES, SequenceClassifier, check_finite_weights, check_inputs, clone
 from ..recurrent.methods import COURSE_ONLY, prune_foreign
 from ..train import in_memory_inputs
-from ..validation import check_bool, check_choice, check_float, check_int
+from ..validation import check_bool, check_choice, check_float, check_int, check_range, fail
 
 
 @dataclass
@@ -162,7 +162,15 @@ def foreign_methods() -> list[str]:
 
 
 def get_method(name: str) -> MethodSpec:
-    """The registered method called ``name``; a ValueError lists the registered names."""
+    """The registered method called ``name``; a ValueError lists the registered names.
+
+    >>> get_method(["magnitude"])
+    Traceback (most recent call last):
+    ...
+    lattice_lab.validation.InvalidParameterError: The 'method' parameter of prune must be the name of a registered method (a str; compare.sweep takes a list of them). Got ['magnitude'] instead.
+    """
+    if not isinstance(name, str):
+        fail("method", "prune", "the name of a registered method (a str; compare.sweep takes a list of them)", name)
     if name not in REGISTRY:
         raise ValueError(f"unknown method {name!r}; registered methods: {sorted(REGISTRY)}")
     return REGISTRY[name]
@@ -261,7 +269,7 @@ Got 1.5 instead.
     amount = check_amount(amount)
     if not isinstance(model, SequenceClassifier):
         check_choice(scope, "scope", "prune", SCOPES)
-        check_int(seed, "seed", "prune", low=0)
+        check_range(seed, "seed", "prune", "seed")
         return prune_foreign(model, spec, amount, data, scope=scope, seed=seed, example=example, score=score,
                              **_checked_options(spec, method, options))
     if example is not None or score is not None:
@@ -269,7 +277,7 @@ Got 1.5 instead.
     if model.kind not in spec.kinds:
         raise ValueError(f"method {method!r} supports model kinds {spec.kinds}, not {model.kind!r}")
     check_choice(scope, "scope", "prune", SCOPES)
-    check_int(seed, "seed", "prune", low=0)
+    check_range(seed, "seed", "prune", "seed")
     options = _checked_options(spec, method, options)
     if spec.needs_data and data is None:
         raise ValueError(f"method {method!r} needs data (a dataset from lattice_lab.data.load)")
