@@ -397,8 +397,9 @@ class PruningLab:
                                                              options=settings.options_dict))
             return self._pending(settings, f"the {settings.method} run to {AMOUNT_MAX:.2f} is computing in the "
                                            "background; every amount is served from it once it is done")
-        run = committed_run(self.model.config, getattr(self.data, "name", ""), settings.method, settings.amount,
-                            settings.scope, settings.seed)
+        run = None if not isinstance(self.model, SequenceClassifier) else committed_run(  # none for a user's model
+            self.model.config, getattr(self.data, "name", ""), settings.method, settings.amount, settings.scope,
+            settings.seed)
         if run is not None:
             budget = ", ".join(f"{k}={v}" for k, v in sorted(run["options"].items()))
             return LabState(settings, accuracy=run["accuracy"], dense_accuracy=self.dense_accuracy,
