@@ -117,7 +117,8 @@ def register(name: str, *, level: str, summary: str, needs_data: bool = False,
     private copy and returns a :class:`PruneResult` (``sparsity`` and the bookkeeping fields are
     filled in by :func:`prune`). Its other keyword arguments, with defaults, are its options.
     ``colour`` (a hex colour) and ``line_style`` (a matplotlib one) default to the method's entry
-    of :data:`~lattice_lab.pruning.styles.METHOD_STYLES`, else a style derived from the name; ``diagnostic_labels`` and
+    of :data:`~lattice_lab.pruning.styles.METHOD_STYLES`, else a style derived from the name;
+    ``diagnostic_labels`` and
     ``diagnostic_plots`` are what plots and the lab show for it (see :class:`MethodSpec`);
     ``renamed_options`` (old name -> new name) keeps old option names working for one release.
     """
@@ -145,6 +146,15 @@ def register(name: str, *, level: str, summary: str, needs_data: bool = False,
         return function
 
     return decorator
+
+
+def foreign_methods() -> list[str]:
+    """The registered methods that run on a model of the user's own (all but the course-only ones).
+
+    >>> "magnitude-units" in foreign_methods() and "spectral" not in foreign_methods()
+    True
+    """
+    return [name for name in REGISTRY if name not in COURSE_ONLY]
 
 
 def get_method(name: str) -> MethodSpec:
