@@ -7,6 +7,14 @@ value" here) and numpy scalars as Python numbers; :func:`dumps` writes it with
 ``allow_nan=False``, so a NaN that slipped through is an error rather than invalid output.
 Results, cards and the command line's ``--json`` all go through here.
 
+Reading is bounded the same way for every JSON file the package reads (cards, sidecars, results,
+sweep caches): :func:`read` refuses a file larger than its size limit by ``os.stat``, before
+reading it, and :func:`loads` refuses text nested deeper than its depth limit by a scan of the
+brackets outside strings, before parsing (Python's parser recurses and a file 100000 levels deep
+ends in ``RecursionError``). :func:`check_plain` bounds a value that arrived another way (a card
+inside a torch checkpoint) without recursing. Messages name the file and quote at most about 80
+characters of a value (:func:`quote`): a 50 MB string in a card is never echoed whole.
+
 Must not import anything from the package.
 
 Examples
@@ -14,16 +22,43 @@ Examples
 >>> import numpy as np
 >>> dumps({"accuracy": float("nan"), "loss": np.float32(0.5), "rows": (1, float("inf"))})
 '{"accuracy": null, "loss": 0.5, "rows": [1, null]}'
+>>> loads("[[[1]]]", "example.json", max_depth=2)
+Traceback (most recent call last):
+...
+lattice_lab.strict_json.JsonLimitError: example.json is JSON nested 3 levels deep, more than the 2 levels this package reads; refused before parsing
 """
 from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import reprlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["dumps", "plain"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "JsonLimitError", "check_plain", "dumps", "loads", "nesting_depth", "plain", "quote",
+           "read"]
+
+MAX_BYTES = 64 * 2 ** 20
+"""The largest JSON text read by default (64 MiB; the biggest file the package writes, a sweep's results, is
+a few MB)."""
+MAX_DEPTH = 64
+"""The deepest nesting read by default (a card is 4 levels deep, a results file 5)."""
+QUOTE_CHARACTERS = 80
+"""How much of a value an error message quotes."""
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, escapes included (the unrolled loop: linear)
+_OPEN = np.frombuffer(b"[{", np.uint8)
+_CLOSE = np.frombuffer(b"]}", np.uint8)
+_QUOTER = reprlib.Repr()  # keywords only from Python 3.12
+_QUOTER.maxstring = _QUOTER.maxother = _QUOTER.maxlong = QUOTE_CHARACTERS
+_QUOTER.maxlevel, _QUOTER.maxdict, _QUOTER.maxlist = 3, 4, 4
+
+
+class JsonLimitError(ValueError):
+    """JSON (or a value that should be JSON) beyond the size or depth this package reads: refused unread."""
 
 
 def plain(value: Any) -> Any:
@@ -69,3 +104,121 @@ def dumps(value: Any, **kwargs: Any) -> str:
     '[null]'
     """
     return json.dumps(plain(value), allow_nan=False, **kwargs)
+
+
+def quote(value: Any) -> str:
+    """``repr(value)`` cut to about :data:`QUOTE_CHARACTERS` characters, for an error message.
+
+    Long strings, big numbers and large containers are abbreviated (``reprlib``) and the length is said,
+    so a 50 MB value in a file is never echoed whole.
+
+    >>> quote("x" * 10 ** 6)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' (1000000 characters)"
+    >>> quote(10 ** 5000)
+    '<an int of about 5000 digits>'
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value).bit_length() > 4 * QUOTE_CHARACTERS:
+        return f"<an int of about {round(abs(value).bit_length() * math.log10(2))} digits>"  # str() stops at 4300
+    text = _QUOTER.repr(value)
+    if isinstance(value, (str, bytes)) and len(value) > QUOTE_CHARACTERS:
+        text += f" ({len(value)} characters)"
+    return text
+
+
+def nesting_depth(text: str | bytes) -> int:
+    """How deep the brackets of JSON ``text`` nest, strings skipped; linear time, no recursion.
+
+    >>> nesting_depth('{"a": [1, {"b": "[[["}]}'), nesting_depth("3")
+    (3, 0)
+    """
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    codes = np.frombuffer(_STRING.sub(b'""', raw), np.uint8)
+    steps = np.isin(codes, _OPEN).astype(np.int64) - np.isin(codes, _CLOSE)
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def loads(text: str | bytes, where: str | os.PathLike, *, max_bytes: int = MAX_BYTES,
+          max_depth: int = MAX_DEPTH) -> Any:
+    """``json.loads(text)`` once ``text`` is known to be within ``max_bytes`` and ``max_depth``.
+
+    ``where`` names the text in errors (a file, an option). Raises :class:`JsonLimitError` beyond a limit
+    and ValueError naming ``where`` for text that is not JSON.
+
+    >>> loads('{"a": [1, 2]}', "card.json")
+    {'a': [1, 2]}
+    >>> loads("{", "card.json")
+    Traceback (most recent call last):
+    ...
+    ValueError: card.json is not valid JSON: Expecting property name enclosed in double quotes (line 1, column 2)
+    """
+    if len(text) > max_bytes:
+        raise JsonLimitError(f"{where} is {len(text)} bytes of JSON, more than the {max_bytes} this package reads; "
+                             "refused before parsing")
+    depth = nesting_depth(text)
+    if depth > max_depth:
+        raise JsonLimitError(f"{where} is JSON nested {depth} levels deep, more than the {max_depth} levels this "
+                             "package reads; refused before parsing")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{where} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})") \
+            from None
+    except (UnicodeDecodeError, ValueError) as error:  # bytes that are no UTF-8; a number too long for int()
+        raise ValueError(f"{where} is not valid JSON: {quote(str(error))}") from None
+
+
+def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> Any:
+    """The JSON value in the file ``path``, its size checked by ``os.stat`` before it is read (see :func:`loads`).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "big.json").write_text("[" + "0, " * 50 + "0]")
+    ...     read(Path(folder) / "big.json", max_bytes=100)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lattice_lab.strict_json.JsonLimitError: ...big.json is 153 bytes, more than the 100 this package reads ...
+    """
+    size = os.stat(path).st_size
+    if size > max_bytes:
+        raise JsonLimitError(f"{path} is {size} bytes, more than the {max_bytes} this package reads as JSON; "
+                             "refused before reading")
+    return loads(Path(path).read_bytes(), path, max_bytes=max_bytes, max_depth=max_depth)
+
+
+def check_plain(value: Any, where: str, *, max_depth: int = MAX_DEPTH, max_bytes: int = MAX_BYTES) -> Any:
+    """``value`` itself if it holds only plain JSON types within the limits; else :class:`JsonLimitError`.
+
+    A walk with its own stack (no recursion), which stops at the first thing that is not dicts with str
+    keys, lists, str, int, float, bool or None, at ``max_depth`` levels, or once its strings and numbers
+    pass ``max_bytes`` characters. ``where`` names the value in errors (e.g. "the card of model.pt").
+
+    >>> check_plain({"a": [1, "x", None]}, "a card")
+    {'a': [1, 'x', None]}
+    >>> check_plain({"a": {"b": np.zeros(3)}}, "the card of model.pt")
+    Traceback (most recent call last):
+    ...
+    lattice_lab.strict_json.JsonLimitError: the card of model.pt holds a ndarray at ['a']['b'], not a JSON value
+    """
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    size = 0
+    while stack:
+        item, at, depth = stack.pop()
+        if depth > max_depth:
+            raise JsonLimitError(f"{where} is nested more than {max_depth} levels deep (at {at[:80]}...)")
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if type(key) is not str:
+                    raise JsonLimitError(f"{where} has a key {quote(key)} at {at or 'the top'} that is not a str")
+                size += len(key)
+                stack.append((child, f"{at}[{quote(key)}]", depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, f"{at}[{index}]", depth + 1) for index, child in enumerate(item))
+        elif isinstance(item, str):
+            size += len(item)
+        elif item is None or type(item) in (bool, int, float):
+            size += 8
+        else:
+            raise JsonLimitError(f"{where} holds a {type(item).__name__} at {at or 'the top'}, not a JSON value")
+        if size > max_bytes:
+            raise JsonLimitError(f"{where} holds more than {max_bytes} characters of strings and numbers; refused")
+    return value
