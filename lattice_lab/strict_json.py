@@ -46,7 +46,7 @@ MAX_BYTES = 64 * 2 ** 20
 """The largest JSON text read by default (64 MiB; the biggest file the package writes, a sweep's results, is
 a few MB)."""
 MAX_DEPTH = 64
-"""The deepest nesting read by default (a card is 4 levels deep, a results file 5)."""
+"""The deepest nesting read by default (a card is 4 levels deep, the committed results files at most 7)."""
 QUOTE_CHARACTERS = 80
 """How much of a value an error message quotes."""
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, escapes included (the unrolled loop: linear)
