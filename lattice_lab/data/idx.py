@@ -36,7 +36,6 @@ import math
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -45,10 +44,8 @@ from lattice_lab.memory import MemoryLimitError, check_fits
 
 from . import download as downloads
 from . import folders
+from .request import Request
 from .sequences import SequenceDataset, image_layout, selection
-
-if TYPE_CHECKING:
-    from .registry import Request
 
 __all__ = ["FILES", "IDX", "IdxDataset", "download", "find", "idx_header", "missing", "parse_idx", "read", "read_idx",
            "source"]

@@ -33,16 +33,13 @@ import os
 import pickle
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from . import cache, folders
+from .request import Request
 from .sequences import SequenceDataset, selection
-
-if TYPE_CHECKING:
-    from .registry import Request
 
 __all__ = ["AUDIO_EXTRA", "FOLDER", "LABELS", "MAX_WAV_BYTES", "MFCC", "SOURCE", "check_wav", "download", "find",
            "missing", "read", "torchaudio", "wav_to_float"]
