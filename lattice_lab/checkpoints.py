@@ -20,7 +20,8 @@ interrupted, the ``.pt`` is new and the ``.json`` old or missing, and :func:`loa
 ``.json`` from the card it read.
 
 Nothing is allocated, hashed or copied before the file is known to describe a model that fits.
-:func:`load` checks, in this order: every stored tensor is dense, on the CPU (not ``meta``),
+:func:`load` checks, in this order: the sizes the file's zip directory declares fit the machine's
+memory (read before ``torch.load`` inflates anything); every stored tensor is dense, on the CPU (not ``meta``),
 contiguous, owns exactly the storage its size needs (a few-KB file of stride-0 ``expand()`` views
 claiming 4 TiB is refused unread), and is of a real floating dtype (masks may be bool); the card and
 the config are plain JSON values within :data:`CARD_BYTES` (a tensor in a card is refused, naming
@@ -69,6 +70,7 @@ import os
 import pickle
 import platform
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -364,7 +366,22 @@ def _reason(error: Exception) -> str:
     return lines[-1] if lines else type(error).__name__
 
 
+def _check_archive(path: Path) -> None:
+    """The sizes a zip checkpoint's directory declares, summed, must fit the machine (nothing is inflated).
+
+    torch writes its records uncompressed, but a crafted zip could declare deflated records that inflate
+    to far more than the file; a file that is no zip is left to ``torch.load`` to refuse.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return
+    check_fits(declared, f"checkpoint {path} (its records declare {declared} bytes)")
+
+
 def _read(path: Path) -> dict[str, Any]:
+    _check_archive(path)
     with open(path, "rb") as handle:  # an unreadable file (permissions, I/O) is an OSError naming it
         try:
             payload = torch.load(handle, map_location="cpu", weights_only=True)

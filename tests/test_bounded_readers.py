@@ -183,6 +183,14 @@ def test_float64_rounding_is_said_with_the_count_and_the_size_of_the_change(tmp_
         checkpoints.load(path)
 
 
+def test_the_sizes_a_checkpoints_zip_declares_are_checked_against_memory_before_torch_load(monkeypatch):
+    import lattice_lab.memory
+
+    monkeypatch.setattr(lattice_lab.memory, "machine_bytes", lambda device="cpu": 1000)
+    with pytest.raises(ValueError, match=r"digits-lstm.pt \(its records declare \d+ bytes\) would need about"):
+        checkpoints.load("digits-lstm")
+
+
 def test_shapes_are_checked_before_the_hash(tmp_path):
     content = payload()
     content["state_dict"][KEY] = torch.zeros(3, 3)  # the card's sha256 no longer matches either

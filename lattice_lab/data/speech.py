@@ -202,6 +202,11 @@ def _cache_entry(folder: Path, split: str, files: list[tuple[str, int]]) -> Path
     return folders.cache_dir() / "features" / f"speech-commands-{split}-{digest.hexdigest()[:16]}.pt"
 
 
+def _entry_bytes(n: int) -> int:
+    """The most bytes a cache entry of ``n`` clips' features may have: their float32 values and 1 MiB for torch's zip."""
+    return 4 * n * 101 * MFCC["n_mfcc"] + 2 ** 20
+
+
 def _from_entry(content: bytes | None, n: int) -> torch.Tensor | None:
     """The features in a cache entry's content, if they load and are finite float32 of shape (n, 101, 40)."""
     if content is None:
@@ -220,7 +225,7 @@ def _from_entry(content: bytes | None, n: int) -> torch.Tensor | None:
 def _cached_features(folder: Path, split: str, files: list[tuple[str, int]]) -> torch.Tensor:
     """MFCCs of a whole split, read from / written to the cache (writing is best effort)."""
     entry = _cache_entry(folder, split, files)
-    feats = _from_entry(cache.read_entry(entry), len(files))
+    feats = _from_entry(cache.read_entry(entry, _entry_bytes(len(files))), len(files))
     if feats is not None:
         return feats
     feats = _mfcc_features(folder, files)  # missing, or failed its checksum or checks: rebuilt
