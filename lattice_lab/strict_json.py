@@ -50,6 +50,7 @@ MAX_DEPTH = 64
 QUOTE_CHARACTERS = 80
 """How much of a value an error message quotes."""
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, escapes included (the unrolled loop: linear)
+_SCAN_CHUNK = 1 << 20
 _OPEN = np.frombuffer(b"[{", np.uint8)
 _CLOSE = np.frombuffer(b"]}", np.uint8)
 _QUOTER = reprlib.Repr()  # keywords only from Python 3.12
@@ -133,8 +134,12 @@ def nesting_depth(text: str | bytes) -> int:
     """
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
     codes = np.frombuffer(_STRING.sub(b'""', raw), np.uint8)
-    steps = np.isin(codes, _OPEN).astype(np.int64) - np.isin(codes, _CLOSE)
-    return int(np.cumsum(steps).max(initial=0))
+    depth = deepest = 0
+    for start in range(0, len(codes), _SCAN_CHUNK):  # in chunks: a 64 MiB text costs a few MB of counters
+        chunk = codes[start:start + _SCAN_CHUNK]
+        running = depth + np.cumsum(np.isin(chunk, _OPEN).astype(np.int32) - np.isin(chunk, _CLOSE))
+        deepest, depth = max(deepest, int(running.max())), int(running[-1])
+    return deepest
 
 
 def loads(text: str | bytes, where: str | os.PathLike, *, max_bytes: int = MAX_BYTES,
