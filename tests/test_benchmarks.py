@@ -1,4 +1,5 @@
 """benchmarks: every benchmark runs end to end in fast mode, writes sane JSON, and the README block regenerates."""
+import gzip
 import importlib
 import inspect
 import json
@@ -311,7 +312,7 @@ def test_the_committed_bounds_cost_report_is_a_full_run_on_mnist_over_every_ship
 def test_bounds_cost_before_is_mains_unbounded_path_and_gives_the_same_arrays(tmp_path):
     path = tmp_path / "x.gz"
     raw = bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1])
-    path.write_bytes(__import__("gzip").compress(raw))
+    path.write_bytes(gzip.compress(raw))
     assert bounds_cost.unbounded_idx(path, (), "labels").tolist() == [7, 2, 1]
     with bounds_cost.unbounded():
         from lattice_lab.data import idx

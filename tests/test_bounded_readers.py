@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import pickle
+import pickletools
 import struct
 import sys
 import tarfile
@@ -292,9 +294,9 @@ def test_a_json_file_beyond_the_size_limit_is_refused_unread(tmp_path, under_lim
 
 def test_brackets_inside_strings_do_not_count_and_the_good_files_still_parse(tmp_path):
     text = '{"a": "[[[[{{{{\\"]]]]", "b": [[1], {"c": "\\\\"}]}'
-    assert strict_json.nesting_depth(text) == 3 and strict_json.loads(text, "x") == __import__("json").loads(text)
+    assert strict_json.nesting_depth(text) == 3 and strict_json.loads(text, "x") == json.loads(text)
     for path in sorted(Path(checkpoints._shipped_dir()).glob("*.json")):
-        assert strict_json.read(path) == __import__("json").loads(path.read_text())
+        assert strict_json.read(path) == json.loads(path.read_text())
     with pytest.raises(ValueError, match=r"x\.json is not valid JSON: Expecting value \(line 1, column 1\)"):
         strict_json.loads("", "x.json")
 
@@ -441,7 +443,7 @@ def test_a_hostile_batch_is_refused_before_it_is_built(tmp_path, under_limits, c
 
 def test_the_memo_pickle_is_12_bytes_and_would_have_inflated_the_unpickler():
     assert len(MEMO) == 12
-    ops = [(op.name, arg) for op, arg, _ in __import__("pickletools").genops(MEMO)]
+    ops = [(op.name, arg) for op, arg, _ in pickletools.genops(MEMO)]
     assert ("LONG_BINPUT", 2 ** 27) in ops
 
 
