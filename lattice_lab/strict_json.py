@@ -51,8 +51,8 @@ QUOTE_CHARACTERS = 80
 """How much of a value an error message quotes."""
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, escapes included (the unrolled loop: linear)
 _SCAN_CHUNK = 1 << 20
-_OPEN = np.frombuffer(b"[{", np.uint8)
-_CLOSE = np.frombuffer(b"]}", np.uint8)
+_STEP = np.zeros(256, np.int8)  # byte -> its step in depth: +1 for [ and {, -1 for ] and }
+_STEP[list(b"[{")], _STEP[list(b"]}")] = 1, -1
 _QUOTER = reprlib.Repr()  # keywords only from Python 3.12
 _QUOTER.maxstring = _QUOTER.maxother = _QUOTER.maxlong = QUOTE_CHARACTERS
 _QUOTER.maxlevel, _QUOTER.maxdict, _QUOTER.maxlist = 3, 4, 4
@@ -136,8 +136,7 @@ def nesting_depth(text: str | bytes) -> int:
     codes = np.frombuffer(_STRING.sub(b'""', raw), np.uint8)
     depth = deepest = 0
     for start in range(0, len(codes), _SCAN_CHUNK):  # in chunks: a 64 MiB text costs a few MB of counters
-        chunk = codes[start:start + _SCAN_CHUNK]
-        running = depth + np.cumsum(np.isin(chunk, _OPEN).astype(np.int32) - np.isin(chunk, _CLOSE))
+        running = depth + np.cumsum(_STEP[codes[start:start + _SCAN_CHUNK]], dtype=np.int32)
         deepest, depth = max(deepest, int(running.max())), int(running[-1])
     return deepest
 
@@ -204,26 +203,35 @@ def check_plain(value: Any, where: str, *, max_depth: int = MAX_DEPTH, max_bytes
     ...
     lattice_lab.strict_json.JsonLimitError: the card of model.pt holds a ndarray at ['a']['b'], not a JSON value
     """
-    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    stack: list[tuple[Any, tuple, int]] = [(value, (), 0)]  # (item, where it is: (parent's, key), depth)
     size = 0
     while stack:
         item, at, depth = stack.pop()
         if depth > max_depth:
-            raise JsonLimitError(f"{where} is nested more than {max_depth} levels deep (at {at[:80]}...)")
-        if isinstance(item, dict):
+            raise JsonLimitError(f"{where} is nested more than {max_depth} levels deep")
+        if type(item) is dict:
             for key, child in item.items():
                 if type(key) is not str:
-                    raise JsonLimitError(f"{where} has a key {quote(key)} at {at or 'the top'} that is not a str")
+                    raise JsonLimitError(f"{where} has a key {quote(key)} at {_at(at)} that is not a str")
                 size += len(key)
-                stack.append((child, f"{at}[{quote(key)}]", depth + 1))
-        elif isinstance(item, list):
-            stack.extend((child, f"{at}[{index}]", depth + 1) for index, child in enumerate(item))
-        elif isinstance(item, str):
+                stack.append((child, (at, key), depth + 1))
+        elif type(item) is list:
+            stack.extend((child, (at, index), depth + 1) for index, child in enumerate(item))
+        elif type(item) is str:
             size += len(item)
         elif item is None or type(item) in (bool, int, float):
             size += 8
         else:
-            raise JsonLimitError(f"{where} holds a {type(item).__name__} at {at or 'the top'}, not a JSON value")
+            raise JsonLimitError(f"{where} holds a {type(item).__name__} at {_at(at)}, not a JSON value")
         if size > max_bytes:
             raise JsonLimitError(f"{where} holds more than {max_bytes} characters of strings and numbers; refused")
     return value
+
+
+def _at(at: tuple) -> str:
+    """A location of :func:`check_plain` (nested (parent, key) pairs) as subscripts: ``['a'][0]``."""
+    keys = []
+    while at:
+        at, key = at
+        keys.append(f"[{quote(key)}]")
+    return "".join(reversed(keys)) or "the top"
