@@ -19,7 +19,7 @@ Fast mode: a generated 1000-image IDX dataset instead of MNIST, two repeats.
 
 Usage::
 
-    python -m benchmarks.bounds_cost [--root DIR] [--repeats 7] [--threads 1] [--out DIR]
+    python -m benchmarks.bounds_cost [--root DIR] [--repeats 15] [--threads 1] [--out DIR]
 
 Writes ``bounds_cost.json`` (``bounds_cost_fast.json`` in fast mode) under ``--out``.
 """
@@ -142,11 +142,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--root", type=Path, default=None,
                         help="data folder holding MNIST/raw (default: lattice_lab.data.data_root(); fast mode: a "
                              "generated 1000-image dataset)")
-    parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 7; fast 2)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 15; fast 2)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own; fast 1)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON")
     args = parser.parse_args(argv)
-    repeats = args.repeats or (2 if fast() else 7)
+    repeats = args.repeats or (2 if fast() else 15)
     set_threads(args.threads)
     machine = machine_info(command_line("bounds_cost", argv))
     with tempfile.TemporaryDirectory() as scratch:
