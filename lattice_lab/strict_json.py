@@ -192,11 +192,12 @@ def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, max_depth: int 
 
 
 def check_plain(value: Any, where: str, *, max_depth: int = MAX_DEPTH, max_bytes: int = MAX_BYTES) -> Any:
-    """``value`` itself if it holds only plain JSON types within the limits; else :class:`JsonLimitError`.
+    """``value`` itself if it holds only what ``json.dumps`` writes, within the limits; else :class:`JsonLimitError`.
 
-    A walk with its own stack (no recursion), which stops at the first thing that is not dicts with str
-    keys, lists, str, int, float, bool or None, at ``max_depth`` levels, or once its strings and numbers
-    pass ``max_bytes`` characters. ``where`` names the value in errors (e.g. "the card of model.pt").
+    Dicts (keys str, int, float, bool or None), lists and tuples, str, int, float, bool and None: ``json.dumps``
+    checks the common case at C speed; otherwise a walk with its own stack (no recursion) stops at the first
+    thing of another type, at ``max_depth`` levels, or once its strings and numbers pass ``max_bytes``
+    characters. ``where`` names the value in errors (e.g. "the card of model.pt").
 
     >>> check_plain({"a": [1, "x", None]}, "a card")
     {'a': [1, 'x', None]}
@@ -205,29 +206,44 @@ def check_plain(value: Any, where: str, *, max_depth: int = MAX_DEPTH, max_bytes
     ...
     lattice_lab.strict_json.JsonLimitError: the card of model.pt holds a ndarray at ['a']['b'], not a JSON value
     """
+    if _plain_at_c_speed(value, max_depth, max_bytes):
+        return value
     stack: list[tuple[Any, tuple, int]] = [(value, (), 0)]  # (item, where it is: (parent's, key), depth)
     size = 0
     while stack:
         item, at, depth = stack.pop()
         if depth > max_depth:
             raise JsonLimitError(f"{where} is nested more than {max_depth} levels deep")
-        if type(item) is dict:
+        if isinstance(item, dict):
             for key, child in item.items():
-                if type(key) is not str:
-                    raise JsonLimitError(f"{where} has a key {quote(key)} at {_at(at)} that is not a str")
-                size += len(key)
+                if not (key is None or isinstance(key, (str, int, float))):
+                    raise JsonLimitError(f"{where} has a key {quote(key)} at {_at(at)} that JSON cannot hold")
+                size += len(key) if isinstance(key, str) else 8
                 stack.append((child, (at, key), depth + 1))
-        elif type(item) is list:
+        elif isinstance(item, (list, tuple)):
             stack.extend((child, (at, index), depth + 1) for index, child in enumerate(item))
-        elif type(item) is str:
+        elif isinstance(item, str):
             size += len(item)
-        elif item is None or type(item) in (bool, int, float):
+        elif item is None or isinstance(item, (int, float)):
             size += 8
         else:
             raise JsonLimitError(f"{where} holds a {type(item).__name__} at {_at(at)}, not a JSON value")
         if size > max_bytes:
             raise JsonLimitError(f"{where} holds more than {max_bytes} characters of strings and numbers; refused")
     return value
+
+
+def _plain_at_c_speed(value: Any, max_depth: int, max_bytes: int) -> bool:
+    """True when ``json.dumps`` (C) writes ``value`` within the limits, its depth bounded by its bracket count.
+
+    The common case, at C speed; False (a value json cannot write, or brackets that might nest too deep) sends
+    :func:`check_plain` to its walk, which decides and names the place.
+    """
+    try:
+        text = json.dumps(value, check_circular=False)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return len(text) <= max_bytes and text.count("[") + text.count("{") <= max_depth
 
 
 def _at(at: tuple) -> str:
