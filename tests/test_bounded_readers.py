@@ -441,7 +441,7 @@ def test_a_hostile_batch_is_refused_before_it_is_built(tmp_path, under_limits, c
     under_limits.refused(_cifar_source(tmp_path), *words, files=list(folder.iterdir()))
 
 
-def test_the_memo_pickle_is_12_bytes_and_would_have_inflated_the_unpickler():
+def test_the_memo_pickle_is_12_bytes_that_store_at_memo_index_2_to_the_27():
     assert len(MEMO) == 12
     ops = [(op.name, arg) for op, arg, _ in pickletools.genops(MEMO)]
     assert ("LONG_BINPUT", 2 ** 27) in ops
