@@ -21,8 +21,8 @@ interrupted, the ``.pt`` is new and the ``.json`` old or missing, and :func:`loa
 
 Nothing is allocated, hashed or copied before the file is known to describe a model that fits.
 :func:`load` checks, in this order: the sizes the file's zip directory declares fit the machine's
-memory (read before ``torch.load`` inflates anything); every stored tensor is dense, on the CPU (not ``meta``),
-contiguous, owns exactly the storage its size needs (a few-KB file of stride-0 ``expand()`` views
+memory (read before ``torch.load`` reads a record); every stored tensor is dense, on the CPU (not
+``meta``), contiguous, owns exactly the storage its size needs (a few-KB file of stride-0 ``expand()`` views
 claiming 4 TiB is refused unread), and is of a real floating dtype (masks may be bool); the card and
 the config are plain JSON values within :data:`CARD_BYTES` (a tensor in a card is refused, naming
 the file); the config fits the memory of the machine (a 4 KB file claiming ``hidden_size =
@@ -369,8 +369,8 @@ def _reason(error: Exception) -> str:
 def _check_archive(path: Path) -> None:
     """The sizes a zip checkpoint's directory declares, summed, must fit the machine (nothing is inflated).
 
-    torch writes its records uncompressed, but a crafted zip could declare deflated records that inflate
-    to far more than the file; a file that is no zip is left to ``torch.load`` to refuse.
+    torch writes its records uncompressed, but a crafted zip's directory can declare records far larger
+    than the file, which a reader sizes its buffers by; a file that is no zip is left to ``torch.load``.
     """
     try:
         with zipfile.ZipFile(path) as archive:
@@ -532,9 +532,9 @@ def load(path_or_name: str | os.PathLike, *, device: str | torch.device = "cpu",
     owning their storage, of a real floating dtype; the card and config plain JSON; the config must
     fit the machine's memory and the stored tensors' keys and shapes (all checked before anything is
     allocated or hashed); then the weights' sha256 must match the card, and a weight stored in
-    another floating dtype must cast to the model's exactly. Prune masks are re-attached, so a pruned model loads back pruned. The
-    model is returned in eval mode. A ``.json`` beside the file that is missing or differs from the
-    card inside it is rewritten from that card.
+    another floating dtype must cast to the model's exactly. Prune masks are re-attached, so a
+    pruned model loads back pruned. The model is returned in eval mode. A ``.json`` beside the file
+    that is missing or differs from the card inside it is rewritten from that card.
 
     Raises
     ------

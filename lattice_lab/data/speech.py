@@ -203,7 +203,7 @@ def _cache_entry(folder: Path, split: str, files: list[tuple[str, int]]) -> Path
 
 
 def _entry_bytes(n: int) -> int:
-    """The most bytes a cache entry of ``n`` clips' features may have: their float32 values and 1 MiB for torch's zip."""
+    """The most bytes a cache entry of ``n`` clips' features may have: their float32 values, 1 MiB for the zip."""
     return 4 * n * 101 * MFCC["n_mfcc"] + 2 ** 20
 
 
