@@ -31,7 +31,7 @@ PyTorch's ``meta`` device. Only then are the weights hashed against the card, an
 is checked against the model's: float16 and bfloat16 cast to float32 exactly, float64 is accepted
 only where every value survives the cast, and otherwise refused with the tensor named and the
 rounding said. Messages quote at most about 80 characters of anything from the file
-(:func:`lattice_lab.strict_json.quote`).
+(:func:`lattice_lab.validation.quote`).
 
 A pruned model's card has one shape, :func:`pruned_card`'s, whoever saves it (``lattice-lab
 prune --out`` and the PruningLab's save button): the card of the pruned model itself (its config
@@ -79,10 +79,9 @@ import torch
 from . import strict_json
 from .atomic import atomic_write
 from .devices import describe_device, select_device, to_device
-from .memory import check_fits
-from .models import KINDS, SequenceClassifier, build, normalize_config, parameter_count
+from .models import KINDS, SequenceClassifier, build, check_model_fits, normalize_config
 from .surgery import apply_masks, get_masks, make_permanent
-from .validation import check_instance
+from .validation import check_instance, quote
 
 SHIPPED_FOLDER = "shipped"
 SUFFIX = ".pt"
@@ -410,7 +409,7 @@ def _read(path: Path) -> dict[str, Any]:
         for name, tensor in tensors.items():
             problem = _tensor_problem(tensor, mask=key == "masks")
             if problem:
-                raise ValueError(f"checkpoint {path}: the tensor {strict_json.quote(name)} of its {key!r} {problem}; "
+                raise ValueError(f"checkpoint {path}: the tensor {quote(name)} of its {key!r} {problem}; "
                                  "refused before reading its values")
     for key in ("config", "card"):  # a JsonLimitError (a ValueError) for a tensor, a deep or a huge value
         strict_json.check_plain(payload[key], f"the {key} of checkpoint {path}", max_bytes=CARD_BYTES)
@@ -445,7 +444,7 @@ def _verify(path: Path, payload: dict[str, Any]) -> None:
             raise ValueError(f"checkpoint {path} has no {key!r} in its card; it cannot be verified")
         actual = weights_sha256(tensors)
         if actual != card[key]:
-            raise ValueError(f"checkpoint {path} was modified: {key} {actual} != card {strict_json.quote(card[key])}")
+            raise ValueError(f"checkpoint {path} was modified: {key} {actual} != card {quote(card[key])}")
 
 
 def _check_dtypes(path: Path, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
@@ -461,7 +460,7 @@ def _check_dtypes(path: Path, state: dict[str, torch.Tensor], expected: dict[str
         changed = (cast != tensor) & ~(cast.isnan() & tensor.isnan())
         if bool(changed.any()):
             change = (cast - tensor).abs()[changed].max().item()
-            raise ValueError(f"checkpoint {path}: the tensor {strict_json.quote(key)} is {tensor.dtype}, and "
+            raise ValueError(f"checkpoint {path}: the tensor {quote(key)} is {tensor.dtype}, and "
                              f"{int(changed.sum())} of its {tensor.numel()} values would be rounded in the model's "
                              f"{target} (by up to {change:.3g}); refused rather than rounded silently")
 
@@ -476,9 +475,8 @@ def _check_config(path: Path, payload: dict[str, Any]) -> tuple[dict[str, Any], 
         config = normalize_config(payload["config"])
     except (TypeError, ValueError) as error:
         raise ValueError(f"checkpoint {path} has an invalid model config: {error}") from error
-    count = parameter_count(config)
-    check_fits(4 * count, f"checkpoint {path}: its config (kind {config['kind']!r}, hidden_size "
-                          f"{config['hidden_size']}, {count:,} float32 parameters)")
+    check_model_fits(config, f"checkpoint {path}: its config (kind {config['kind']!r}, hidden_size "
+                             f"{config['hidden_size']}, ")
     with torch.device("meta"):
         model = build(config).state_dict()
     expected = {key: tuple(value.shape) for key, value in model.items()}
@@ -492,10 +490,10 @@ def _check_config(path: Path, payload: dict[str, Any]) -> tuple[dict[str, Any], 
         wrong += [f"the mask of {key} is {shape} in the file, {expected[key]} by the config"
                   for key, shape in sorted(stored_masks.items()) if shape != expected[key]]
         details = "; ".join(part for part in (
-            f"missing {strict_json.quote(missing)}" if missing else "",
-            f"unexpected {strict_json.quote(unexpected)}" if unexpected else "",
+            f"missing {quote(missing)}" if missing else "",
+            f"unexpected {quote(unexpected)}" if unexpected else "",
             "; ".join(wrong[:4])) if part)
-        raise ValueError(f"checkpoint {path}: the weights do not fit its config {strict_json.quote(config)} (another "
+        raise ValueError(f"checkpoint {path}: the weights do not fit its config {quote(config)} (another "
                          f"architecture?): {details}")
     return config, model
 
@@ -560,7 +558,7 @@ def load(path_or_name: str | os.PathLike, *, device: str | torch.device = "cpu",
     payload = _read(path)
     kind = payload["config"].get("kind")
     if expect_kind is not None and kind != expect_kind:
-        raise ValueError(f"checkpoint {path} holds a {strict_json.quote(kind)} model, expected kind {expect_kind!r}")
+        raise ValueError(f"checkpoint {path} holds a {quote(kind)} model, expected kind {expect_kind!r}")
     config, expected = _check_config(path, payload)
     _verify(path, payload)
     _check_dtypes(path, payload["state_dict"], expected)
@@ -568,7 +566,7 @@ def load(path_or_name: str | os.PathLike, *, device: str | torch.device = "cpu",
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as error:  # the shapes and dtypes were checked: a safety net
-        raise ValueError(f"checkpoint {path}: the weights do not fit its config {strict_json.quote(config)} "
+        raise ValueError(f"checkpoint {path}: the weights do not fit its config {quote(config)} "
                          f"(another architecture?): {error}") from error
     if payload["masks"]:
         try:

@@ -13,9 +13,10 @@ reading it, and :func:`loads` refuses text nested deeper than its depth limit by
 brackets outside strings, before parsing (Python's parser recurses and a file 100000 levels deep
 ends in ``RecursionError``). :func:`check_plain` bounds a value that arrived another way (a card
 inside a torch checkpoint) without recursing. Messages name the file and quote at most about 80
-characters of a value (:func:`quote`): a 50 MB string in a card is never echoed whole.
+characters of a value (:func:`lattice_lab.validation.quote`): a 50 MB string in a card is never
+echoed whole.
 
-Must not import anything from the package.
+Must not import anything from the package (except validation).
 
 Examples
 --------
@@ -33,29 +34,24 @@ import json
 import math
 import os
 import re
-import reprlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "JsonLimitError", "check_plain", "dumps", "loads", "nesting_depth", "plain", "quote",
-           "read"]
+from .validation import quote
+
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "JsonLimitError", "check_plain", "dumps", "loads", "nesting_depth", "plain", "read"]
 
 MAX_BYTES = 64 * 2 ** 20
 """The largest JSON text read by default (64 MiB; the biggest file the package writes, a sweep's results, is
 a few MB)."""
 MAX_DEPTH = 64
 """The deepest nesting read by default (a card is 4 levels deep, the committed results files at most 7)."""
-QUOTE_CHARACTERS = 80
-"""How much of a value an error message quotes."""
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, escapes included (the unrolled loop: linear)
 _SCAN_CHUNK = 1 << 20
 _STEP = np.zeros(256, np.int8)  # byte -> its step in depth: +1 for [ and {, -1 for ] and }
 _STEP[list(b"[{")], _STEP[list(b"]}")] = 1, -1
-_QUOTER = reprlib.Repr()  # keywords only from Python 3.12
-_QUOTER.maxstring = _QUOTER.maxother = _QUOTER.maxlong = QUOTE_CHARACTERS
-_QUOTER.maxlevel, _QUOTER.maxdict, _QUOTER.maxlist = 3, 4, 4
 
 
 class JsonLimitError(ValueError):
@@ -105,25 +101,6 @@ def dumps(value: Any, **kwargs: Any) -> str:
     '[null]'
     """
     return json.dumps(plain(value), allow_nan=False, **kwargs)
-
-
-def quote(value: Any) -> str:
-    """``repr(value)`` cut to about :data:`QUOTE_CHARACTERS` characters, for an error message.
-
-    Long strings, big numbers and large containers are abbreviated (``reprlib``) and the length is said,
-    so a 50 MB value in a file is never echoed whole.
-
-    >>> quote("x" * 10 ** 6)
-    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' (1000000 characters)"
-    >>> quote(10 ** 5000)
-    '<an int of about 5000 digits>'
-    """
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value).bit_length() > 4 * QUOTE_CHARACTERS:
-        return f"<an int of about {round(abs(value).bit_length() * math.log10(2))} digits>"  # str() stops at 4300
-    text = _QUOTER.repr(value)
-    if isinstance(value, (str, bytes)) and len(value) > QUOTE_CHARACTERS:
-        text += f" ({len(value)} characters)"
-    return text
 
 
 def nesting_depth(text: str | bytes) -> int:
