@@ -79,6 +79,7 @@ import torch
 from . import strict_json
 from .atomic import atomic_write
 from .devices import describe_device, select_device, to_device
+from .memory import check_fits
 from .models import KINDS, SequenceClassifier, build, check_model_fits, normalize_config
 from .surgery import apply_masks, get_masks, make_permanent
 from .validation import check_instance, quote
