@@ -568,7 +568,7 @@ def load_rows(path: str | Path) -> list[dict]:
     """
     path = Path(path)
     if path.suffix == ".json":
-        return json.loads(path.read_text())
+        return strict_json.read(path)  # bounded: size by os.stat, depth by a scan, before parsing
     if path.suffix != ".csv":
         raise ValueError(f"path must end in .json or .csv, got {path.name!r}")
     rows = []
