@@ -456,6 +456,11 @@ def test_analysis_and_sweep_accept_a_foreign_model(cls):
     assert [row["tensor"] for row in report["ramanujan"]] == view.scope_names("recurrent")
     assert report["posets"][0]["units"] <= view.hidden_sizes()[0] * view.layers[0].directions
     assert "meet-irr" in analysis.format_report(report)
+    assert [row["units"] for row in report["spectral"]] == [layer.hidden_size * layer.directions
+                                                            for layer in view.layers]
+    for k, states in _top_states(model, view, data[0]).items():  # the trace of Σ̂, from a hook of our own
+        assert report["spectral"][k]["trace"] == pytest.approx(float((states ** 2).sum()) / states.shape[1])
+    assert "Hidden-state covariance" in analysis.format_report(report)
     rows = compare.sweep(model, data, methods=["magnitude", "magnitude-units"], amounts=[0.5], seeds=[0], cache=False,
                          progress=False)
     direct = prune(model, "magnitude", 0.5, data)

@@ -57,6 +57,7 @@ from ..recurrent.data import batches
 from ..recurrent.removal import index_plan, normalize_keep, remove_units
 from ..recurrent.view import Block, RecurrentView
 from ..ridge import greedy_select, leverage_select, reconstruction_matrix
+from ..settings import fast
 
 _BUILD = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -110,6 +111,16 @@ def layer_states(model: nn.Module, view: RecurrentView, data: Dataset, k: int, b
     return states.numpy()
 
 
+def sequences(data: Dataset, n_samples: int | None, seed: int = 0) -> Dataset:
+    """``n_samples`` items of ``data`` (default 2000, 500 in fast mode): all if it has no more, else a
+    seeded subset in order, as the course's models take their sequences."""
+    n = (500 if fast() else 2000) if n_samples is None else n_samples
+    if len(data) <= n:
+        return data
+    index = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
+    return Subset(data, torch.sort(index).values.tolist())
+
+
 def _readers(view: RecurrentView) -> dict[str, tuple[Block, ...]]:
     """Every weight matrix that reads hidden units, with the layout of its columns (direction-aware)."""
     layouts: dict[str, tuple[Block, ...]] = {}
@@ -160,15 +171,13 @@ def _fold(dense: nn.Module, small: nn.Module, view: RecurrentView, keep: list[to
 
 
 def spectral_on_view(model: nn.Module, view: RecurrentView, data: Dataset, counts: list[int], *, lam: float | None,
-                     lam_scale: float, theta: float, selection: str, reconstruct: bool, n_samples: int,
+                     lam_scale: float, theta: float, selection: str, reconstruct: bool, n_samples: int | None,
                      batch_size: int, seed: int, raw_theta, layer_report) -> tuple[nn.Module, dict[str, Any]]:
     """The pruned copy and the method's ``info`` (as the course's, plus ``reconstructed`` per layer).
 
     ``raw_theta`` and ``layer_report`` are the course method's own (passed in: that module imports this one).
     """
-    if len(data) > n_samples:
-        index = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n_samples]
-        data = Subset(data, torch.sort(index).values.tolist())
+    data = sequences(data, n_samples, seed)
     folds = reconstructable(view)
     readers = _readers(view)
     keys = ("lam", "L_A", "L_A_rel", "L_B", "eigenvalues", "dof", "bound")

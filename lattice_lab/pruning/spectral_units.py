@@ -433,7 +433,7 @@ def _spectral_foreign(model, view, amount, data, *, seed, lam, lam_scale, theta,
     counts = _units_per_layer(view.hidden_sizes(), amount, hidden_units)
     small, info = spectral_on_view(model, view, data, counts, lam=lam, lam_scale=lam_scale, theta=theta,
                                    selection=selection, reconstruct=reconstruct,
-                                   n_samples=(500 if fast() else 2000) if n_samples is None else n_samples,
+                                   n_samples=n_samples,
                                    batch_size=batch_size, seed=seed, raw_theta=_raw_theta,
                                    layer_report=_layer_report)
     return PruneResult(model=small, kept_units=list(info["kept"]), info=info)
