@@ -60,9 +60,9 @@ def unbounded() -> Iterator[None]:
     """main's good path: the readers' new checks swapped for what main did."""
     with contextlib.ExitStack() as stack:
         stack.enter_context(mock.patch.object(idx, "read_idx", unbounded_idx))
-        stack.enter_context(mock.patch.object(checkpoints, "_check_archive", lambda path: None))
-        stack.enter_context(mock.patch.object(checkpoints, "_tensor_problem", lambda tensor, mask: ""))
-        stack.enter_context(mock.patch.object(checkpoints, "_check_dtypes", lambda path, state, expected: None))
+        stack.enter_context(mock.patch.object(checkpoints, "check_archive", lambda path: None))
+        stack.enter_context(mock.patch.object(checkpoints, "tensor_problem", lambda tensor, mask: ""))
+        stack.enter_context(mock.patch.object(checkpoints, "check_dtypes", lambda path, state, expected: None))
         stack.enter_context(mock.patch.object(strict_json, "check_plain", lambda value, where, **limits: value))
         stack.enter_context(mock.patch.object(strict_json, "read", lambda path, **limits: json.loads(
             Path(path).read_text(encoding="utf-8"))))

@@ -366,7 +366,7 @@ def _reason(error: Exception) -> str:
     return lines[-1] if lines else type(error).__name__
 
 
-def _check_archive(path: Path) -> None:
+def check_archive(path: Path) -> None:
     """The sizes a zip checkpoint's directory declares, summed, must fit the machine (nothing is inflated).
 
     torch writes its records uncompressed, but a crafted zip's directory can declare records far larger
@@ -381,7 +381,7 @@ def _check_archive(path: Path) -> None:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    _check_archive(path)
+    check_archive(path)
     with open(path, "rb") as handle:  # an unreadable file (permissions, I/O) is an OSError naming it
         try:
             payload = torch.load(handle, map_location="cpu", weights_only=True)
@@ -408,7 +408,7 @@ def _read(path: Path) -> dict[str, Any]:
                                                     for name, value in tensors.items()):
             raise ValueError(f"{path} is not a lattice_lab checkpoint: its {key!r} must map names to tensors")
         for name, tensor in tensors.items():
-            problem = _tensor_problem(tensor, mask=key == "masks")
+            problem = tensor_problem(tensor, mask=key == "masks")
             if problem:
                 raise ValueError(f"checkpoint {path}: the tensor {quote(name)} of its {key!r} {problem}; "
                                  "refused before reading its values")
@@ -417,12 +417,12 @@ def _read(path: Path) -> dict[str, Any]:
     return payload
 
 
-def _tensor_problem(tensor: torch.Tensor, mask: bool) -> str:
+def tensor_problem(tensor: torch.Tensor, mask: bool) -> str:
     """What makes ``tensor`` unlike a tensor a state dict stores ("" if nothing); reads no values.
 
-    >>> _tensor_problem(torch.zeros(1).expand(2 ** 20, 2 ** 20), mask=False)
+    >>> tensor_problem(torch.zeros(1).expand(2 ** 20, 2 ** 20), mask=False)
     'is a view of 4 bytes of storage as shape (1048576, 1048576) with strides (0, 0), not a tensor of its own'
-    >>> _tensor_problem(torch.zeros(3, dtype=torch.int64), mask=False), _tensor_problem(torch.ones(2), mask=False)
+    >>> tensor_problem(torch.zeros(3, dtype=torch.int64), mask=False), tensor_problem(torch.ones(2), mask=False)
     ('has dtype torch.int64: weights must be real floating-point numbers', '')
     """
     if tensor.layout != torch.strided:
@@ -448,7 +448,7 @@ def _verify(path: Path, payload: dict[str, Any]) -> None:
             raise ValueError(f"checkpoint {path} was modified: {key} {actual} != card {quote(card[key])}")
 
 
-def _check_dtypes(path: Path, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
+def check_dtypes(path: Path, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
     """Refuse a stored tensor whose cast to the model's dtype would change a value, naming it and the change.
 
     float16 and bfloat16 go into float32 exactly; float64 only where every value is a float32 (NaNs count as kept).
@@ -562,7 +562,7 @@ def load(path_or_name: str | os.PathLike, *, device: str | torch.device = "cpu",
         raise ValueError(f"checkpoint {path} holds a {quote(kind)} model, expected kind {expect_kind!r}")
     config, expected = _check_config(path, payload)
     _verify(path, payload)
-    _check_dtypes(path, payload["state_dict"], expected)
+    check_dtypes(path, payload["state_dict"], expected)
     model = build(config)
     try:
         model.load_state_dict(payload["state_dict"])

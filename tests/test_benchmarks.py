@@ -317,8 +317,8 @@ def test_bounds_cost_before_is_mains_unbounded_path_and_gives_the_same_arrays(tm
     with bounds_cost.unbounded():
         from lattice_lab.data import idx
         assert idx.read_idx is bounds_cost.unbounded_idx
-        assert checkpoints._tensor_problem(torch.zeros(1).expand(4, 4), mask=False) == ""
-    assert checkpoints._tensor_problem(torch.zeros(1).expand(4, 4), mask=False) != ""
+        assert checkpoints.tensor_problem(torch.zeros(1).expand(4, 4), mask=False) == ""
+    assert checkpoints.tensor_problem(torch.zeros(1).expand(4, 4), mask=False) != ""
 
 
 def test_live_budget_times_each_slider_move(reports):

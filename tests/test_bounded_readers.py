@@ -155,13 +155,13 @@ def test_the_cli_turns_a_4_tib_view_into_one_line_naming_the_tensor(tmp_path, un
 
 def test_every_tensor_problem_is_named_without_reading_values():
     view = torch.zeros(1).expand(*FOUR_TIB)
-    assert checkpoints._tensor_problem(view, mask=False).startswith("is a view of 4 bytes of storage")
-    assert checkpoints._tensor_problem(torch.zeros(4)[::2], mask=False).startswith("is a view of 16 bytes")
-    assert checkpoints._tensor_problem(torch.zeros(4)[1:], mask=False).startswith("is a view of 16 bytes")
-    assert checkpoints._tensor_problem(torch.zeros(2, 3).t(), mask=False).startswith("is a view")
-    assert checkpoints._tensor_problem(torch.ones(3, dtype=torch.bool), mask=True) == ""
-    assert checkpoints._tensor_problem(torch.ones(3, dtype=torch.bool), mask=False) != ""
-    assert checkpoints._tensor_problem(torch.ones(3, dtype=torch.float16), mask=False) == ""
+    assert checkpoints.tensor_problem(view, mask=False).startswith("is a view of 4 bytes of storage")
+    assert checkpoints.tensor_problem(torch.zeros(4)[::2], mask=False).startswith("is a view of 16 bytes")
+    assert checkpoints.tensor_problem(torch.zeros(4)[1:], mask=False).startswith("is a view of 16 bytes")
+    assert checkpoints.tensor_problem(torch.zeros(2, 3).t(), mask=False).startswith("is a view")
+    assert checkpoints.tensor_problem(torch.ones(3, dtype=torch.bool), mask=True) == ""
+    assert checkpoints.tensor_problem(torch.ones(3, dtype=torch.bool), mask=False) != ""
+    assert checkpoints.tensor_problem(torch.ones(3, dtype=torch.float16), mask=False) == ""
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])

@@ -86,3 +86,28 @@ def test_weights_saved_on_cuda_load_on_a_machine_without_one(files, monkeypatch,
     loaded = load_model(f"{folder / 'mine.py'}:make", folder / "cuda.pt")
     assert all(t.device.type == "cpu" for t in loaded.state_dict().values())
     assert all(torch.equal(loaded.state_dict()[k], v) for k, v in model.state_dict().items())
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda t: t.to(torch.int64), ["head.weight", "torch.int64", "real floating"]),
+    (lambda t: t.to(torch.complex64), ["head.weight", "complex64"]),
+    (lambda t: t.flatten()[:1].expand(t.shape), ["head.weight", "not a tensor of its own"]),
+    (lambda t: t.double() + 1e-12, ["head.weight", "would be rounded"]),
+])
+def test_the_weights_of_a_users_model_pass_the_checkpoint_bounds_before_loading(files, change, words):
+    folder, model = files
+    state = model.state_dict()
+    state["head.weight"] = change(state["head.weight"])
+    torch.save(state, folder / "hostile.pt")
+    with pytest.raises(ValueError) as refused:
+        load_model(f"{folder / 'mine.py'}:make", folder / "hostile.pt")
+    for word in words:
+        assert word in str(refused.value)
+
+
+def test_a_weights_file_of_float16_values_loads_exactly(files):
+    folder, model = files
+    state = {name: tensor.half() for name, tensor in model.state_dict().items()}
+    torch.save(state, folder / "half.pt")
+    loaded = load_model(f"{folder / 'mine.py'}:make", folder / "half.pt")
+    assert all(torch.equal(loaded.state_dict()[name], tensor.float()) for name, tensor in state.items())

@@ -3,7 +3,10 @@ or a TorchScript file; and its data, an ``(inputs, targets)`` pair saved with ``
 
 Everything is read onto the CPU (``map_location="cpu"``), so a checkpoint saved on a GPU (Colab's,
 say) loads on a machine without one. Weights and data are read with ``weights_only=True``: a
-file that holds anything but tensors and plain containers is refused, never executed. The
+file that holds anything but tensors and plain containers is refused, never executed. They pass the
+course's checkpoint bounds first (:mod:`lattice_lab.checkpoints`): the sizes a zip directory declares
+must fit the machine, and every weight must be a dense CPU tensor of its own storage and of a real
+floating dtype whose cast to the model's dtype is exact, before any value is read. The
 factory's module is the user's own code and runs as such (it is named on the command line).
 
 A TorchScript file is compiled code: its modules are no ``nn.LSTM`` any more, so it can be
@@ -36,10 +39,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..checkpoints import check_archive, check_dtypes, tensor_problem
+from ..validation import quote
+
 
 def _read(path: Path, what: str) -> Any:
     if not path.is_file():
         raise ValueError(f"The {what} file {str(path)!r} does not exist.")
+    check_archive(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as error:
@@ -94,6 +101,12 @@ def load_model(spec: str, weights: str | Path | None = None, *, prunable: bool =
             state = state.get("state_dict", state.get("model_state_dict", state))
         if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
             raise ValueError(f"The weights file {str(weights)!r} must hold a state dict (parameter name -> tensor).")
+        for name, tensor in state.items():
+            problem = tensor_problem(tensor, mask=False)
+            if problem:
+                raise ValueError(f"The weights file {str(weights)!r}: the tensor {quote(name)} {problem}.")
+        expected = model.state_dict()
+        check_dtypes(Path(weights), {k: v for k, v in state.items() if k in expected}, expected)
         try:
             model.load_state_dict(state)
         except RuntimeError as error:
