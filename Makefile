@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,lab,cluster,audio]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,lab,cluster,audio,grading]"
 	touch $(STAMP)
 
 setup: $(STAMP)
