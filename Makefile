@@ -45,5 +45,13 @@ STUDENT_OUT ?= _build/student
 student: setup
 	$(PY) book/student.py --out $(STUDENT_OUT) $(STUDENT_ARGS)
 
+# The labs' assignments: a student copy of each lab (no solutions, no hidden tests) in _build/assignments/student/
+# and an autograder copy (the solution and labs/hidden/<lab>/q*.py) in _build/assignments/autograder/. Grade a
+# submission with: lattice-lab grade SUBMISSION.ipynb --tests _build/assignments/autograder/tests [--json]
+ASSIGNMENTS_OUT ?= _build/assignments
+.PHONY: assignments
+assignments: setup
+	$(PY) book/assignments.py --out $(ASSIGNMENTS_OUT)
+
 clean:
 	rm -rf $(VENV) lattice_lab_results .pytest_cache _build

@@ -203,7 +203,6 @@ def grade(submission: str | Path, *, tests: str | Path | None = None, cell_timeo
     client = NotebookClient(code, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, resources={"metadata": {"path": str(path.resolve().parent)}})
     problems, questions = [], []
-    setup = time.perf_counter()
     with client.setup_kernel():
         dead = False
         for index, cell in enumerate(list(code.cells)):
@@ -218,7 +217,6 @@ def grade(submission: str | Path, *, tests: str | Path | None = None, cell_timeo
                 timed_out = error.startswith("KeyboardInterrupt")
                 problems.append(f"code cell {index + 1}: " + (f"interrupted after {cell_timeout} s" if timed_out
                                                               else error.splitlines()[0][:200]))
-        run_seconds = time.perf_counter() - setup
         for file, (name, possible) in zip(files, totals):
             if dead:
                 questions.append(QuestionResult(name, 0.0, possible, ["not graded: the kernel had died"]))

@@ -1,0 +1,137 @@
+"""The graded labs: the instructor's solution scores full marks, the student copy zero, a wrong answer loses its question.
+
+Each lab is a notebook of ``notebooks/`` whose metadata names it (``lattice_lab.lab``); its hidden tests are the
+otter-grader files ``labs/hidden/<lab>/q*.py``, one per question. Every test here grades a real notebook with
+``lattice_lab.grading.grade`` (a kernel per submission; fast mode, so each takes seconds of CPU):
+
+- the instructor edition, through ``lattice-lab grade --json``: every question at full marks;
+- the student copy of ``book/student.py`` as released: zero on every question;
+- a plausible wrong implementation (pruning the largest weights; counting sparsity against the pruned model):
+  exactly the questions it breaks lose points, the others keep full marks;
+- a hostile submission (a cell that loops, one that raises, one that prints without end, a function that loops
+  when the hidden tests call it): graded all the same, with the loop and the error named in the report.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lattice_lab import cli
+from lattice_lab.grading import grade
+from lattice_lab.grading.grader import LAB_KEY, question_files, read_submission
+
+ROOT = Path(__file__).resolve().parent.parent
+LABS = {nbformat.read(path, as_version=4).metadata.get(LAB_KEY, {}).get("lab"): path
+        for path in sorted((ROOT / "notebooks").glob("*.ipynb"))}
+LABS.pop(None, None)
+
+pytest.importorskip("otter.test_files", reason="the labs' hidden tests are otter-grader files (the grading extra)")
+
+
+def _student_module():
+    spec = importlib.util.spec_from_file_location("course_student", ROOT / "book" / "student.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def with_solution(notebook: nbformat.NotebookNode, function: str, source: str) -> nbformat.NotebookNode:
+    """A copy of ``notebook`` whose solution cell defining ``function`` is ``source`` instead."""
+    copy = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    (cell,) = [c for c in copy.cells if "solution" in c.metadata.get("tags", []) and f"def {function}(" in c.source]
+    cell.source = source
+    return copy
+
+
+def scores(report) -> dict[str, tuple[float, float]]:
+    return {q.name: (q.score, q.possible) for q in report.questions}
+
+
+def test_every_lab_has_hidden_tests_for_each_of_its_questions():
+    assert "lab1" in LABS
+    for lab in LABS:
+        files = question_files(lab)
+        assert [f.name[:2] for f in files] == [f"q{i}" for i in range(1, len(files) + 1)], f"{lab}: q1, q2, ... in order"
+
+
+@pytest.mark.parametrize("lab", sorted(LABS))
+def test_the_instructor_solution_gets_full_marks_through_the_command(lab, capsys):
+    assert cli.main(["grade", str(LABS[lab]), "--json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)
+    assert report["lab"] == lab and report["questions"]
+    assert [(q["name"], q["score"]) for q in report["questions"]] == [(q["name"], q["possible"])
+                                                                      for q in report["questions"]], report
+    assert report["score"] == report["possible"] > 0 and not report["problems"], report
+
+
+@pytest.mark.parametrize("lab", sorted(LABS))
+def test_the_student_copy_as_released_scores_zero_on_every_question(lab, tmp_path):
+    (copy,) = _student_module().write_student_editions([LABS[lab]], tmp_path)
+    report = grade(copy)
+    assert [q.score for q in report.questions] == [0.0] * len(report.questions), scores(report)
+    assert all(q.feedback for q in report.questions), "every question that scores nothing says why"
+    assert all("AssertionError" in problem for problem in report.problems), report.problems  # the self-checks fail
+
+
+LARGEST_WEIGHTS = '''def per_tensor_masks(model, amount):
+    pruned = ll.models.clone(model)
+    masks = {}
+    for weight in ll.models.weight_names(pruned, "recurrent"):
+        path, attr = ll.models.split_name(weight)
+        module = pruned.get_submodule(path)
+        w = getattr(module, attr).detach().abs()
+        keep = ll.pruning.base.exact_lowest_mask(-w, round(amount * w.numel()))  # removes the LARGEST |w|
+        prune.custom_from_mask(module, attr, keep)
+        masks[weight] = getattr(module, attr + "_mask").detach().clone()
+    return masks'''
+
+AGAINST_THE_PRUNED_MODEL = '''def recurrent_sparsity(pruned, dense):
+    names = ll.models.weight_names(pruned, "recurrent")
+    total = sum(ll.models.get_weight(pruned, w).numel() for w in names)  # the pruned model's size, not the dense one's
+    return 1.0 - sum(int(torch.count_nonzero(ll.models.get_weight(pruned, w))) for w in names) / total'''
+
+
+def test_a_wrong_lab1_submission_loses_exactly_the_questions_it_breaks(tmp_path):
+    notebook = nbformat.read(LABS["lab1"], as_version=4)
+    wrong = with_solution(with_solution(notebook, "per_tensor_masks", LARGEST_WEIGHTS),
+                          "recurrent_sparsity", AGAINST_THE_PRUNED_MODEL)
+    path = tmp_path / "wrong.ipynb"
+    nbformat.write(wrong, path)
+    got = scores(grade(path))
+    broken = {name for name, (score, possible) in got.items() if score < possible}
+    assert broken == {"q1 per-tensor masks", "q4 sparsity"}, got
+    assert 0 < got["q1 per-tensor masks"][0], "the masks' keys and the untouched model still earn their points"
+    assert got["q4 sparsity"] == (2.0, 3.0), "masked models are counted right; only removed units are not"
+
+
+def test_a_submission_that_loops_raises_and_prints_is_still_graded(tmp_path):
+    notebook = nbformat.read(LABS["lab1"], as_version=4)
+    looping = with_solution(notebook, "random_masks", "def random_masks(model, amount, seed):\n    while True:\n"
+                                                      "        pass")
+    looping.cells[3:3] = [nbformat.v4.new_code_cell("while True:\n    pass"),
+                          nbformat.v4.new_code_cell("raise RuntimeError('a learner left this in')"),
+                          nbformat.v4.new_code_cell("for i in range(20000):\n    print('spam', i)")]
+    path = tmp_path / "hostile.ipynb"
+    nbformat.write(looping, path)
+    report = grade(path, cell_timeout=20, question_timeout=10)
+    got = scores(report)
+    assert got.pop("q3 random masks") == (0.0, 3.0)
+    assert all(score == possible for score, possible in got.values()), got
+    (q3,) = [q for q in report.questions if q.name == "q3 random masks"]
+    assert q3.feedback == ["not graded: its tests ran out of time (10 s)"]
+    assert "code cell 2: interrupted after 20 s" in report.problems
+    assert "code cell 3: RuntimeError: a learner left this in" in report.problems
+
+
+def test_grading_a_file_that_is_no_lab_is_one_line_naming_it(tmp_path, capsys):
+    plain = tmp_path / "plain.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), plain)
+    with pytest.raises(ValueError, match="names no lab"):
+        read_submission(plain)
+    assert cli.main(["grade", str(tmp_path / "missing.ipynb")]) == 2
+    assert capsys.readouterr().err.strip() == f"lattice-lab grade: error: submission {tmp_path / 'missing.ipynb'}: " \
+                                              "no such file"
