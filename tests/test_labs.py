@@ -135,3 +135,25 @@ def test_grading_a_file_that_is_no_lab_is_one_line_naming_it(tmp_path, capsys):
     assert cli.main(["grade", str(tmp_path / "missing.ipynb")]) == 2
     assert capsys.readouterr().err.strip() == f"lattice-lab grade: error: submission {tmp_path / 'missing.ipynb'}: " \
                                               "no such file"
+
+
+def test_make_assignments_writes_a_student_copy_without_solutions_and_an_autograder_copy(tmp_path):
+    import subprocess
+    import sys
+
+    stamp = tmp_path / "installed"  # stands for the venv stamp: the installed package is the one running the tests
+    stamp.touch()
+    out = tmp_path / "assignments"
+    subprocess.run(["make", "-s", "assignments", f"PY={sys.executable}", f"STAMP={stamp}", f"ASSIGNMENTS_OUT={out}"],
+                   cwd=ROOT, check=True, capture_output=True, text=True)
+    for lab, path in LABS.items():
+        student = nbformat.read(out / "student" / path.name, as_version=4)
+        assert not [c for c in student.cells if "solution" in c.metadata.get("tags", [])], "a solution in the student copy"
+        assert not any(c.get("outputs") for c in student.cells)
+        solutions = [c.source for c in nbformat.read(path, as_version=4).cells if "solution" in c.metadata.get("tags", [])]
+        assert solutions and not any(s in c.source for s in solutions for c in student.cells)
+        assert sorted(p.name for p in (out / "student").iterdir()) == sorted(p.name for p in LABS.values()), \
+            "the student folder holds the labs' notebooks and nothing else (no hidden test)"
+        assert [p.name for p in sorted((out / "autograder" / "tests" / lab).glob("q*.py"))] == \
+            [p.name for p in question_files(lab)]
+        assert (out / "autograder" / path.name).read_bytes() == path.read_bytes()
