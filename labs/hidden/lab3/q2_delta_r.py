@@ -37,5 +37,6 @@ def test_irregular_masks(delta_r):
 
 @test_case(name="undefined below degree three", points=1)
 def test_undefined_below_degree_three(delta_r):
+    _check(delta_r, np.ones((6, 9)), "a complete bipartite mask (its σ₂ is 0)")
     _check(delta_r, np.eye(12), "a perfect matching (degree 1)")
     _check(delta_r, np.zeros((5, 7)), "a mask with no edge")

@@ -47,7 +47,7 @@ def _check(preserving_round, seed, removed, n_remove, what):
 
 @test_case(name="a round every tensor accepts", points=1)
 def test_a_round_every_tensor_accepts(preserving_round):
-    _check(preserving_round, 9911, (0.3, 0.4, 0.5), 120, "a small round")
+    _check(preserving_round, 9911, (0.3, 0.4, 0.5), 40, "a small round")
 
 
 @test_case(name="a tensor below the bound is frozen and the others take its share", points=2)
