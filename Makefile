@@ -34,8 +34,10 @@ bench: setup
 # The course site (jupyter-book 1.x: notebooks, syllabus, methods, bibliography, Binder and Colab
 # launch buttons) into _build/html/, every notebook executed in full mode. BOOK_ARGS=--fast
 # executes them with small budgets; BOOK_ARGS=--no-execute renders them as committed (tests/test_book.py).
+# Then the student site (_build/student_site/_build/html/): the student editions, executed the same way.
 book: setup
 	$(PY) book/build.py $(BOOK_ARGS)
+	$(PY) book/build.py --student $(BOOK_ARGS)
 
 # The student edition: every notebook with its `solution` cells removed (nbconvert's
 # TagRemovePreprocessor), written to _build/student/; the committed notebooks stay the

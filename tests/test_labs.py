@@ -6,8 +6,9 @@ otter-grader files ``labs/hidden/<lab>/q*.py``, one per question. Every test her
 
 - the instructor edition, through ``lattice-lab grade --json``: every question at full marks;
 - the student copy of ``book/student.py`` as released: zero on every question;
-- a plausible wrong implementation (pruning the largest weights; counting sparsity against the pruned model):
-  exactly the questions it breaks lose points, the others keep full marks;
+- a plausible wrong implementation (lab 1: pruning the largest weights, counting sparsity against the pruned
+  model; lab 3: the non-bipartite bound in Δ_r, repeated edges left unrepaired): exactly the questions it breaks
+  lose points, the others keep full marks;
 - a hostile submission (a cell that loops, one that raises, one that prints without end, a function that loops
   when the hidden tests call it): graded all the same, with the loop and the error named in the report.
 """
@@ -95,17 +96,42 @@ AGAINST_THE_PRUNED_MODEL = '''def recurrent_sparsity(pruned, dense):
     return 1.0 - sum(int(torch.count_nonzero(ll.models.get_weight(pruned, w))) for w in names) / total'''
 
 
-def test_a_wrong_lab1_submission_loses_exactly_the_questions_it_breaks(tmp_path):
-    notebook = nbformat.read(LABS["lab1"], as_version=4)
-    wrong = with_solution(with_solution(notebook, "per_tensor_masks", LARGEST_WEIGHTS),
-                          "recurrent_sparsity", AGAINST_THE_PRUNED_MODEL)
+NON_BIPARTITE_BOUND = '''def delta_r(mask):
+    mask = np.asarray(mask, dtype=float)
+    d_left, d_right = average_degrees(mask)
+    if d_left < 3 or d_right < 3:
+        return None
+    core = mask[mask.sum(axis=1) > 0][:, mask.sum(axis=0) > 0]
+    d = (d_left + d_right) / 2
+    return 2 * math.sqrt(d - 1) - np.linalg.svd(core, compute_uv=False)[1]  # the bound of a d-regular graph'''
+
+REPEATED_EDGES_KEPT = '''def biregular_mask(n_out, n_in, out_degree, seed):
+    rng = np.random.default_rng(seed)
+    rows = np.repeat(np.arange(n_out), out_degree)
+    cols = rng.permutation(np.repeat(np.arange(n_in), n_out * out_degree // n_in))
+    mask = np.zeros((n_out, n_in))
+    mask[rows, cols] = 1.0  # a repeated edge collapses into one: degrees fall short
+    return mask'''
+
+WRONG = {  # lab: (the solutions replaced, the questions that must lose points, those scores)
+    "lab1": ({"per_tensor_masks": LARGEST_WEIGHTS, "recurrent_sparsity": AGAINST_THE_PRUNED_MODEL},
+             {"q1 per-tensor masks": (2.0, 4.0), "q4 sparsity": (2.0, 3.0)}),
+    "lab3": ({"delta_r": NON_BIPARTITE_BOUND, "biregular_mask": REPEATED_EDGES_KEPT},
+             {"q2 delta_r": (0.0, 3.0), "q3 biregular mask": (1.0, 3.0)}),
+}
+
+
+@pytest.mark.parametrize("lab", sorted(WRONG))
+def test_a_plausible_wrong_submission_loses_exactly_the_questions_it_breaks(lab, tmp_path):
+    notebook = nbformat.read(LABS[lab], as_version=4)
+    replaced, expected = WRONG[lab]
+    for function, source in replaced.items():
+        notebook = with_solution(notebook, function, source)
     path = tmp_path / "wrong.ipynb"
-    nbformat.write(wrong, path)
+    nbformat.write(notebook, path)
     got = scores(grade(path))
-    broken = {name for name, (score, possible) in got.items() if score < possible}
-    assert broken == {"q1 per-tensor masks", "q4 sparsity"}, got
-    assert 0 < got["q1 per-tensor masks"][0], "the masks' keys and the untouched model still earn their points"
-    assert got["q4 sparsity"] == (2.0, 3.0), "masked models are counted right; only removed units are not"
+    assert {name: got[name] for name in expected} == expected, got
+    assert all(score == possible for name, (score, possible) in got.items() if name not in expected), got
 
 
 def test_a_submission_that_loops_raises_and_prints_is_still_graded(tmp_path):
