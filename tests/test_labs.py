@@ -183,3 +183,33 @@ def test_make_assignments_writes_a_student_copy_without_solutions_and_an_autogra
         assert [p.name for p in sorted((out / "autograder" / "tests" / lab).glob("q*.py"))] == \
             [p.name for p in question_files(lab)]
         assert (out / "autograder" / path.name).read_bytes() == path.read_bytes()
+
+
+def _text(html: str) -> str:
+    """The visible text of an HTML page: tags dropped, entities decoded, whitespace collapsed."""
+    import html as html_module
+    import re
+
+    return " ".join(html_module.unescape(re.sub(r"<[^>]+>", "", html)).split())
+
+
+def test_the_student_site_of_the_labs_is_executed_and_holds_no_solution(tmp_path):
+    """Built only for the labs (book/build.py --student NOTEBOOK ...: the whole course executed takes too long here)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, str(ROOT / "book" / "build.py"), "--fast", "--out", str(tmp_path),
+                          "--student", *map(str, LABS.values())], cwd=ROOT, capture_output=True, text=True,
+                         timeout=1500)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    html = tmp_path / "_build" / "student_site" / "_build" / "html"
+    for lab, path in LABS.items():
+        page = _text((html / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8"))
+        cells = nbformat.read(path, as_version=4).cells
+        solutions = [c.source for c in cells if "solution" in c.metadata.get("tags", [])]
+        lines = {line.strip() for source in solutions for line in source.splitlines()
+                 if len(line.strip()) > 30 and not line.strip().startswith(("def ", '"""'))}
+        shown = sorted(line for line in lines if " ".join(line.split()) in page)
+        assert not shown, f"{lab}: solution lines in the student site: {shown[:3]}"
+        assert "Model answer" not in page, f"{lab}: a model answer in the student site"
+        assert "AssertionError" in page, f"{lab}: the page shows no executed self-check"
