@@ -61,10 +61,10 @@ from typing import Any
 import torch
 
 from lattice_lab import checkpoints, compare, data, models, train
-from lattice_lab.executors import executor_for
+from lattice_lab.compare.executors import executor_for
+from lattice_lab.compare.specs import load_checkpoint, load_data
 from lattice_lab.pruning import REGISTRY
 from lattice_lab.settings import fast
-from lattice_lab.sweep_specs import load_checkpoint, load_data
 
 from .common import (RESULTS, command_line, finish_machine, machine_info, read_report, report_path, save_figure,
                      set_threads, write_report)

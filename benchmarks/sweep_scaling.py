@@ -8,7 +8,7 @@ the quality grid's recipe (``benchmarks.quality --train-subset 10000``).
 
 **The runs**, sweep cache off: *serial* (``compare.sweep(..., executor=None, threads=1)``: every cell
 in this process with one torch thread, what each worker gets) and *parallel* on ``--workers``
-workers (``--engine process``: :func:`lattice_lab.executors.local_pool`, spawned processes;
+workers (``--engine process``: :func:`lattice_lab.compare.executors.local_pool`, spawned processes;
 ``--engine dask``: a ``distributed.LocalCluster`` of as many single-thread worker processes).
 The parallel wall time includes starting the workers and each worker loading the checkpoint and
 the data once. ``--repeats`` runs each, alternating which goes first.
@@ -56,10 +56,10 @@ import time
 from typing import Any
 
 from lattice_lab import compare
-from lattice_lab.executors import local_pool
+from lattice_lab.compare.executors import local_pool
+from lattice_lab.compare.specs import load_checkpoint
 from lattice_lab.pruning import REGISTRY
 from lattice_lab.settings import fast
-from lattice_lab.sweep_specs import load_checkpoint
 
 from . import quality
 from .common import RESULTS, command_line, machine_info, rotated, set_threads, write_report

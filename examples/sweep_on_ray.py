@@ -1,4 +1,4 @@
-"""A sweep on Ray: every cell of the grid is one Ray task running ``lattice_lab.sweep_cell.run_cell``.
+"""A sweep on Ray: every cell of the grid is one Ray task running ``lattice_lab.compare.cell.run_cell``.
 
     pip install ray                      # not a lattice_lab dependency; lattice_lab on every node
     python examples/sweep_on_ray.py                      # a local Ray on this machine's cores
@@ -12,7 +12,7 @@ Each task asks for one CPU, and each cell runs with one torch thread. The worker
 checkpoint and the data once each (they get a few hundred bytes per cell, never a tensor); the
 rows are the serial run's, in grid order, and each finished cell is kept in ``--cache-dir``.
 A method registered in your own module must be importable on the workers (see
-``lattice_lab.sweep_cell.ensure_method``).
+``lattice_lab.compare.cell.ensure_method``).
 """
 from __future__ import annotations
 

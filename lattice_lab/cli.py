@@ -171,8 +171,8 @@ def cmd_prune(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .executors import executor_for
-    from .sweep_specs import load_checkpoint
+    from .compare.executors import executor_for
+    from .compare.specs import load_checkpoint
 
     checkpoint = compare.checkpoint_spec(args.checkpoint)  # specs: what workers load, once each
     model, card = load_checkpoint(checkpoint)

@@ -5,8 +5,9 @@ height of its rank, and the elements of one rank are ordered by the barycenter h
 that covers cross as little as possible. :func:`draw_hasse` draws it on a matplotlib axes (the
 object API; it never calls ``plt.show()``); matplotlib is imported only when something is drawn.
 
-The posets themselves live in :mod:`lattice_lab.posets` (``posets.draw_hasse`` still finds this
-function, for one release).
+The posets themselves live in :mod:`lattice_lab.posets`, which never imports this module: the
+drawing depends on the order, not the other way round (``from lattice_lab.hasse_drawing import
+draw_hasse``).
 
 Must not import anything from the package (except posets and validation).
 

@@ -19,9 +19,9 @@ vol. 1, 2nd ed., Cambridge University Press 2012 ("EC1"); B. Ganter and R. Wille
 Analysis*, Springer 1999 ("G&W").
 
 Pure numpy, scipy and networkx: never torch, never matplotlib. Hasse diagrams are drawn by
-:mod:`lattice_lab.hasse_drawing`; ``posets.draw_hasse`` loads that function on first use, for one
-release.
-Must not import anything from the package (except validation and hasse_drawing).
+:func:`lattice_lab.hasse_drawing.draw_hasse`, which imports this module; this module knows nothing
+of drawing (no import back, so the two make no circle).
+Must not import anything from the package (except validation).
 
 Examples
 --------
@@ -52,7 +52,6 @@ __all__ = [
     "boolean_lattice",
     "chain",
     "dedekind_macneille",
-    "draw_hasse",
     "random_poset",
 ]
 
@@ -968,13 +967,3 @@ def _distinct(labels: list) -> list:
         seen[label] = count + 1
         out.append(label if count == 0 else f"{label}#{count}")
     return out
-
-
-def __getattr__(name: str) -> Any:
-    # draw_hasse lived here until it moved to lattice_lab.hasse_drawing; the old path keeps working
-    # for one release (loaded on first use, so importing posets never imports the drawing room).
-    if name == "draw_hasse":
-        from .hasse_drawing import draw_hasse
-
-        return draw_hasse
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -108,7 +108,7 @@ def in_memory_inputs(data: Any) -> torch.Tensor | None:
     """
     if isinstance(data, torch.Tensor):
         return data
-    tensors = _tensors(data)
+    tensors = data_arrays(data)
     return None if tensors is None else tensors[0]
 
 
@@ -138,8 +138,12 @@ def _show_progress(progress: bool | None, caller: str) -> bool:
 
 # --------------------------------------------------------------------------- batches
 
-def _tensors(data: Dataset) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """``(inputs, targets)`` of an in-memory dataset, or None if it must go through a DataLoader."""
+def data_arrays(data: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """``(inputs, targets)`` of an in-memory dataset, else None (it must go through a DataLoader).
+
+    In memory: ``.inputs`` and ``.targets`` tensors, or a two-tensor ``TensorDataset``. A sweep's
+    cache hashes these arrays (:func:`lattice_lab.compare.specs.data_digest`).
+    """
     inputs, targets = getattr(data, "inputs", None), getattr(data, "targets", None)
     if isinstance(inputs, torch.Tensor) and isinstance(targets, torch.Tensor):
         return inputs, targets
@@ -152,7 +156,7 @@ def _tensors(data: Dataset) -> tuple[torch.Tensor, torch.Tensor] | None:
 def _batches(data: Dataset, batch_size: int, device: torch.device,
              generator: torch.Generator | None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Batches ``(x, y)`` on ``device``; shuffled with ``generator`` when one is given."""
-    tensors = _tensors(data)
+    tensors = data_arrays(data)
     if tensors is None:
         loader = DataLoader(data, batch_size=batch_size, shuffle=generator is not None, generator=generator)
         for index, (x, y) in enumerate(loader):
@@ -175,7 +179,7 @@ def _batches(data: Dataset, batch_size: int, device: torch.device,
 
 def _on_device(data: Dataset, device: torch.device) -> Dataset:
     """An in-memory dataset's tensors moved once to the training device (views if already there)."""
-    tensors = _tensors(data)
+    tensors = data_arrays(data)
     if tensors is None or tensors[0].device == device:
         return data
     return torch.utils.data.TensorDataset(tensors[0].to(device), tensors[1].to(device))

@@ -13,7 +13,8 @@ import pytest
 import torch
 from matplotlib.colors import to_hex
 
-from lattice_lab import compare, sweep_cell, train
+from lattice_lab import compare, train
+from lattice_lab.compare import cell as sweep_cell
 from lattice_lab.pruning import REGISTRY, MethodSpec, PruneResult, base, prune
 
 FAST_METHODS = ["magnitude", "random", "magnitude-units", "random-units"]

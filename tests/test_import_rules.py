@@ -14,8 +14,15 @@ Modules are found by walking ``lattice_lab/``, so new modules and packages are c
 
 On top of the rules, the layering of the design: nothing imports ``widgets``, ``cli`` or
 ``compare``, except that ``widgets`` and ``cli`` may import ``compare`` (and each package its own
-modules). The package's ``__init__`` is the front door (``ll.compare``, ``ll.widgets``) and the
-one exception to the layering.
+modules). ``compare`` is a package, and the layering covers all of it: the sweep's front door and
+its rooms (``compare.specs``, ``compare.cell``, ``compare.cache``, ``compare.executors``) sit above
+everything but ``widgets`` and ``cli``. The package's ``__init__`` is the front door
+(``ll.compare``, ``ll.widgets``) and the one exception to the layering.
+
+And no import circle: the graph of every import the checker finds (top level and inside
+functions, ``TYPE_CHECKING`` blocks included) has no cycle (``networkx.simple_cycles``), and a
+failure names each circle. A registry that imports its loaders is not imported by them; a
+module that needs a lazy import back to its importer has two ideas in one room.
 """
 from __future__ import annotations
 
@@ -24,12 +31,14 @@ import importlib.util
 import re
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 PACKAGE = Path(importlib.util.find_spec("lattice_lab").origin).parent
 RULE = re.compile(r"Must not import(?:: (?P<names>[\w.]+(?:, [\w.]+)*)"
                   r"| anything from the package(?: \((?P<note>[^()]*)\))?)\.")
-TOP = {("widgets",): ("widgets",), ("cli",): ("cli",), ("compare",): ("compare", "widgets", "cli")}
+TOP = {"widgets": ("widgets",), "cli": ("cli",), "compare": ("compare", "widgets", "cli")}
+"""Each top room (a module or package, with everything inside it), and who may import it."""
 
 
 def _name(path: Path, root: Path = PACKAGE) -> str:
@@ -124,9 +133,36 @@ def layering_violations(sources: dict[str, tuple[Path, ast.Module]]) -> list[str
             continue  # the front door: lattice_lab/__init__ offers ll.compare and ll.widgets
         for target in sorted(imported_modules(module, path.name == "__init__.py", tree, known)):
             for top, allowed in TOP.items():
-                if _within(target, top[0]) and not any(_within(module, name) for name in allowed):
+                if _within(target, top) and not any(_within(module, name) for name in allowed):
                     found.append(f"{module} imports {target}")
     return found
+
+
+def import_graph(sources: dict[str, tuple[Path, ast.Module]]) -> nx.DiGraph:
+    """The package's import graph: an edge from each module to every lattice_lab module it imports, anywhere.
+
+    Nodes are dotted names from the root (``""`` is the package's own ``__init__``), as
+    :func:`imported_modules` finds them; a package's ``__init__`` is a node of its own, so a
+    module that imports its package's front door is an edge to it.
+    """
+    graph = nx.DiGraph()
+    known = set(sources)
+    graph.add_nodes_from(known)
+    for module, (path, tree) in sources.items():
+        targets = imported_modules(module, path.name == "__init__.py", tree, known)
+        graph.add_edges_from((module, target) for target in targets if target != module)
+    return graph
+
+
+def import_cycles(sources: dict[str, tuple[Path, ast.Module]]) -> list[str]:
+    """Every import circle of the package, as ``"a -> b -> a"``, shortest first (networkx.simple_cycles).
+
+    Each circle starts at its alphabetically first module, so one circle always reads the same.
+    """
+    found = [cycle[cycle.index(min(cycle)):] + cycle[:cycle.index(min(cycle))]
+             for cycle in nx.simple_cycles(import_graph(sources))]
+    cycles = sorted(found, key=lambda cycle: (len(cycle), cycle))
+    return [" -> ".join((name or "lattice_lab") for name in cycle + cycle[:1]) for cycle in cycles]
 
 
 # ------------------------------------------------------------------------------ the package
@@ -153,6 +189,11 @@ def test_no_module_imports_what_its_rule_forbids():
 
 def test_nothing_imports_widgets_cli_or_compare():
     assert layering_violations(_sources()) == []
+
+
+def test_the_package_has_no_import_circle():
+    cycles = import_cycles(_sources())
+    assert not cycles, "import circles (each module imports the next, the last the first):\n" + "\n".join(cycles)
 
 
 # ------------------------------------------------------------------------------ the checker itself
@@ -199,8 +240,11 @@ def test_the_checker_finds_every_form_of_import(tmp_path):
         "pruning/base.py": '"""B.\n\nMust not import: widgets.\n"""\n'
                            "from .. import models\nfrom ..widgets import lab\n",
         "widgets/__init__.py": "",
-        "widgets/lab.py": '"""L.\n\nMust not import: cli.\n"""\nfrom ..compare import sweep\nfrom .. import cli\n',
-        "compare.py": '"""C.\n\nMust not import: widgets.\n"""\n',
+        "widgets/lab.py": '"""L.\n\nMust not import: cli.\n"""\nfrom ..compare import sweep\nfrom .. import cli\n'
+                          "from ..compare.cell import run_cell\n",
+        "compare/__init__.py": '"""C.\n\nMust not import: widgets.\n"""\nfrom .cell import run_cell\n',
+        "compare/cell.py": '"""R.\n\nMust not import: widgets.\n"""\nfrom ..models import build\n',
+        "train.py": '"""T.\n\nMust not import: cli.\n"""\nfrom .compare.cell import run_cell\n',
         "cli.py": '"""C.\n\nMust not import: widgets.\n"""\nfrom . import compare\n',
     })
     known = set(sources)
@@ -214,4 +258,22 @@ def test_the_checker_finds_every_form_of_import(tmp_path):
         "pruning.base imports widgets.lab (none of ['widgets'])",
         "widgets.lab imports cli (none of ['cli'])",
     ]
-    assert layering_violations(sources) == ["pruning.base imports widgets.lab", "widgets.lab imports cli"]
+    assert layering_violations(sources) == ["pruning.base imports widgets.lab", "train imports compare.cell",
+                                            "widgets.lab imports cli"]
+
+
+def test_the_cycle_finder_names_each_circle(tmp_path):
+    sources = _fake_package(tmp_path, {
+        "__init__.py": "from . import posets\n",
+        "posets.py": "def draw():\n    from .hasse import draw\n",
+        "hasse.py": "from .posets import Poset\n",
+        "data/__init__.py": "from .registry import load\n",
+        "data/registry.py": "from . import idx\n",
+        "data/idx.py": "from . import download\n",
+        "data/download.py": "from lattice_lab.data.registry import Request\n",
+        "data/sequences.py": "from .. import posets\n",
+    })
+    assert import_cycles(sources) == ["hasse -> posets -> hasse",
+                                      "data.download -> data.registry -> data.idx -> data.download"]
+    del sources["hasse"]
+    assert import_graph(sources).has_edge("data.sequences", "posets") and len(import_cycles(sources)) == 1

@@ -415,15 +415,6 @@ def test_poset_is_immutable_and_inputs_are_untouched():
         P.size_hint = 3
 
 
-def test_draw_hasse_keeps_its_old_path_for_one_release():
-    import lattice_lab.posets
-    from lattice_lab.hasse_drawing import draw_hasse
-
-    assert lattice_lab.posets.draw_hasse is draw_hasse
-    with pytest.raises(AttributeError, match="no attribute 'draw_hasse_3d'"):
-        lattice_lab.posets.draw_hasse_3d
-
-
 def test_posets_module_alone_imports_neither_matplotlib_nor_torch():
     import lattice_lab.posets
 

@@ -15,11 +15,13 @@ import textwrap
 import pytest
 import torch
 
-from lattice_lab import cli, compare, sweep_cache, sweep_cell, train
+from lattice_lab import cli, compare, train
+from lattice_lab.compare import cache as sweep_cache
+from lattice_lab.compare import cell as sweep_cell
 from lattice_lab.data import SequenceDataset
-from lattice_lab.executors import executor_for, local_pool
+from lattice_lab.compare.executors import executor_for, local_pool
 from lattice_lab.pruning import REGISTRY
-from lattice_lab.sweep_specs import CellSpec, data_digest, load_checkpoint, load_data, model_digest
+from lattice_lab.compare.specs import CellSpec, data_digest, load_checkpoint, load_data, model_digest
 
 USER_MODULE = "lattice_lab_user_methods_for_tests"
 USER_METHOD = "user-magnitude-threads"

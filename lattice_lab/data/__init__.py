@@ -65,8 +65,8 @@ adding          synthetic adding problem (T x 2)
 parity          synthetic bit parity (T x 1)
 """
 from .download import DownloadError, fetch
+from .download import download_torchvision as _download_torchvision  # old name of fetch, by torchvision class
 from .folders import DamagedFileError, cache_dir, data_root
-from .folders import download_torchvision as _download_torchvision  # old name of fetch, by torchvision class
 from .idx import parse_idx
 from .registry import DATASETS, LAYOUTS, SPLITS, available, load
 from .sequences import SequenceDataset, loader

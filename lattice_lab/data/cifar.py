@@ -36,17 +36,15 @@ import pickle
 import tarfile
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
 from . import cache, folders
 from . import download as downloads
+from .request import Request
 from .sequences import SequenceDataset, image_layout, selection
-
-if TYPE_CHECKING:
-    from .registry import Request
 
 __all__ = ["ARCHIVE", "BATCHES", "CLASSES", "FOLDER", "SOURCE", "download", "extracted", "find", "missing",
            "parse_batch", "read", "read_batch"]

@@ -14,15 +14,11 @@ torch.Size([360, 64, 1])
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import torch
 
+from .request import Request
 from .sequences import SequenceDataset, choose, image_layout
-
-if TYPE_CHECKING:
-    from .registry import Request
 
 __all__ = ["read"]
 

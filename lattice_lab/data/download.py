@@ -48,8 +48,8 @@ from lattice_lab.validation import check_bool, check_choice, fail
 
 from . import folders
 
-__all__ = ["FETCHABLE", "MIRROR_ENV", "REMOTES", "DownloadError", "Remote", "RemoteFile", "fetch", "file_sha256",
-           "is_valid", "mirror_urls", "source_url"]
+__all__ = ["FETCHABLE", "MIRROR_ENV", "REMOTES", "DownloadError", "Remote", "RemoteFile", "download_torchvision",
+           "fetch", "file_sha256", "is_valid", "mirror_urls", "source_url"]
 
 MIRROR_ENV = "LATTICE_LAB_MIRROR"
 TIMEOUT = 60  # seconds without an answer before a source counts as failed
@@ -249,3 +249,15 @@ def fetch(name: str, *, mirrors: str | list[str] | None = None, progress: bool |
         target.unlink(missing_ok=True)  # damaged or foreign: never used
         _fetch_file(name, remote, file, target, urls, show)
     return folder
+
+
+def download_torchvision(cls_name: str) -> None:
+    """The old name of :func:`fetch` by torchvision class name ("MNIST", "FashionMNIST", "CIFAR10").
+
+    Downloads into :func:`~lattice_lab.data.folders.download_root`, in torchvision's folder layout,
+    verified; kept so that code calling it keeps working.
+    """
+    names = {"MNIST": "mnist", "FashionMNIST": "fashion-mnist", "CIFAR10": "cifar10"}
+    if cls_name not in names:
+        raise ValueError(f"cls_name must be one of {sorted(names)}, got {cls_name!r}")
+    fetch(names[cls_name])

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["DamagedFileError", "FileSource", "Missing", "cache_dir", "data_root", "download_root",
-           "download_torchvision", "in_download_root", "locate", "missing_message", "search_roots"]
+           "in_download_root", "locate", "missing_message", "search_roots"]
 
 
 class DamagedFileError(ValueError):
@@ -210,16 +210,3 @@ def locate(source: FileSource, root: str | os.PathLike | None, split: str, downl
         raise FileNotFoundError(error)
     return found
 
-
-def download_torchvision(cls_name: str) -> None:
-    """The old name of :func:`lattice_lab.data.download.fetch` by torchvision class name ("MNIST", "CIFAR10"...).
-
-    Downloads into :func:`download_root`, in torchvision's folder layout, verified; kept so that
-    code calling it keeps working.
-    """
-    from .download import fetch
-
-    names = {"MNIST": "mnist", "FashionMNIST": "fashion-mnist", "CIFAR10": "cifar10"}
-    if cls_name not in names:
-        raise ValueError(f"cls_name must be one of {sorted(names)}, got {cls_name!r}")
-    fetch(names[cls_name])

@@ -29,17 +29,14 @@ import gzip
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from . import download as downloads
 from . import folders
+from .request import Request
 from .sequences import SequenceDataset, image_layout, selection
-
-if TYPE_CHECKING:
-    from .registry import Request
 
 __all__ = ["FILES", "IDX", "IdxDataset", "download", "find", "missing", "parse_idx", "read", "source"]
 

@@ -5,8 +5,8 @@ whether it is an image dataset (layouts "rows" and "pixels") or a synthetic task
 ``n``), where its files come from (a :class:`~lattice_lab.data.folders.FileSource`: how to find
 them under the search roots, what is missing, how to download them; None when it needs none), and
 how to read a split. :func:`load` validates the request against the entry, locates the files
-(downloading when allowed) and hands a :class:`Request` to the entry's reader; :func:`available`
-asks the entry's file source. A new dataset is one reader and one entry here, nothing else.
+(downloading when allowed) and hands a :class:`~lattice_lab.data.request.Request` to the entry's
+reader; :func:`available` asks the entry's file source. A new dataset is one reader and one entry here, nothing else.
 :data:`DATASETS` is the registry's names, in order.
 Must not import anything from the package (except settings, validation and data).
 
@@ -23,38 +23,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from lattice_lab.validation import check_bool, check_choice, check_int
 
 from . import cifar, digits, idx, speech, synthetic
 from .folders import FileSource, locate, search_roots
+from .request import Request
 from .sequences import SequenceDataset
 
-__all__ = ["DATASETS", "LAYOUTS", "REGISTRY", "SPLITS", "DatasetSpec", "Request", "available", "load"]
+__all__ = ["DATASETS", "LAYOUTS", "REGISTRY", "SPLITS", "DatasetSpec", "available", "load"]
 
 SPLITS: tuple[str, ...] = ("train", "test")
 LAYOUTS: tuple[str, ...] = ("rows", "pixels")
-
-
-@dataclass(frozen=True)
-class Request:
-    """What :func:`load` was asked for, validated, and where the files were found.
-
-    ``location`` is what the entry's ``files.find`` returned (a folder, a path...), None for a
-    dataset without files; ``length`` and ``n`` are None unless given (synthetic tasks only);
-    ``download`` says whether a damaged downloaded file may be downloaded again.
-    """
-
-    name: str
-    split: str
-    layout: str
-    subset: int | None
-    seed: int
-    length: int | None
-    n: int | None
-    location: Any
-    download: bool = False
 
 
 @dataclass(frozen=True)

@@ -27,16 +27,13 @@ import hashlib
 import io
 import pickle
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from . import cache, folders
+from .request import Request
 from .sequences import SequenceDataset, selection
-
-if TYPE_CHECKING:
-    from .registry import Request
 
 __all__ = ["AUDIO_EXTRA", "FOLDER", "LABELS", "MFCC", "SOURCE", "download", "find", "missing", "read",
            "torchaudio", "wav_to_float"]

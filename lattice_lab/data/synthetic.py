@@ -20,18 +20,14 @@ True
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import torch
 
 from lattice_lab.settings import fast
 from lattice_lab.validation import check_int
 
+from .request import Request
 from .sequences import SequenceDataset, choose
-
-if TYPE_CHECKING:
-    from .registry import Request
 
 __all__ = ["LENGTH", "MIN_LENGTH", "SIZE", "SIZE_FAST", "adding", "parity", "read"]
 

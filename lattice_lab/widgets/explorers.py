@@ -34,7 +34,8 @@ import ipywidgets as W
 import numpy as np
 
 from .. import ridge, spectral
-from ..posets import Poset, dedekind_macneille, draw_hasse, random_poset
+from ..hasse_drawing import draw_hasse
+from ..posets import Poset, dedekind_macneille, random_poset
 from ..validation import InvalidParameterError, check_bool, check_choice, check_float, check_instance, check_int
 from .plots import figure_png, new_figure, table_html
 

@@ -42,8 +42,9 @@ import torch
 
 from .. import checkpoints, compare, metrics, train
 from ..atomic import atomic_write
+from ..hasse_drawing import draw_hasse
 from ..models import SCOPES, SequenceClassifier, weight_names
-from ..posets import Poset, draw_hasse
+from ..posets import Poset
 from ..pruning import REGISTRY, PruneResult
 from ..settings import fast as fast_mode
 from ..spectral import mask_spectrum

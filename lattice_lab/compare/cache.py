@@ -2,14 +2,14 @@
 
 A cell's key (:func:`cell_key`) is the sha256 of one canonical JSON text holding
 
-- the model's digest (:func:`lattice_lab.sweep_specs.model_digest`: config, weights, masks),
+- the model's digest (:func:`lattice_lab.compare.specs.model_digest`: config, weights, masks),
 - the digest of the test data and, when the cell uses it (a method that needs data, or
   fine-tuning), of the training data: every input and every target
-  (:func:`lattice_lab.sweep_specs.data_digest`),
+  (:func:`lattice_lab.compare.specs.data_digest`),
 - the method, its options (a dataset among them by its digest), the amount, the seed, the scope,
   the fine-tuning epochs, learning rate and distillation, the device,
 - the version of the code that computes the row (:func:`code_version`: a hash of the code of
-  the method's module, of :mod:`lattice_lab.sweep_cell`, and of every ``lattice_lab`` module they
+  the method's module, of :mod:`lattice_lab.compare.cell`, and of every ``lattice_lab`` module they
   import, transitively, docstrings and comments left out), the torch version and :data:`CACHE_FORMAT`.
 
 Change any of them (one value in the last time step of one test sequence, an option, a line of
@@ -24,7 +24,7 @@ cells. (joblib.Memory does the same for a function's arguments, but it hashes th
 arguments, and a cell's arguments are specs whose content lives in files: the key here hashes
 the content itself, from digests computed once per model and dataset.)
 
-Must not import: compare, widgets, cli.
+Must not import: widgets, cli, compare.executors.
 
 Examples
 --------
@@ -49,10 +49,11 @@ from typing import Any
 
 import torch
 
-from .atomic import atomic_write
-from .checkpoints import weights_sha256
-from .pruning import get_method
-from .sweep_specs import CellSpec, DataSpec, data_arrays, data_digest
+from ..atomic import atomic_write
+from ..checkpoints import weights_sha256
+from ..pruning import get_method
+from ..train import data_arrays
+from .specs import CellSpec, DataSpec, data_digest
 
 __all__ = ["CACHE_FORMAT", "SweepCache", "cell_key", "code_version", "dense_key"]
 
@@ -174,13 +175,13 @@ def _code(source: str) -> str:
     return ast.dump(tree)
 
 
-LOADING = (f"{PACKAGE}.sweep_specs",)
+LOADING = (f"{PACKAGE}.compare.specs",)
 """Modules a cell runs only to load its inputs, whose content its key hashes anyway: not part of the code version."""
 
 
 @functools.lru_cache(maxsize=None)
 def code_version(module: str) -> str:
-    """sha256 of the code of ``module``, of :mod:`lattice_lab.sweep_cell` and of every lattice_lab module they import.
+    """sha256 of the code of ``module``, of :mod:`lattice_lab.compare.cell` and of every lattice_lab module they import.
 
     Imports are followed transitively (a name imported from a package counts as the module that
     defines it), except into :data:`LOADING`. The code is the syntax tree without docstrings, so
@@ -194,7 +195,7 @@ def code_version(module: str) -> str:
     False
     """
     seen: dict[str, str] = {}
-    todo = [module, f"{PACKAGE}.sweep_cell"]
+    todo = [module, f"{PACKAGE}.compare.cell"]
     while todo:
         name = todo.pop()
         if name in seen or name in LOADING or not (name == module or name == PACKAGE or name.startswith(PACKAGE + ".")):

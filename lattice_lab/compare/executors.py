@@ -31,7 +31,7 @@ import contextlib
 import multiprocessing
 from collections.abc import Iterator
 
-from .validation import check_instance, check_int, fail
+from ..validation import check_instance, check_int, fail
 
 __all__ = ["dask_executor", "executor_for", "local_pool"]
 

@@ -14,12 +14,12 @@ A worker loads each checkpoint and each dataset once (:func:`load_checkpoint`, :
 cached per process) and checks it against the hash it was sent, so a path that points at another
 file on another machine, or data that load differently there, is an error rather than a wrong row.
 
-The same hashes address the cells in the sweep cache (:mod:`lattice_lab.sweep_cache`):
+The same hashes address the cells in the sweep cache (:mod:`lattice_lab.compare.cache`):
 :func:`model_digest` hashes a model's config and every tensor it computes with (masks folded in,
 as a checkpoint stores them), :func:`data_digest` every array a dataset holds, all of its inputs
 and targets, once per dataset object and again whenever one of its tensors changed in place.
 
-Must not import: compare, widgets, cli, sweep_cell, sweep_cache.
+Must not import: widgets, cli, compare.cell, compare.cache, compare.executors.
 
 Examples
 --------
@@ -44,11 +44,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import checkpoints, data
-from .surgery import get_masks, make_permanent
-from .train import FINETUNE_LR
+from .. import checkpoints, data
+from ..surgery import get_masks, make_permanent
+from ..train import FINETUNE_LR, data_arrays
 
-__all__ = ["CellSpec", "CheckpointSpec", "DataSpec", "checkpoint_spec", "data_arrays", "data_digest", "data_spec",
+__all__ = ["CellSpec", "CheckpointSpec", "DataSpec", "checkpoint_spec", "data_digest", "data_spec",
            "load_checkpoint", "load_data", "model_digest"]
 
 
@@ -70,17 +70,6 @@ def model_digest(model: nn.Module) -> str:
     digest.update(checkpoints.weights_sha256(state).encode())
     digest.update(checkpoints.weights_sha256(get_masks(model)).encode())
     return digest.hexdigest()
-
-
-def data_arrays(dataset: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """``(inputs, targets)`` of an in-memory dataset (``.inputs``/``.targets``, or a two-tensor ``TensorDataset``), else None."""
-    inputs, targets = getattr(dataset, "inputs", None), getattr(dataset, "targets", None)
-    if isinstance(inputs, torch.Tensor) and isinstance(targets, torch.Tensor):
-        return inputs, targets
-    tensors = getattr(dataset, "tensors", None)
-    if isinstance(tensors, tuple) and len(tensors) == 2 and all(isinstance(t, torch.Tensor) for t in tensors):
-        return tensors
-    return None
 
 
 _DIGESTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # dataset -> (stamp of its tensors, digest)

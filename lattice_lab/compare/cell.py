@@ -1,8 +1,8 @@
 """One cell of a sweep, computed by one pure top-level function: :func:`run_cell`.
 
-``run_cell(cell)`` takes a :class:`~lattice_lab.sweep_specs.CellSpec` and returns the cell's row:
+``run_cell(cell)`` takes a :class:`~lattice_lab.compare.specs.CellSpec` and returns the cell's row:
 it loads the checkpoint and the data the spec names (once per process, see
-:mod:`lattice_lab.sweep_specs`), imports the module that registers the method if this process's
+:mod:`lattice_lab.compare.specs`), imports the module that registers the method if this process's
 registry lacks it, and calls :func:`compute_cell`, which prunes, evaluates, optionally fine-tunes
 and evaluates again (:func:`evaluate_result`). That is all a worker of any engine runs: a
 ``concurrent.futures`` process pool, Dask, Ray or a SLURM job get ``run_cell`` and a spec of a few
@@ -21,11 +21,11 @@ says so (``cell.timings``: serial sweeps); under an executor other cells share t
 numbers would mean nothing, and they are None. A row served from the sweep cache keeps the
 wall-clock columns of the run that computed it. Compare speeds with ``benchmarks.speed``.
 
-Must not import: compare, widgets, cli, sweep_cache.
+Must not import: widgets, cli, compare.cache.
 
 Examples
 --------
->>> from lattice_lab.sweep_specs import CellSpec, checkpoint_spec, data_spec
+>>> from lattice_lab.compare.specs import CellSpec, checkpoint_spec, data_spec
 >>> cell = CellSpec("magnitude", 0.5, checkpoint=checkpoint_spec("digits-lstm"), test=data_spec("digits", "test"),
 ...                 train=data_spec("digits", "train"), dense_accuracy=0.978, timings=False)
 >>> row = run_cell(cell)
@@ -43,9 +43,9 @@ from collections.abc import Iterator
 import torch
 from threadpoolctl import threadpool_limits
 
-from . import metrics, train
-from .pruning import REGISTRY, get_method, prune
-from .sweep_specs import CellSpec, load_checkpoint, load_data
+from .. import metrics, train
+from ..pruning import REGISTRY, get_method, prune
+from .specs import CellSpec, load_checkpoint, load_data
 
 __all__ = ["compute_cell", "ensure_method", "evaluate_result", "latency_ms", "limited_threads", "run_cell",
            "scalar_diagnostics"]
@@ -178,7 +178,7 @@ def run_cell(cell: CellSpec) -> dict:
     """The row of a cell whose checkpoint and data are specs: what every worker of a sweep runs.
 
     The checkpoint and the datasets are loaded once per process and checked against the hashes
-    in the spec (see :mod:`lattice_lab.sweep_specs`); the training data defaults to the test data.
+    in the spec (see :mod:`lattice_lab.compare.specs`); the training data defaults to the test data.
     """
     if cell.checkpoint is None or cell.test is None:
         raise ValueError("run_cell needs a cell whose checkpoint and test data are specs (CheckpointSpec, DataSpec); "

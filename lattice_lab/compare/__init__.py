@@ -1,5 +1,10 @@
 """Side-by-side comparison of pruning methods: sweeps into ShrinkBench-style rows, tables, plots.
 
+A package, one room per part of a sweep: this front door (the rows, the grid, tables and plots),
+:mod:`~lattice_lab.compare.specs` (what a cell needs), :mod:`~lattice_lab.compare.cell` (the one
+function that computes it), :mod:`~lattice_lab.compare.cache` (finished cells by content hash) and
+:mod:`~lattice_lab.compare.executors` (the engines the command line fans out on).
+
 Every row has the same columns for every method (method, amount, measured sparsity, hidden
 units, nonzero parameters, FLOPs, accuracy before and after fine-tuning, latency, seed, method
 diagnostics), so any two methods can be put side by side without special cases. Rows go to JSON
@@ -8,19 +13,19 @@ accuracy against sparsity or FLOPs, one fixed colour per method (:func:`method_c
 
 A sweep is a grid of cells, one per (method, amount, seed): :func:`plan_sweep` lays the grid
 out, :func:`run_cells` computes it, :func:`sweep` does both. Each cell is one call of a pure
-function (:func:`lattice_lab.sweep_cell.run_cell`) on a small picklable spec
-(:mod:`lattice_lab.sweep_specs`), so a sweep runs serially in this process, or on any executor
+function (:func:`lattice_lab.compare.cell.run_cell`) on a small picklable spec
+(:mod:`lattice_lab.compare.specs`), so a sweep runs serially in this process, or on any executor
 with the ``concurrent.futures`` interface: a local process pool, Dask, Ray, SLURM through
-submitit (``examples/``; :mod:`lattice_lab.executors` makes the local and Dask ones). The rows
-come back in grid order and are the same as the serial run's, to the last digit, except the two
+submitit (``examples/``; :mod:`lattice_lab.compare.executors` makes the local and Dask ones). The
+rows come back in grid order and are the same as the serial run's, to the last digit, except the two
 wall-clock columns (:data:`TIMING_COLUMNS`), which are None under an executor.
 
-Finished cells are kept in a content-addressed :class:`SweepCache` (:mod:`lattice_lab.sweep_cache`:
+Finished cells are kept in a content-addressed :class:`SweepCache` (:mod:`lattice_lab.compare.cache`:
 in memory, and on disk with ``cache_dir``), keyed by the hashes of the weights, of every array of
 the data, of the settings and of the method's code: a cell is never served for other data, and an
 interrupted grid resumes cell by cell.
 
-Sits on top: nothing in the package imports it except ``widgets`` and ``cli``.
+Sits on top: nothing in the package outside it imports it except ``widgets`` and ``cli``.
 Must not import: widgets, cli.
 
 Examples
@@ -49,16 +54,16 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import torch
 
-from . import strict_json, train
-from .atomic import atomic_write
-from .progress import progress_bar
-from .pruning import REGISTRY, get_method
-from .pruning.base import check_amount, derived_colour
-from .sweep_cache import SweepCache, cell_key, dense_key
-from .sweep_cell import TIMING_COLUMNS, compute_cell, evaluate_result, latency_ms, run_cell, scalar_diagnostics
-from .sweep_specs import (CellSpec, CheckpointSpec, DataSpec, checkpoint_spec, data_digest, data_spec, load_checkpoint,
-                          load_data, model_digest)
-from .validation import check_bool, check_choice, check_instance, check_int, check_list, fail
+from .. import strict_json, train
+from ..atomic import atomic_write
+from ..progress import progress_bar
+from ..pruning import REGISTRY, get_method
+from ..pruning.base import check_amount, derived_colour
+from ..validation import check_bool, check_choice, check_instance, check_int, check_list, fail
+from .cache import SweepCache, cell_key, dense_key
+from .cell import TIMING_COLUMNS, compute_cell, evaluate_result, latency_ms, run_cell, scalar_diagnostics
+from .specs import (CellSpec, CheckpointSpec, DataSpec, checkpoint_spec, data_digest, data_spec, load_checkpoint,
+                    load_data, model_digest)
 
 __all__ = ["COLUMNS", "DEFAULT_CACHE", "TIMING_COLUMNS", "CellSpec", "CheckpointSpec", "DataSpec", "PlannedCell",
            "SweepCache", "aggregate", "checkpoint_spec", "clear_cache", "comparable", "data_spec", "evaluate_result",
@@ -115,7 +120,7 @@ def __getattr__(name: str):
 
 
 def model_fingerprint(model: torch.nn.Module) -> str:
-    """A short hash of a model's config and weights: the first 16 digits of :func:`lattice_lab.sweep_specs.model_digest`."""
+    """A short hash of a model's config and weights: the first 16 digits of :func:`.specs.model_digest`."""
     return model_digest(model)[:16]
 
 
@@ -390,13 +395,13 @@ def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[f
         :class:`SweepCache`: use that one instead; False: compute everything and keep nothing.
     cache_dir : with ``cache=True``, a folder where every finished cell is also kept as JSON,
         keyed by a hash of the weights, of every array of the data, of every setting and of the
-        method's code (see :mod:`lattice_lab.sweep_cache`), so a repeated or interrupted grid
+        method's code (see :mod:`lattice_lab.compare.cache`), so a repeated or interrupted grid
         resumes cell by cell across sessions (with a :class:`SweepCache`, give it the folder).
     progress : show a progress bar; None: unless ``LATTICE_LAB_QUIET=1`` or under pytest.
     finetune_lr : the fine-tuning learning rate (default :data:`lattice_lab.train.FINETUNE_LR`).
     distill : fine-tune by distilling from ``model`` (see :func:`lattice_lab.train.fit`).
     executor : None (default): compute the cells here, one after another. Otherwise an object
-        with the ``concurrent.futures.Executor`` interface, e.g. ``lattice_lab.executors.local_pool(2)``,
+        with the ``concurrent.futures.Executor`` interface, e.g. ``lattice_lab.compare.executors.local_pool(2)``,
         a Dask ``client.get_executor()``, or the Ray and submitit executors of ``examples/``; then
         ``model`` must be a :class:`CheckpointSpec` and the data :class:`DataSpec` objects (workers
         load them once each), and the methods must be registered by modules the workers can
@@ -422,7 +427,7 @@ def sweep(model, data, methods: Iterable[str] | None = None, amounts: Sequence[f
 
     On two local worker processes (the same rows, but for the wall-clock columns):
 
-    >>> from lattice_lab.executors import local_pool
+    >>> from lattice_lab.compare.executors import local_pool
     >>> spec, test = checkpoint_spec("digits-lstm"), data_spec("digits", "test")
     >>> with local_pool(2) as pool:  # doctest: +SKIP
     ...     parallel = sweep(spec, test, methods=["magnitude"], amounts=[0.5, 0.9], executor=pool, cache=False)
