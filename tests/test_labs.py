@@ -7,8 +7,9 @@ otter-grader files ``labs/hidden/<lab>/q*.py``, one per question. Every test her
 - the instructor edition, through ``lattice-lab grade --json``: every question at full marks;
 - the student copy of ``book/student.py`` as released: zero on every question;
 - a plausible wrong implementation (lab 1: pruning the largest weights, counting sparsity against the pruned
-  model; lab 3: the non-bipartite bound in Δ_r, repeated edges left unrepaired): exactly the questions it breaks
-  lose points, the others keep full marks;
+  model; lab 3: the non-bipartite bound in Δ_r, repeated edges left unrepaired; lab 4: N̂(λ) counting the
+  directions below the ridge, the largest variances for the greedy J): exactly the questions it breaks lose
+  points, the others keep full marks;
 - a hostile submission (a cell that loops, one that raises, one that prints without end, a function that loops
   when the hidden tests call it): graded all the same, with the loop and the error named in the report.
 """
@@ -113,11 +114,20 @@ REPEATED_EDGES_KEPT = '''def biregular_mask(n_out, n_in, out_degree, seed):
     mask[rows, cols] = 1.0  # a repeated edge collapses into one: degrees fall short
     return mask'''
 
+DEGREES_COMPLEMENT = '''def degrees_of_freedom(eigenvalues, lam):
+    sigma = np.clip(np.asarray(eigenvalues, dtype=float), 0.0, None)
+    return float((lam / (sigma + lam)).sum())  # counts the directions below the ridge'''
+
+LARGEST_VARIANCE = '''def greedy_select(cov, k, lam):
+    return np.argsort(-np.diag(np.asarray(cov)), kind="stable")[:k]  # the largest variances, not the greedy J'''
+
 WRONG = {  # lab: (the solutions replaced, the questions that must lose points, those scores)
     "lab1": ({"per_tensor_masks": LARGEST_WEIGHTS, "recurrent_sparsity": AGAINST_THE_PRUNED_MODEL},
              {"q1 per-tensor masks": (2.0, 4.0), "q4 sparsity": (2.0, 3.0)}),
     "lab3": ({"delta_r": NON_BIPARTITE_BOUND, "biregular_mask": REPEATED_EDGES_KEPT},
              {"q2 delta_r": (0.0, 3.0), "q3 biregular mask": (1.0, 3.0)}),
+    "lab4": ({"degrees_of_freedom": DEGREES_COMPLEMENT, "greedy_select": LARGEST_VARIANCE},
+             {"q2 degrees of freedom": (0.0, 3.0), "q4 greedy J": (0.0, 3.0)}),
 }
 
 
