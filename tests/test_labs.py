@@ -223,3 +223,15 @@ def test_the_student_site_of_the_labs_is_executed_and_holds_no_solution(tmp_path
         assert not shown, f"{lab}: solution lines in the student site: {shown[:3]}"
         assert "Model answer" not in page, f"{lab}: a model answer in the student site"
         assert "AssertionError" in page, f"{lab}: the page shows no executed self-check"
+
+
+def test_the_readme_shows_the_committed_grading_times_of_every_lab():
+    """benchmarks.grading measured each lab; the README's results block renders that file (python -m benchmarks)."""
+    from benchmarks import common
+
+    report = common.read_report(common.RESULTS, "grading")
+    assert report is not None, "benchmarks/results/grading.json is missing: run python -m benchmarks grading"
+    assert sorted(report["per_lab"]) == sorted(LABS), "the committed grading times must cover every lab"
+    assert all(e["score"] == e["possible"] > 0 for e in report["per_lab"].values()), "the solutions were graded in full"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "\n".join(common.grading_tables(report)).strip() in readme
