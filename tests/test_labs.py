@@ -7,7 +7,7 @@ otter-grader files ``labs/hidden/<lab>/q*.py``, one per question. Every test her
 - the instructor edition, through ``lattice-lab grade --json``: every question at full marks;
 - the student copy of ``book/student.py`` as released: zero on every question;
 - a plausible wrong implementation (lab 1: pruning the largest weights, counting sparsity against the pruned
-  model; lab 3: the non-bipartite bound in Δ_r, repeated edges left unrepaired; lab 4: N̂(λ) counting the
+  model; lab 2: the relation transposed, the lattice rule "one upper cover" on a poset; lab 3: the non-bipartite bound in Δ_r, repeated edges left unrepaired; lab 4: N̂(λ) counting the
   directions below the ridge, the largest variances for the greedy J): exactly the questions it breaks lose
   points, the others keep full marks;
 - a hostile submission (a cell that loops, one that raises, one that prints without end, a function that loops
@@ -121,9 +121,21 @@ DEGREES_COMPLEMENT = '''def degrees_of_freedom(eigenvalues, lam):
 LARGEST_VARIANCE = '''def greedy_select(cov, k, lam):
     return np.argsort(-np.diag(np.asarray(cov)), kind="stable")[:k]  # the largest variances, not the greedy J'''
 
+TRANSPOSED_RELATION = '''def dependency_relation(strength, q):
+    strength = np.asarray(strength, dtype=float).T  # j -> i: the relation read the wrong way round
+    return (strength >= np.quantile(strength, q)) & (strength > 0)'''
+
+ONE_UPPER_COVER = '''def meet_irreducibles(leq):
+    leq = np.asarray(leq, dtype=bool)
+    less = (leq & ~np.eye(len(leq), dtype=bool)).astype(int)
+    covers = (less > 0) & ~(less @ less > 0)
+    return [x for x in range(len(leq)) if covers[x].sum() == 1]  # the lattice rule: wrong for maximal elements'''
+
 WRONG = {  # lab: (the solutions replaced, the questions that must lose points, those scores)
     "lab1": ({"per_tensor_masks": LARGEST_WEIGHTS, "recurrent_sparsity": AGAINST_THE_PRUNED_MODEL},
              {"q1 per-tensor masks": (2.0, 4.0), "q4 sparsity": (2.0, 3.0)}),
+    "lab2": ({"dependency_relation": TRANSPOSED_RELATION, "meet_irreducibles": ONE_UPPER_COVER},
+             {"q1 dependency relation": (0.0, 3.0), "q3 meet-irreducibles": (0.0, 3.0)}),
     "lab3": ({"delta_r": NON_BIPARTITE_BOUND, "biregular_mask": REPEATED_EDGES_KEPT},
              {"q2 delta_r": (0.0, 3.0), "q3 biregular mask": (1.0, 3.0)}),
     "lab4": ({"degrees_of_freedom": DEGREES_COMPLEMENT, "greedy_select": LARGEST_VARIANCE},
