@@ -69,8 +69,7 @@ import torch
 from . import strict_json
 from .atomic import atomic_write
 from .devices import describe_device, select_device, to_device
-from .memory import check_fits
-from .models import KINDS, SequenceClassifier, build, normalize_config, parameter_count
+from .models import KINDS, SequenceClassifier, build, check_model_fits, normalize_config
 from .surgery import apply_masks, get_masks, make_permanent
 from .validation import check_instance
 
@@ -402,9 +401,8 @@ def _check_config(path: Path, payload: dict[str, Any]) -> dict[str, Any]:
         config = normalize_config(payload["config"])
     except (TypeError, ValueError) as error:
         raise ValueError(f"checkpoint {path} has an invalid model config: {error}") from error
-    count = parameter_count(config)
-    check_fits(4 * count, f"checkpoint {path}: its config (kind {config['kind']!r}, hidden_size "
-                          f"{config['hidden_size']}, {count:,} float32 parameters)")
+    check_model_fits(config, f"checkpoint {path}: its config (kind {config['kind']!r}, hidden_size "
+                             f"{config['hidden_size']}, ")
     with torch.device("meta"):
         expected = {key: tuple(value.shape) for key, value in build(config).state_dict().items()}
     stored = {key: tuple(value.shape) for key, value in payload["state_dict"].items()}

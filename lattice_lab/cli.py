@@ -13,9 +13,16 @@ argument>``, never a traceback, and the exit code says which kind:
   checkpoint, a text file, a bit-flipped ``.gz``), a dataset whose feature size is not the
   model's, an ``--out`` that cannot be written (checked before any work starts), a missing extra.
 - 1: it ran and failed: a download that no source could give with the right checksum, a disk
-  that filled up, a training that diverged (NaN loss), an error inside PyTorch.
+  that filled up, a training that diverged (NaN loss), an evaluation whose outputs were not finite
+  (the model's activations overflow: no accuracy is reported), an error inside PyTorch.
 - 130: interrupted (Ctrl-C): it prints ``interrupted``. Every file the package writes is written
   atomically, so each one is then the old file or the complete new one.
+
+What argparse refuses (an unknown flag or choice, a number that is none) is one line in the same
+format, ``... (see lattice-lab <command> --help)``, with exit 2. Numbers are read bounded: a number
+of over :data:`NUMBER_LENGTH` characters or an ``--option`` value of over :data:`OPTION_LENGTH` is
+refused unread, and a number above its range (:data:`lattice_lab.validation.RANGES`) before any
+work starts; a message quotes at most about 80 characters of a value.
 
 ``--out`` is checked first: for ``train`` and ``prune`` a ``.pt`` file name whose folder can be
 made and written; for ``compare`` and ``demo`` a folder. ``compare`` refuses a folder that holds an
@@ -38,6 +45,7 @@ import argparse
 import errno
 import json
 import os
+import re
 import shlex
 import sys
 import time
@@ -51,11 +59,15 @@ from .atomic import atomic_write
 from .grading import command as grading_command
 from .pruning import REGISTRY, prune
 from .settings import fast
+from .validation import QUOTE_LENGTH, RANGES, InvalidParameterError, check_range, quote
 
 RESULT_FILES = ("results.json", "results.csv", "accuracy.png")
 EXIT_CODES = ("exit codes: 0 done; 2 it cannot run with what it was given (an argument, a file, --out); "
-              "1 it ran and failed (a download, a full disk, a diverging training); 130 interrupted")
+              "1 it ran and failed (a download, a full disk, a diverging training, non-finite outputs); "
+              "130 interrupted")
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+OPTION_LENGTH = 500  # characters of an --option value
+NUMBER_LENGTH = 100  # characters of a number on the command line
 _RUNTIME_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}  # the disk, not the arguments
 
 
@@ -64,13 +76,55 @@ def _emit(args, payload: dict | list, human: str) -> None:
 
 
 def _parse_option(text: str) -> tuple[str, object]:
+    """``key=value`` with the value read as JSON when it is (``rounds=3``, ``per_layer=true``), else as text.
+
+    Bounded before it is parsed: every method option is a number, a word or a short list, and a value
+    of at most :data:`OPTION_LENGTH` characters nests at most that deep, inside the recursion limit of
+    ``json`` (1000), so ``rounds=[[[[...`` is a usage error, never a ``RecursionError``: one bound, the
+    length, serves both the parse and the echo of the value, and no depth counter is needed.
+    """
     if "=" not in text:
-        raise argparse.ArgumentTypeError(f"--option takes key=value, got {text!r}")
+        raise argparse.ArgumentTypeError(f"--option takes key=value, got {quote(text)}")
     key, value = text.split("=", 1)
+    if len(key) > QUOTE_LENGTH or len(value) > OPTION_LENGTH:
+        raise argparse.ArgumentTypeError(f"--option {quote(key)}: a key has at most {QUOTE_LENGTH} characters and "
+                                         f"a value at most {OPTION_LENGTH}; got {len(key):,} and {len(value):,}")
     try:
         return key, json.loads(value)
-    except json.JSONDecodeError:
+    except ValueError:  # not JSON (a JSONDecodeError): the text itself
         return key, value
+
+
+def _number(kind: str | None, flag: str, command: str, integer: bool = False):
+    """An argparse type: the text as an int or a float, refused when above ``validation.RANGES[kind]``.
+
+    The text is bounded first (no number of any range here is written with more than
+    :data:`NUMBER_LENGTH` characters), so that neither the parse nor the message grows with it. A
+    number above its range is refused here, before any work (a ``--finetune-epochs`` of ``2**64``
+    must not wait for the pruning before it); one below it, or of the wrong kind, reaches the
+    function it is for, whose message names that function's parameter (``-1`` epochs of ``fit``).
+    """
+    def parse(text: str):
+        if len(text) > NUMBER_LENGTH:
+            raise argparse.ArgumentTypeError(f"invalid {parse.__name__} value: {quote(text)}")
+        value = int(text) if integer else float(text)  # a ValueError: argparse's "invalid int value: 'x'"
+        if kind is not None and value > RANGES[kind].high:
+            try:
+                check_range(value, flag, f"lattice-lab {command}", kind)
+            except InvalidParameterError as error:
+                raise argparse.ArgumentTypeError(str(error)) from None
+        return value
+
+    parse.__name__ = "int" if integer else "float"
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser whose usage errors are one line in the house format, a long value shortened."""
+
+    def error(self, message: str):
+        short = re.sub(r"\S{%d,}" % (QUOTE_LENGTH + 1), lambda found: quote(found.group(0)), message)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {short} (see {self.prog} --help)\n")
 
 
 def _dataset_for(card: dict, args, split: str, model: models.SequenceClassifier | None = None):
@@ -292,8 +346,8 @@ def _checkpoint_arg(parser: argparse.ArgumentParser) -> None:
                              "(lattice_lab.checkpoints.list_shipped())")
 
 
-def _finetune_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--finetune-lr", type=float, default=train.FINETUNE_LR,
+def _finetune_args(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument("--finetune-lr", type=_number("lr", "--finetune-lr", command), default=train.FINETUNE_LR,
                         help=f"fine-tuning learning rate (default {train.FINETUNE_LR:g})")
     parser.add_argument("--distill", action="store_true",
                         help="fine-tune by distilling from the dense checkpoint (weight "
@@ -303,9 +357,9 @@ def _finetune_args(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``lattice-lab`` (every subcommand has ``--help``)."""
-    parser = argparse.ArgumentParser(prog="lattice-lab", description=__doc__.split("\n")[0], epilog=EXIT_CODES)
+    parser = _Parser(prog="lattice-lab", description=__doc__.split("\n")[0], epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", required=True)
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
     common.add_argument("--device", default="cpu", help="auto, cpu, cuda or mps (default: cpu)")
 
@@ -319,14 +373,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", required=True, choices=data.DATASETS)
     p.add_argument("--layout", default="rows", choices=("rows", "pixels"), help="mnist/fashion-mnist layout")
     p.add_argument("--model", required=True, choices=models.KINDS)
-    p.add_argument("--hidden", type=int, required=True, help="hidden units per layer")
-    p.add_argument("--layers", type=int, default=None, help="number of layers (feedback: at least 2)")
+    p.add_argument("--hidden", type=_number("units", "--hidden", "train", integer=True), required=True,
+                   help="hidden units per layer")
+    p.add_argument("--layers", type=_number("layers", "--layers", "train", integer=True), default=None,
+                   help="number of layers (feedback: at least 2)")
     p.add_argument("--bidirectional", action="store_true")
-    p.add_argument("--epochs", type=int, required=True)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--subset", type=int, default=None, help="train on a seeded subset of this size")
+    p.add_argument("--epochs", type=_number("epochs", "--epochs", "train", integer=True), required=True)
+    p.add_argument("--lr", type=_number("lr", "--lr", "train"), default=1e-3)
+    p.add_argument("--batch-size", type=_number("batch_size", "--batch-size", "train", integer=True), default=128)
+    p.add_argument("--seed", type=_number("seed", "--seed", "train", integer=True), default=0)
+    p.add_argument("--subset", type=_number("samples", "--subset", "train", integer=True), default=None,
+                   help="train on a seeded subset of this size")
     p.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
     p.add_argument("--out", required=True, help="checkpoint file to write (.pt); a .json card is written beside it")
     p.set_defaults(func=cmd_train)
@@ -340,13 +397,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prune", parents=[common], help="prune a checkpoint with one method and evaluate it")
     _checkpoint_arg(p)
     p.add_argument("--method", required=True, help=f"one of {sorted(REGISTRY)}")
-    p.add_argument("--amount", type=float, required=True,
+    p.add_argument("--amount", type=_number(None, "--amount", "prune"), required=True,
                    help="fraction removed: of weights in scope (weight-level) or of hidden units (unit-level)")
     p.add_argument("--scope", default="recurrent", choices=models.SCOPES,
                    help="matrices a weight-level method prunes and sparsity is measured over (default: recurrent)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--finetune-epochs", type=int, default=0)
-    _finetune_args(p)
+    p.add_argument("--seed", type=_number("seed", "--seed", "prune", integer=True), default=0)
+    p.add_argument("--finetune-epochs", type=_number("epochs", "--finetune-epochs", "prune", integer=True), default=0)
+    _finetune_args(p, "prune")
     p.add_argument("--option", action="append", type=_parse_option, metavar="KEY=VALUE",
                    help="a method option, e.g. --option adjacency=binary (repeatable)")
     p.add_argument("--dataset", choices=data.DATASETS, help="default: the checkpoint's own dataset")
@@ -356,14 +413,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", parents=[common], help="every method x amount x seed side by side")
     _checkpoint_arg(p)
     p.add_argument("--methods", nargs="+", default=None, help="default: every registered method")
-    p.add_argument("--amounts", nargs="+", type=float, default=[0.5, 0.75, 0.9])
-    p.add_argument("--seeds", nargs="+", type=int, default=[0])
+    p.add_argument("--amounts", nargs="+", type=_number(None, "--amounts", "compare"), default=[0.5, 0.75, 0.9])
+    p.add_argument("--seeds", nargs="+", type=_number("seed", "--seeds", "compare", integer=True), default=[0])
     p.add_argument("--scope", default="recurrent", choices=models.SCOPES)
-    p.add_argument("--finetune-epochs", type=int, default=0)
-    _finetune_args(p)
+    p.add_argument("--finetune-epochs", type=_number("epochs", "--finetune-epochs", "compare", integer=True),
+                   default=0)
+    _finetune_args(p, "compare")
     p.add_argument("--dataset", choices=data.DATASETS, help="default: the checkpoint's own dataset")
     p.add_argument("--out", help="folder for results.json, results.csv and accuracy.png")
-    p.add_argument("--jobs", type=int, default=1,
+    p.add_argument("--jobs", type=_number("workers", "--jobs", "compare", integer=True), default=1,
                    help="worker processes on this machine, one torch thread each (default 1: all in this process); "
                         "the rows are the same, but latency_ms and prune_seconds are not measured")
     p.add_argument("--scheduler", metavar="ADDRESS",
@@ -374,7 +432,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("analyze", parents=[common], help="structure of a checkpoint: posets, lattices, spectra")
     _checkpoint_arg(p)
-    p.add_argument("--thresholds", nargs="+", type=float, default=[0.5, 0.75, 0.9, 0.95],
+    p.add_argument("--thresholds", nargs="+", type=_number(None, "--thresholds", "analyze"),
+                   default=[0.5, 0.75, 0.9, 0.95],
                    help="quantiles of |w| used as binary-adjacency thresholds")
     p.add_argument("--spectral", action="store_true", help="also the hidden-state covariance diagnostics")
     p.add_argument("--dataset", choices=data.DATASETS, help="default: the checkpoint's own dataset")
@@ -453,7 +512,7 @@ def exit_code(error: BaseException) -> int | None:
     """
     if isinstance(error, KeyboardInterrupt):
         return EXIT_INTERRUPTED
-    if isinstance(error, (data.DownloadError, train.NonFiniteLossError)):
+    if isinstance(error, (data.DownloadError, train.NonFiniteLossError, train.NonFiniteOutputError)):
         return EXIT_FAILED
     if isinstance(error, (ValueError, TypeError, ImportError)):  # InvalidParameterError, MemoryLimitError...
         return EXIT_USAGE

@@ -36,7 +36,7 @@ from . import data
 from .data import SequenceDataset
 from .data.sequences import FAST_CAP
 from .settings import fast
-from .validation import InvalidParameterError, check_bool, check_choice, check_int
+from .validation import InvalidParameterError, check_bool, check_choice, check_range
 
 __all__ = ["CHOICES", "COLAB_URL", "CourseData", "FALLBACK", "INSTALL_CELL", "banner", "choose_dataset",
            "colab_badge", "course_data", "notebook_paths", "results_file", "unavailable_reason"]
@@ -202,8 +202,8 @@ def course_data(name: str = "mnist", layout: str = "rows", *, train_subset: int 
     """
     check_choice(name, "name", "course_data", CHOICES)
     check_choice(layout, "layout", "course_data", data.LAYOUTS)
-    check_int(train_subset, "train_subset", "course_data", low=1, allow_none=True)
-    check_int(test_subset, "test_subset", "course_data", low=1, allow_none=True)
+    check_range(train_subset, "train_subset", "course_data", "samples", allow_none=True)
+    check_range(test_subset, "test_subset", "course_data", "samples", allow_none=True)
     check_bool(show, "show", "course_data")
     reason = unavailable_reason(name)
     if reason is None:

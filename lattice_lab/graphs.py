@@ -56,7 +56,7 @@ import torch
 
 from . import spectral
 from .models import SequenceClassifier, gate_count, get_weight, hidden_sizes, weight_names
-from .validation import check_bool, check_choice, check_float, check_instance, check_int
+from .validation import check_bool, check_choice, check_float, check_instance, check_int, check_range
 
 GATE_NAMES: dict[str, tuple[str, ...]] = {
     "rnn": ("hidden",), "irnn": ("hidden",), "feedback": ("hidden",),
@@ -547,7 +547,7 @@ def unfolded_graph(model: SequenceClassifier, steps: int, *, gate_rule: str = "m
     if model.config["bidirectional"]:
         raise ValueError("unfolded_graph needs a unidirectional model (a bidirectional layer runs backwards "
                          "in time too); build one with bidirectional=False")
-    steps = check_int(steps, "steps", "unfolded_graph", low=1)
+    steps = check_range(steps, "steps", "unfolded_graph", "length")
     check_gate_rule(model.kind, gate_rule, "unfolded_graph")
     inputs = check_bool(inputs, "inputs", "unfolded_graph")
     readout = check_bool(readout, "readout", "unfolded_graph")

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_float, check_int
+from .validation import check_float, check_int, check_range
 
 _MAX_SWAP_TRIES = 100_000
 
@@ -39,7 +39,7 @@ def balanced_degrees(n: int, edges: int) -> np.ndarray:
     >>> balanced_degrees(4, 10).tolist()
     [3, 3, 2, 2]
     """
-    n = check_int(n, "n", "balanced_degrees", low=1)
+    n = check_range(n, "n", "balanced_degrees", "units")
     edges = check_int(edges, "edges", "balanced_degrees", low=0)
     degrees = np.full(n, edges // n, dtype=np.int64)
     degrees[: edges % n] += 1
@@ -73,7 +73,7 @@ def degree_sequence_mask(row_degrees, col_degrees, seed: int = 0) -> np.ndarray:
         raise ValueError(f"the row degrees sum to {rows_deg.sum()} but the column degrees to {cols_deg.sum()}")
     if rows_deg.max() > cols_deg.size or cols_deg.max() > rows_deg.size:
         raise ValueError("a degree exceeds the number of nodes on the other side")
-    seed = check_int(seed, "seed", "degree_sequence_mask", low=0)
+    seed = check_range(seed, "seed", "degree_sequence_mask", "seed")
     rng = np.random.default_rng(seed)
     rows = np.repeat(np.arange(rows_deg.size), rows_deg)
     cols = rng.permutation(np.repeat(np.arange(cols_deg.size), cols_deg))
@@ -118,10 +118,10 @@ def erdos_renyi_mask(n_out: int, n_in: int, edges: int, seed: int = 0) -> np.nda
     >>> M.shape, int(M.sum())
     ((8, 4), 10)
     """
-    n_out = check_int(n_out, "n_out", "erdos_renyi_mask", low=1)
-    n_in = check_int(n_in, "n_in", "erdos_renyi_mask", low=1)
+    n_out = check_range(n_out, "n_out", "erdos_renyi_mask", "units")
+    n_in = check_range(n_in, "n_in", "erdos_renyi_mask", "units")
     edges = check_int(edges, "edges", "erdos_renyi_mask", low=0, high=n_out * n_in)
-    seed = check_int(seed, "seed", "erdos_renyi_mask", low=0)
+    seed = check_range(seed, "seed", "erdos_renyi_mask", "seed")
     flat = np.zeros(n_out * n_in)
     flat[np.random.default_rng(seed).choice(n_out * n_in, size=edges, replace=False)] = 1.0
     return flat.reshape(n_out, n_in)
@@ -146,12 +146,12 @@ def block_mask(n_out: int, n_in: int, edges: int, *, blocks: int, cross_fraction
     >>> int(M[:4, 4:].sum() + M[4:, :4].sum()), M.sum(axis=1).tolist()
     (0, [2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0])
     """
-    n_out = check_int(n_out, "n_out", "block_mask", low=1)
-    n_in = check_int(n_in, "n_in", "block_mask", low=1)
+    n_out = check_range(n_out, "n_out", "block_mask", "units")
+    n_in = check_range(n_in, "n_in", "block_mask", "units")
     edges = check_int(edges, "edges", "block_mask", low=0, high=n_out * n_in)
     blocks = check_int(blocks, "blocks", "block_mask", low=1)
     cross_fraction = check_float(cross_fraction, "cross_fraction", "block_mask", low=0, high=1, high_open=True)
-    seed = check_int(seed, "seed", "block_mask", low=0)
+    seed = check_range(seed, "seed", "block_mask", "seed")
     if n_out % blocks or n_in % blocks:
         raise ValueError(f"blocks={blocks} must divide both n_out={n_out} and n_in={n_in}")
     rows_per, cols_per = n_out // blocks, n_in // blocks

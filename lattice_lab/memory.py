@@ -72,11 +72,22 @@ def _cgroup_limit() -> int | None:
     return None
 
 
+def _address_space_limit() -> int | None:
+    """The process's RLIMIT_AS (bytes) when one is set; None where there is none or it cannot be read."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
 def machine_bytes(device: Any = "cpu") -> int | None:
     """The memory a computation on ``device`` can have at most; None when it cannot be told.
 
-    The CPU: physical memory (``os.sysconf``), or the container's cgroup limit when lower. A CUDA
-    device (a ``torch.device`` or a name such as ``"cuda:0"``): its total memory.
+    The CPU: physical memory (``os.sysconf``), or the container's cgroup limit or the process's
+    address-space limit (``ulimit -v``, ``RLIMIT_AS``) when lower. A CUDA device (a ``torch.device``
+    or a name such as ``"cuda:0"``): its total memory.
 
     >>> machine_bytes("cpu") is None or machine_bytes("cpu") > 10 ** 8
     True
@@ -89,7 +100,7 @@ def machine_bytes(device: Any = "cpu") -> int | None:
         physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # not on every platform (Windows)
         physical = None
-    limits = [size for size in (physical, _cgroup_limit()) if size]
+    limits = [size for size in (physical, _cgroup_limit(), _address_space_limit()) if size]
     return min(limits) if limits else None
 
 

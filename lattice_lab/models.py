@@ -37,13 +37,15 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import weakref
 from typing import Any
 
 import torch
 from torch import nn
 
 from .memory import check_fits
-from .validation import InvalidParameterError, check_bool, check_choice, check_instance, check_int, check_list, fail
+from .validation import (InvalidParameterError, check_bool, check_choice, check_instance, check_int, check_list,
+                         check_range, fail)
 
 KINDS = ("rnn", "irnn", "lstm", "gru", "feedback")
 NONLINEARITIES = ("tanh", "relu")
@@ -65,14 +67,16 @@ def _layer_sizes(config: dict, kind: str) -> tuple[int, list[int]]:
     hidden, what = config["hidden_size"], "an int >= 1 or a list of ints >= 1 (one per layer)"
     if isinstance(hidden, (list, tuple)):
         sizes = check_list(hidden, "hidden_size", "build", lambda h: check_int(h, "hidden_size", "build", low=1), what)
-        num_layers = check_int(config.get("num_layers", len(sizes)), "num_layers", "build", low=1)
+        num_layers = check_range(config.get("num_layers", len(sizes)), "num_layers", "build", "layers")
         if len(sizes) != num_layers:
             raise ValueError(f"hidden_size has {len(sizes)} entries but num_layers is {num_layers}")
-        return num_layers, sizes
-    if isinstance(hidden, bool) or not isinstance(hidden, numbers.Integral) or hidden < 1:
-        fail("hidden_size", "build", what, hidden)
-    num_layers = check_int(config.get("num_layers", 2 if kind == "feedback" else 1), "num_layers", "build", low=1)
-    return num_layers, [int(hidden)] * num_layers
+    else:
+        if isinstance(hidden, bool) or not isinstance(hidden, numbers.Integral) or hidden < 1:
+            fail("hidden_size", "build", what, hidden)
+        num_layers = check_range(config.get("num_layers", 2 if kind == "feedback" else 1), "num_layers", "build",
+                                 "layers")
+        sizes = [int(hidden)] * num_layers
+    return num_layers, [check_range(size, "hidden_size", "build", "units") for size in sizes]
 
 
 def normalize_config(config: dict) -> dict:
@@ -107,9 +111,9 @@ def normalize_config(config: dict) -> dict:
             raise ValueError("a feedback model cannot be bidirectional")
     return {
         "kind": kind,
-        "input_size": check_int(config["input_size"], "input_size", "build", low=1),
+        "input_size": check_range(config["input_size"], "input_size", "build", "units"),
         "hidden_size": hidden,
-        "num_classes": check_int(config["num_classes"], "num_classes", "build", low=1),
+        "num_classes": check_range(config["num_classes"], "num_classes", "build", "units"),
         "num_layers": num_layers,
         "bidirectional": bidirectional,
         "nonlinearity": nonlinearity,
@@ -190,9 +194,8 @@ class SequenceClassifier(nn.Module):
         self.config = normalize_config(config)
         device = torch.get_default_device()
         if device.type != "meta":  # counting happens on the meta device (parameter_count)
-            count = parameter_count(self.config)
-            check_fits(4 * count, f"a model of kind {self.config['kind']!r} with hidden_size "
-                                  f"{self.config['hidden_size']} ({count:,} float32 parameters)", device)
+            check_model_fits(self.config, f"a model of kind {self.config['kind']!r} with hidden_size "
+                                          f"{self.config['hidden_size']} (", device)
         self.layers = nn.ModuleList(_make_layer(self.config, k) for k in range(self.config["num_layers"]))
         directions = 2 if self.config["bidirectional"] else 1
         self.readout = nn.Linear(directions * self.config["hidden_size"][-1], self.config["num_classes"])
@@ -268,6 +271,32 @@ def parameter_count(config: dict) -> int:
         return sum(p.numel() for p in SequenceClassifier(config).parameters())
 
 
+LAYER_BYTES = 16_000  # what one layer's modules cost beyond its weights (Python objects; measured: 10-15 kB)
+
+
+def check_model_fits(config: dict, what: str, device: Any = "cpu") -> int:
+    """The parameter count of the (normalized) ``config``, once its model is known to fit ``device``.
+
+    The estimate is four bytes per float32 parameter plus :data:`LAYER_BYTES` per layer and
+    direction, so a model of 100 one-unit layers is costed by its layers, not by its few weights;
+    :func:`lattice_lab.memory.check_fits` refuses what cannot fit, naming ``what`` (which opens a
+    parenthesis that the parameter count closes; the normalized ``hidden_size`` in it shows the layers).
+
+    >>> check_model_fits({"kind": "lstm", "input_size": 28, "hidden_size": [200000], "num_classes": 10,
+    ...                   "num_layers": 1, "bidirectional": False, "nonlinearity": "tanh"}, "a big LSTM (")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lattice_lab.memory.MemoryLimitError: a big LSTM (160,026,000,010 float32 parameters) would need about 640.1 GB \
+of memory, ...
+    """
+    count = parameter_count(config)
+    layers = config["num_layers"] * (2 if config["bidirectional"] else 1)
+    check_fits(4 * count + LAYER_BYTES * layers,
+               f"{what}{count:,} float32 parameters)", device)
+    return count
+
+
 def check_finite_weights(model: nn.Module, caller: str) -> nn.Module:
     """``model`` if every parameter and buffer is finite; else an InvalidParameterError naming the tensor.
 
@@ -313,11 +342,24 @@ def check_inputs(model: nn.Module, inputs: torch.Tensor, name: str, caller: str)
         raise InvalidParameterError(f"The {name!r} parameter of {caller} must have {expected} features per step "
                                     f"(the model's input_size). Got inputs of shape {tuple(inputs.shape)}, with "
                                     f"{inputs.shape[2]} features, instead.")
-    if inputs.is_floating_point() and not bool(torch.isfinite(inputs).all()):
-        nan, infinite = int(torch.isnan(inputs).sum()), int(torch.isinf(inputs).sum())
-        raise InvalidParameterError(f"The {name!r} parameter of {caller} must hold finite values. Got {nan} NaN "
-                                    f"and {infinite} infinite values instead.")
+    if inputs.is_floating_point() and not _known_finite(inputs):
+        if not bool(torch.isfinite(inputs).all()):
+            nan, infinite = int(torch.isnan(inputs).sum()), int(torch.isinf(inputs).sum())
+            raise InvalidParameterError(f"The {name!r} parameter of {caller} must hold finite values. Got {nan} NaN "
+                                        f"and {infinite} infinite values instead.")
+        _FINITE[id(inputs)] = (weakref.ref(inputs, lambda _, key=id(inputs): _FINITE.pop(key, None)), inputs._version)
     return inputs
+
+
+_FINITE: dict[int, tuple[weakref.ref, int]] = {}
+"""Tensors found finite, with their version counter then: scanning MNIST's 47 million training values
+takes seconds, and the lab prunes with the same training set at every move. Any in-place change
+bumps ``_version``, so a changed tensor is scanned again."""
+
+
+def _known_finite(tensor: torch.Tensor) -> bool:
+    entry = _FINITE.get(id(tensor))
+    return entry is not None and entry[0]() is tensor and entry[1] == tensor._version
 
 
 def weight_names(model: SequenceClassifier, scope: str = "recurrent") -> list[str]:

@@ -21,7 +21,7 @@ Analysis*, Springer 1999 ("G&W").
 Pure numpy, scipy and networkx: never torch, never matplotlib. Hasse diagrams are drawn by
 :func:`lattice_lab.hasse_drawing.draw_hasse`, which imports this module; this module knows nothing
 of drawing (no import back, so the two make no circle).
-Must not import anything from the package (except validation).
+Must not import anything from the package (except memory and validation).
 
 Examples
 --------
@@ -44,7 +44,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, maximum_bipartite_matching
 
-from .validation import check_float, check_instance, check_int, fail
+from .memory import check_fits
+from .validation import check_float, check_instance, check_int, check_range, fail
 
 __all__ = [
     "Poset",
@@ -821,6 +822,13 @@ class Poset:
 # ----------------------------------------------------------------------------------------------
 # Teaching constructors
 # ----------------------------------------------------------------------------------------------
+def _check_elements(n: Any, caller: str, bytes_per_pair: int, low: int = 0) -> int:
+    """``n`` elements, within ``RANGES["elements"]``, once their ``n x n`` matrices are known to fit in memory."""
+    n = check_range(n, "n", caller, "elements", low=low)
+    check_fits(bytes_per_pair * n * n, f"{caller}({n}) (an {n} x {n} relation)")
+    return n
+
+
 def chain(n: int) -> Poset:
     """The chain ``0 < 1 < ... < n-1`` (D&P ch. 1).
 
@@ -829,7 +837,7 @@ def chain(n: int) -> Poset:
     >>> chain(4).covers.tolist()
     [[0, 1], [1, 2], [2, 3]]
     """
-    n = check_int(n, "n", "chain", low=0)
+    n = _check_elements(n, "chain", 1)
     steps = np.arange(max(n - 1, 0))
     return Poset._trusted(np.triu(np.ones((n, n), dtype=bool)), generators=(steps, steps + 1))
 
@@ -842,7 +850,7 @@ def antichain(n: int) -> Poset:
     >>> antichain(3).width()
     3
     """
-    n = check_int(n, "n", "antichain", low=0)
+    n = _check_elements(n, "antichain", 1)
     return Poset._trusted(np.eye(n, dtype=bool))
 
 
@@ -857,9 +865,9 @@ def random_poset(n: int, density: float, seed: int = 0) -> Poset:
     >>> random_poset(6, 1.0).height(), random_poset(6, 0.0).width()
     (6, 6)
     """
-    n = check_int(n, "n", "random_poset", low=1)
+    n = _check_elements(n, "random_poset", 9, low=1)
     density = check_float(density, "density", "random_poset", low=0, high=1)
-    seed = check_int(seed, "seed", "random_poset", low=0)
+    seed = check_range(seed, "seed", "random_poset", "seed")
     rng = np.random.default_rng(seed)
     upper = np.triu(rng.random((n, n)) < density, k=1)
     return Poset.from_relation(n, list(zip(*np.nonzero(upper))))

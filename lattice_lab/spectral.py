@@ -52,7 +52,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from .memory import check_fits
-from .validation import check_choice, check_float, check_int
+from .validation import check_choice, check_float, check_int, check_range
 
 GraphLike = Union[np.ndarray, sp.spmatrix, sp.sparray, nx.Graph]
 """A symmetric adjacency matrix (numpy or scipy sparse) or an undirected networkx graph."""
@@ -859,9 +859,9 @@ def random_regular_mask(n: int, d: int, seed: int = 0) -> np.ndarray:
     >>> A.sum(axis=0).tolist() == [3.0] * 10, bool((A == A.T).all())
     (True, True)
     """
-    n = check_int(n, "n", "random_regular_mask", low=1)
+    n = check_range(n, "n", "random_regular_mask", "units")
     d = check_int(d, "d", "random_regular_mask", low=0, high=n - 1)  # a simple graph has degrees < n
-    seed = check_int(seed, "seed", "random_regular_mask", low=0)
+    seed = check_range(seed, "seed", "random_regular_mask", "seed")
     if (n * d) % 2:
         raise ValueError(f"n * d must be even for a d-regular graph, got n={n}, d={d}")
     check_fits(8 * n * n + 200 * n * d, f"random_regular_mask({n}, {d}) (a dense {n} x {n} float64 matrix)")
@@ -904,10 +904,10 @@ def biregular_mask(n_out: int, n_in: int, out_degree: int, seed: int = 0) -> np.
     >>> M.sum(axis=1).tolist(), M.sum(axis=0).tolist()
     ([2.0, 2.0, 2.0, 2.0, 2.0, 2.0], [3.0, 3.0, 3.0, 3.0])
     """
-    n_out = check_int(n_out, "n_out", "biregular_mask", low=1)
-    n_in = check_int(n_in, "n_in", "biregular_mask", low=1)
+    n_out = check_range(n_out, "n_out", "biregular_mask", "units")
+    n_in = check_range(n_in, "n_in", "biregular_mask", "units")
     c = check_int(out_degree, "out_degree", "biregular_mask", low=1, high=n_in)
-    seed = check_int(seed, "seed", "biregular_mask", low=0)
+    seed = check_range(seed, "seed", "biregular_mask", "seed")
     if (n_out * c) % n_in:
         raise ValueError(
             f"column degree n_out * out_degree / n_in = {n_out} * {c} / {n_in} is not an integer"

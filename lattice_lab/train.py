@@ -23,6 +23,12 @@ weights, data with NaN or infinite values, data whose feature size is not the mo
 A training that diverges (a loss becomes NaN) stops with :class:`NonFiniteLossError` and keeps the
 last finite weights (see :func:`fit`).
 
+The NaN policy: a NaN or an infinity is never taken for a number. Non-finite weights or data are
+refused before any computing (above); a non-finite loss stops training; and an evaluation whose
+outputs are not finite (finite weights whose activations overflow, such as a ReLU RNN with large
+recurrent weights) raises :class:`NonFiniteOutputError` rather than report an accuracy counted from
+NaN logits (every comparison with NaN is false, so argmax would pick class 0 for each sample).
+
 Progress bars (``tqdm.auto``) are shown unless ``progress=False``, the environment variable
 ``LATTICE_LAB_QUIET=1`` is set, or the code runs under pytest. Devices are chosen by
 :mod:`lattice_lab.devices`; ``select_device``, ``describe_device``, ``model_device``,
@@ -47,9 +53,11 @@ True
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
+from contextvars import ContextVar
 from typing import Any, Callable, Iterator
 
 import torch
@@ -62,7 +70,7 @@ from .devices import (DEVICES, describe_device, model_device, refresh_pruned_wei
 from .memory import check_fits, release_freed_memory
 from .models import check_finite_weights, check_inputs
 from .progress import quiet
-from .validation import InvalidParameterError, check_bool, check_float, check_instance, check_int, fail
+from .validation import InvalidParameterError, check_bool, check_float, check_instance, check_range, fail
 
 FIT_LR = 1e-3
 FINETUNE_LR = 1e-4
@@ -90,6 +98,20 @@ class NonFiniteLossError(FloatingPointError):
 def _rebuild_non_finite_loss_error(message: str, step: int, epoch: int, batch: int,
                                    history: list[dict[str, float]]) -> NonFiniteLossError:
     return NonFiniteLossError(message, step=step, epoch=epoch, batch=batch, history=history)
+
+
+class NonFiniteOutputError(FloatingPointError):
+    """An evaluation whose outputs (logits) were not finite, from finite weights and data (see the NaN policy)."""
+
+
+def _check_finite_outputs(logits: torch.Tensor, caller: str) -> None:
+    """Raise :class:`NonFiniteOutputError`, counting the samples, if any of ``logits`` is NaN or infinite."""
+    bad = int((~torch.isfinite(logits)).any(dim=1).sum())
+    if bad:
+        raise NonFiniteOutputError(
+            f"{caller}: the model's outputs (logits) were not finite (NaN or infinite) for {bad} of {logits.shape[0]} "
+            "samples, although its weights and the data are finite: its activations overflow, so no accuracy or "
+            "loss can be computed from them")
 
 
 def _check_model(model: Any, caller: str) -> nn.Module:
@@ -287,10 +309,10 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
     _check_data(model, train_data, "train_data", "fit")
     if val_data is not None:
         _check_data(model, val_data, "val_data", "fit")
-    epochs = check_int(epochs, "epochs", "fit", low=0)
-    lr = check_float(lr, "lr", "fit", low=0, low_open=True)
-    batch_size = check_int(batch_size, "batch_size", "fit", low=1)
-    seed = check_int(seed, "seed", "fit", low=0)
+    epochs = check_range(epochs, "epochs", "fit", "epochs")
+    lr = check_range(lr, "lr", "fit", "lr")
+    batch_size = check_range(batch_size, "batch_size", "fit", "batch_size")
+    seed = check_range(seed, "seed", "fit", "seed")
     weight_decay = check_float(weight_decay, "weight_decay", "fit", low=0)
     clip = check_float(clip, "clip", "fit", low=0, low_open=True, allow_none=True)
     distill = _check_distillation(model, teacher, distill_weight, temperature)
@@ -336,13 +358,45 @@ def fit(model: nn.Module, train_data: Dataset, *, epochs: int = 10, lr: float = 
     return history
 
 
+_WATCHER: ContextVar[Callable[[], object] | None] = ContextVar("lattice_lab_train_watcher", default=None)
+
+
+@contextlib.contextmanager
+def watching(before_step: Callable[[], object]) -> Iterator[None]:
+    """Call ``before_step()`` before every optimizer step of every :func:`fit` run inside the block.
+
+    The hook of a background job (:mod:`lattice_lab.widgets.jobs`): it counts steps for a
+    progress bar and raises to cancel, whichever method is training (a method's own
+    ``on_step`` stays free). It holds for the current thread (a ``contextvars`` context) only, so a
+    job's hook never fires in another thread's training.
+
+    >>> from torch.utils.data import TensorDataset
+    >>> from lattice_lab.models import build
+    >>> data = TensorDataset(torch.randn(8, 3, 2), torch.randint(0, 2, (8,)))
+    >>> model = build({"kind": "rnn", "input_size": 2, "hidden_size": 4, "num_classes": 2})
+    >>> steps = []
+    >>> with watching(lambda: steps.append(1)):
+    ...     _ = fit(model, data, epochs=2, batch_size=4, device="cpu", progress=False)
+    >>> len(steps)
+    4
+    """
+    token = _WATCHER.set(before_step)
+    try:
+        yield
+    finally:
+        _WATCHER.reset(token)
+
+
 class _StepCounter:
-    """Counts optimizer steps across the epochs of one :func:`fit` call and calls ``on_step`` before each."""
+    """Counts optimizer steps across the epochs of one :func:`fit` call and calls ``on_step`` before each
+    (and the :func:`watching` hook of the current thread, if any)."""
 
     def __init__(self, on_step: Callable[[int], object] | None):
-        self.on_step, self.taken = on_step, 0
+        self.on_step, self.taken, self.watcher = on_step, 0, _WATCHER.get()
 
     def before_step(self) -> None:
+        if self.watcher is not None:
+            self.watcher()
         if self.on_step is not None:
             self.on_step(self.taken)
         self.taken += 1
@@ -512,7 +566,7 @@ def finetune(model: nn.Module, train_data: Dataset, *, epochs: int = 1, lr: floa
 
 def _noise_generator(noise_std: float, seed: int, caller: str) -> torch.Generator | None:
     noise_std = check_float(noise_std, "noise_std", caller, low=0)
-    check_int(seed, "seed", caller, low=0)
+    check_range(seed, "seed", caller, "seed")
     return torch.Generator().manual_seed(seed) if noise_std > 0 else None
 
 
@@ -556,7 +610,7 @@ def predict_logits(model: nn.Module, data: Dataset, *, device: str | torch.devic
     """
     _check_model(model, "predict_logits")
     _check_data(model, data, "data", "predict_logits")
-    batch_size = check_int(batch_size, "batch_size", "predict_logits", low=1)
+    batch_size = check_range(batch_size, "batch_size", "predict_logits", "batch_size")
     generator = _noise_generator(noise_std, seed, "predict_logits")
     logits, _ = _logits_and_targets(model, data, select_device(device), batch_size, noise_std, generator)
     return logits.cpu()
@@ -575,6 +629,11 @@ def evaluate(model: nn.Module, data: Dataset, *, device: str | torch.device = "a
     dict
         ``accuracy`` (in [0, 1]), ``loss`` (mean cross-entropy), ``n_samples``.
 
+    Raises
+    ------
+    NonFiniteOutputError
+        when any sample's logits are NaN or infinite (the NaN policy, in the module docstring).
+
     Examples
     --------
     >>> import torch
@@ -587,9 +646,10 @@ def evaluate(model: nn.Module, data: Dataset, *, device: str | torch.device = "a
     """
     _check_model(model, "evaluate")
     _check_data(model, data, "data", "evaluate")
-    batch_size = check_int(batch_size, "batch_size", "evaluate", low=1)
+    batch_size = check_range(batch_size, "batch_size", "evaluate", "batch_size")
     generator = _noise_generator(noise_std, seed, "evaluate")
     logits, targets = _logits_and_targets(model, data, select_device(device), batch_size, noise_std, generator)
+    _check_finite_outputs(logits, "evaluate")
     loss = nn.functional.cross_entropy(logits, targets, reduction="sum")
     correct = (logits.argmax(dim=1) == targets).sum()
     n = int(targets.shape[0])

@@ -289,17 +289,27 @@ def test_spectral_lstm_renders_the_bar_model_by_model():
 def test_live_budget_times_each_slider_move(reports):
     report = reports[1]["live_budget"]
     assert list(report["per_method"]) == ["magnitude"]
-    assert all(s > 0 for s in report["per_method"]["magnitude"]["move_s"])
-    assert report["within_budget"] == (report["median_s"] < report["budget_s"])
+    entry = report["per_method"]["magnitude"]
+    assert all(s > 0 for s in entry["move_s"]) and entry["first_s"] > 0
+    assert entry["first_shown"] == "computed" and entry["shown"] == ["computed"] * len(entry["move_s"])
+    assert report["within_budget"] == (report["max_s"] <= report["budget_s"])
 
 
 def test_live_budget_table_lists_each_method_and_the_verdict():
     machine = common.finish_machine(common.machine_info("python -m benchmarks.live_budget"))
     report = {"machine": machine, "model": "m", "n_test": 10, "median_s": 0.5, "budget_s": 1.0, "within_budget": True,
-              "per_method": {"magnitude": {"median_s": 0.4, "max_s": 0.6}, "random": {"median_s": 0.5, "max_s": 0.7}}}
+              "max_s": 0.7, "per_method": {
+                  "magnitude": {"median_s": 0.4, "max_s": 0.6, "first_s": 0.5, "first_shown": "computed",
+                                "shown": ["computed", "computed"], "max_cpu_s": 0.55},
+                  "jacobian": {"median_s": 0.5, "max_s": 0.7, "first_s": 30.0, "first_shown": "committed",
+                               "shown": ["pending", "committed"]}}}
     text = "\n".join(common.live_budget_tables(report))
-    assert "| magnitude | 0.40 | 0.60 |" in text and "| random | 0.50 | 0.70 |" in text
-    assert "Median 0.50 s per move: within the 1 s budget." in text
+    assert "| magnitude | 0.5 (computed) | 0.40 | 0.60 | 0.55 | 2 computed |" in text
+    assert "| jacobian | 30.0 (committed) | 0.50 | 0.70 | – | 1 pending, 1 committed |" in text
+    assert "Slowest later move 0.70 s (median 0.50 s): within the 1 s budget." in text
+    assert "CPU-s" not in text.split("|")[-1]  # no one-thread verdict for a two-thread run
+    one_thread = report | {"threads": 1, "max_cpu_s": 1.25, "cpu_within_budget": False}
+    assert "the slowest later move took 1.25 CPU-s, over the budget." in "\n".join(common.live_budget_tables(one_thread))
     assert "`python -m benchmarks.live_budget`" in text
 
 
@@ -420,3 +430,22 @@ def test_one_shot_lattice_and_magnitude_ignore_the_seed_so_their_seeds_replicate
     for method in ("lattice", "magnitude"):
         masks = [prune(model, method, 0.75, seed=seed).masks for seed in (0, 1)]
         assert all(torch.equal(masks[0][k], masks[1][k]) for k in masks[0]), method
+
+
+def test_lab_memory_measures_fresh_processes_with_and_without_the_malloc_thresholds(tmp_path, monkeypatch):
+    from benchmarks import lab_memory
+
+    monkeypatch.setenv("LATTICE_LAB_FAST", "1")
+    lab_memory.main(["--out", str(tmp_path), "--settings", "3"])
+    saved = json.loads((tmp_path / "lab_memory_fast.json").read_text())
+    assert set(saved["runs"]) == {"glibc defaults", "binder/start's malloc thresholds"}
+    tuned = saved["runs"]["binder/start's malloc thresholds"]
+    assert tuned["malloc_env"] == lab_memory.MALLOC_ENV and saved["runs"]["glibc defaults"]["malloc_env"] == {}
+    for entry in saved["runs"].values():
+        methods = [s[0] for s in entry["settings"]]
+        assert methods == sorted(set(methods)) and [s[1] for s in entry["settings"]] == [0.3] * 3
+        assert all(ok for *_, ok in entry["settings"])  # every setting showed numbers (or a committed run)
+        assert 0 < entry["rss_lab_built_mib"] and entry["peak_mib"] >= entry["rss_after_mib"]
+        assert entry["under_limit"] == (entry["rss_after_mib"] < lab_memory.LIMIT_MIB)
+    text = "\n".join(common.lab_memory_tables(saved))
+    assert f"| glibc defaults | {saved['runs']['glibc defaults']['rss_lab_built_mib']:.0f} |" in text

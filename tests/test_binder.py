@@ -13,6 +13,7 @@ import contextlib
 import functools
 import http.server
 import importlib.metadata
+import json
 import os
 import re
 import subprocess
@@ -169,6 +170,37 @@ def test_post_build_fetches_both_datasets_into_the_cache_the_sessions_read(tmp_p
     session = subprocess.run([str(BINDER / "start"), "bash", "-c", 'echo "$LATTICE_LAB_CACHE"'],
                              env=script_env(home, bin_dir), capture_output=True, text=True, check=True)
     assert session.stdout.strip() == str(cache)
+
+
+def test_post_build_writes_the_culling_settings_of_the_server_and_of_voila(tmp_path):
+    (tmp_path / "bin").mkdir()
+    bin_dir = stand_in(tmp_path / "bin", {"mnist", "fashion-mnist"})
+    home = tmp_path / "home"
+    (home / ".jupyter").mkdir(parents=True)
+    (home / ".jupyter" / "voila.json").write_text('{"VoilaConfiguration": {"theme": "dark"}}')  # kept
+    done = subprocess.run([str(BINDER / "postBuild")], cwd=ROOT, env=script_env(home, bin_dir), capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    server = json.loads((home / ".jupyter" / "jupyter_server_config.json").read_text())
+    voila = json.loads((home / ".jupyter" / "voila.json").read_text())
+    assert server["MappingKernelManager"] == {"cull_idle_timeout": 900, "cull_interval": 60, "cull_connected": False}
+    assert voila["MappingKernelManager"] == {"cull_idle_timeout": 300, "cull_interval": 60, "cull_connected": False}
+    assert voila["VoilaConfiguration"] == {"theme": "dark"}
+    from traitlets.config import Config
+    from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
+
+    manager = MappingKernelManager(config=Config(voila))  # the names are the kernel manager's own traits
+    assert (manager.cull_idle_timeout, manager.cull_interval, manager.cull_connected) == (300, 60, False)
+
+
+def test_start_sets_the_malloc_thresholds_every_kernel_inherits(tmp_path):
+    env = {k: v for k, v in script_env(tmp_path, Path(sys.executable).parent).items() if not k.startswith("MALLOC_")}
+    session = subprocess.run([str(BINDER / "start"), "bash", "-c",
+                              'echo "$MALLOC_TRIM_THRESHOLD_ $MALLOC_MMAP_THRESHOLD_"'],
+                             env=env, capture_output=True, text=True, check=True)
+    from benchmarks.lab_memory import MALLOC_ENV
+
+    assert session.stdout.split() == [MALLOC_ENV["MALLOC_TRIM_THRESHOLD_"], MALLOC_ENV["MALLOC_MMAP_THRESHOLD_"]]
 
 
 def test_post_build_fails_the_build_when_a_dataset_did_not_arrive(tmp_path):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from lattice_lab.models import (KINDS, SequenceClassifier, build, clone, gate_count, get_weight, hidden_sizes,
+from lattice_lab.models import (check_inputs, KINDS, SequenceClassifier, build, clone, gate_count, get_weight, hidden_sizes,
                                 normalize_config, split_name, weight_names)
 from lattice_lab.surgery import apply_masks
 
@@ -210,3 +210,12 @@ def test_clone_is_independent_and_copies_pruned_models_too():
     torch.testing.assert_close(twin(x), masked(x), atol=0, rtol=0)
     assert twin.layers[0].weight_hh_l0_mask.data_ptr() != masked.layers[0].weight_hh_l0_mask.data_ptr()
     assert not get_weight(twin, "layers.0.weight_hh_l0").any()
+
+
+def test_check_inputs_scans_a_tensor_once_and_again_after_an_in_place_change():
+    model = build({"kind": "gru", "input_size": 3, "hidden_size": 4, "num_classes": 2})
+    inputs = torch.zeros(4, 5, 3)
+    assert check_inputs(model, inputs, "data", "test") is inputs  # scanned, remembered as finite
+    inputs[1, 2, 0] = float("nan")  # bumps the version counter: scanned again, refused
+    with pytest.raises(ValueError, match="must hold finite values. Got 1 NaN"):
+        check_inputs(model, inputs, "data", "test")

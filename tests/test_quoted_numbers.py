@@ -60,11 +60,11 @@ TOKEN = re.compile(rf"(?<![\w.]){_NUMBER}\s?%?\s?[–-]\s?{_NUMBER}\s?%"  # a ra
 # ---- the allowlist: numbers that define something rather than report a result -------------------------------
 _RELATION = r"(?:=|≈|\\approx|\\ge|\\le|≥|≤|<|>|\\gtrsim|\\lesssim)"
 SETTING = re.compile(
-    rf"(?:(?:\bq\^?\*?|q\^\{{\*\}}|\\theta|θ|\\tau|τ|\\lambda|λ|\\sigma|σ|\bp|\\rvert|\|)\s*\$?\s*{_RELATION}"
+    rf"(?:(?:\bq\^?\*?|q\^\{{\*\}}|\\theta|θ|\\tau|τ|\\lambda|λ|\\sigma(?:_\{{\\text\{{noise\}}\}})?|σ|\bp|\\rvert|\|)\s*\$?\s*{_RELATION}"
     rf"|(?:\bthreshold|\bamount|\bdensity|\bquantile|\blr|\blearning rate|centrality_power|critical_bonus)"
     rf"\s*{_RELATION}?)\s*\$?\s*$")
 """A number right after a setting's name is its value: the reader sets it, nothing measured it. Symbols
-(the threshold quantile q, θ, τ, λ, σ, a power p, a cut on |w|) need a relation (q = 0.95, |w| ≥ 0.5);
+(the threshold quantile q, θ, τ, λ, σ and the noise level σ_noise, a power p, a cut on |w|) need a relation (q = 0.95, |w| ≥ 0.5);
 words (threshold, amount, density, quantile, lr, ...) may stand alone (density 0.1, `amount` 0.75)."""
 EXPONENT = re.compile(r"\^\{?\s*$")
 """A number right after ``^`` or ``^{`` is an exponent in a formula (the centrality power c^{0.25})."""
@@ -181,8 +181,9 @@ def undeclared(text: str, sources: list[dict]) -> list[str]:
 def test_detector_flags_results_and_excuses_settings_code_and_versions():
     text = ("The LSTM keeps 97.9% at 50% sparsity; at $q = 0.95$ and $q^* \\approx 0.962$ the score is "
             "$c^{0.25}$, torch 2.11.0, `98.5%` in code, arXiv 2502.16525, stops at 45–60 % and 0.935. "
-            "Try `threshold` 0.9, then 0.98, density 0.1, $|w| \\ge 0.5$ (cut at 0.4).")
-    assert quoted_numbers(text) == ["97.9%", "45–60%", "0.935", "0.98", "0.4"]
+            "Try `threshold` 0.9, then 0.98, density 0.1, $|w| \\ge 0.5$ (cut at 0.4), "
+            "$\\sigma_{\\text{noise}} = 1.5$ and $\\sigma_{\\text{other}} = 2.5$.")
+    assert quoted_numbers(text) == ["97.9%", "45–60%", "0.935", "0.98", "0.4", "2.5"]
 
 
 def test_resolver_selects_rows_aggregates_and_formats(tmp_path):

@@ -16,7 +16,11 @@ The structural tests read the notebooks. The execution test runs each student co
 - the answer (what the stub's names hold after the solution ran) appears neither in the failure
   messages nor anywhere in the student copy. Answers are compared as text (``repr``/``str``),
   and only texts of at least ``MIN_ANSWER_CHARS`` characters: a one- or two-digit answer
-  ("3", "24") cannot be kept out of a notebook full of small numbers.
+  ("3", "24") cannot be kept out of a notebook full of small numbers;
+- no name the student run leaves behind (other than the stubs' own) holds an answer: a check that
+  computed its reference as ``truth = ...`` would hand it to the learner, who could submit
+  ``answer = truth``. Compared with ``lattice_lab.exercises.same`` (any numeric type), for answers
+  whose ``repr`` has at least ``MIN_ANSWER_CHARS`` characters.
 """
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ IDS = [path.name for path in NOTEBOOKS]
 CELL_TIMEOUT = 300  # seconds per cell of a student copy (fast mode: the slowest cells take seconds)
 MIN_ANSWER_CHARS = 3
 ANSWERS_MARK = "lattice-lab-answers:"
+LEAKS_MARK = "lattice-lab-leaks:"
 
 
 def _load_student_script():
@@ -209,6 +214,23 @@ print({mark!r} + _json.dumps({{name: _answer_text(globals()[name]) for name in {
 """
 
 
+SNAPSHOT = "_student_globals = {name: value for name, value in globals().items() if not name.startswith('_')}"
+"""Run right after the student edition: the names it left behind, and what they held then."""
+LEAKS = """
+import json as _json
+from lattice_lab.exercises import same as _same
+def _holds(value, answer):
+    try:
+        return _same(value, answer)
+    except Exception:  # an object without a numeric or == comparison holds no answer
+        return False
+_answers = [globals()[name] for name in {names!r} if name in globals()]
+_answers = [a for a in _answers if not isinstance(a, (bool, type(None), type(...))) and len(repr(a)) >= {min_chars}]
+print({mark!r} + _json.dumps(sorted({{name for name, value in _student_globals.items() if name not in {stubs!r}
+                                      for answer in _answers if _holds(value, answer)}})))
+"""
+
+
 def errors(cell) -> list[dict]:
     return [output for output in cell.get("outputs", []) if output.get("output_type") == "error"]
 
@@ -240,10 +262,13 @@ def check_problems(notebook: nbformat.NotebookNode) -> list[str]:
     client = NotebookClient(edition, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
     failures, answers = [], {}
+    every_stub_name = sorted(set().union(*(assigned_names(notebook.cells[e.stub].source) for e in exercises)))
+    leaks = {}
     with client.setup_kernel():
         for index, cell in enumerate(edition.cells[:student_cells]):
             if cell.cell_type == "code":
                 client.execute_cell(cell, index)
+        run_more(client, SNAPSHOT)
         for number, exercise in enumerate(exercises):  # the instructor's answers, replayed after the student run
             for i in exercise.solutions:
                 replay = run_more(client, notebook.cells[i].source)
@@ -252,6 +277,11 @@ def check_problems(notebook: nbformat.NotebookNode) -> list[str]:
             dump = run_more(client, ANSWER_DUMP.format(mark=ANSWERS_MARK, names=names))
             line = next(line for line in stream_text(dump).splitlines() if line.startswith(ANSWERS_MARK))
             answers[number] = answer_texts([t for texts in json.loads(line[len(ANSWERS_MARK):]).values() for t in texts])
+            found = run_more(client, LEAKS.format(mark=LEAKS_MARK, names=names, stubs=every_stub_name,
+                                                  min_chars=MIN_ANSWER_CHARS))
+            failures += [f"leak check of exercise at cell {exercise.stub}: {e['ename']}: {e['evalue']}" for e in errors(found)]
+            line = next((line for line in stream_text(found).splitlines() if line.startswith(LEAKS_MARK)), None)
+            leaks[number] = json.loads(line[len(LEAKS_MARK):]) if line else []
             for i in exercise.checks:
                 replay = run_more(client, notebook.cells[i].source)
                 failures += [f"check cell {i} fails on the solution: {e['ename']}: {e['evalue']}" for e in errors(replay)]
@@ -276,6 +306,8 @@ def check_problems(notebook: nbformat.NotebookNode) -> list[str]:
         shown = sorted(text for text in answers[number] if text in student_text)
         if shown:
             failures.append(f"exercise at cell {exercise.stub}: the answer {shown} appears in the student edition")
+        if leaks[number]:
+            failures.append(f"exercise at cell {exercise.stub}: the student run leaves its answer in {leaks[number]}")
     return failures
 
 
@@ -288,13 +320,15 @@ def test_check_problems_finds_a_leaking_hint_a_check_of_nothing_and_a_crash_on_t
              + exercise("b = 5", "b = 6", "assert b > 0, 'positive'")
              + exercise("c = ...", "c = [1, 2]", "assert len(c) == 2, 'two'")
              + [nbformat.v4.new_markdown_cell("Hint: d is [7, 8, 9].")]
-             + exercise("d = ...", "d = [7, 8, 9]", "assert d == [7, 8, 9], 'three numbers'"))
+             + exercise("d = ...", "d = [7, 8, 9]", "assert d == [7, 8, 9], 'three numbers'")
+             + exercise("e = ...", "e = (1, 3, 4)", "truth = sorted([4, 3, 1])\nassert e == tuple(truth), 'sort them'"))
     problems = check_problems(nbformat.v4.new_notebook(cells=cells))
     assert problems == ["check cell 2's hint gives the answer away: ['1234'] in 'no: the answer is 1234'",
                         "check cell 5 passes on the stub: it checks nothing the learner did",
                         "check cell 8 fails on the stub with TypeError: \"object of type 'ellipsis' has no len()\", "
                         "not an AssertionError with a hint",
-                        "exercise at cell 10: the answer ['[7, 8, 9]'] appears in the student edition"]
+                        "exercise at cell 10: the answer ['[7, 8, 9]'] appears in the student edition",
+                        "exercise at cell 13: the student run leaves its answer in ['truth']"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

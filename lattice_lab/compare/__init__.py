@@ -59,7 +59,7 @@ from ..atomic import atomic_write
 from ..progress import progress_bar
 from ..pruning import REGISTRY, get_method
 from ..pruning.base import check_amount, derived_colour
-from ..validation import check_bool, check_choice, check_instance, check_int, check_list, fail
+from ..validation import RANGES, check_bool, check_choice, check_instance, check_list, check_range, fail
 from .cache import SweepCache, cell_key, dense_key
 from .cell import TIMING_COLUMNS, compute_cell, evaluate_result, latency_ms, run_cell, scalar_diagnostics
 from .specs import (CellSpec, CheckpointSpec, DataSpec, checkpoint_spec, data_digest, data_spec, load_checkpoint,
@@ -162,10 +162,10 @@ class PlannedCell:
 
 def _check_sweep_settings(amounts: Sequence[float], seeds: Sequence[int], finetune_epochs: int,
                           progress: bool | None) -> None:
-    check_list(amounts, "amounts", "sweep", check_amount, "a nonempty list of floats in [0, 1)")
-    check_list(seeds, "seeds", "sweep", lambda seed: check_int(seed, "seeds", "sweep", low=0),
-               "a nonempty list of ints >= 0")
-    check_int(finetune_epochs, "finetune_epochs", "sweep", low=0)
+    check_list(amounts, "amounts", "sweep", check_amount, "a nonempty list of floats in [0, 1)", unique=True)
+    check_list(seeds, "seeds", "sweep", lambda seed: check_range(seed, "seeds", "sweep", "seed"),
+               f"a nonempty list of ints in [0, {RANGES['seed'].high}]", unique=True)
+    check_range(finetune_epochs, "finetune_epochs", "sweep", "epochs")
     if progress is not None:
         check_bool(progress, "progress", "sweep")
 
@@ -211,7 +211,8 @@ def plan_sweep(model, data, methods: Iterable[str] | None = None, amounts: Seque
                 raise ValueError(f"method {name!r} supports model kinds {spec.kinds}, not "
                                  f"{getattr(model, 'kind', type(model).__name__)!r}; leave it out of methods")
     _check_sweep_settings(amounts, seeds, finetune_epochs, None)
-    threads = check_int(threads, "threads", "sweep", low=1, allow_none=True)
+    check_range(finetune_lr, "finetune_lr", "sweep", "lr")
+    threads = check_range(threads, "threads", "sweep", "workers", allow_none=True)
     options = {} if options is None else check_instance(options, "options", "sweep", dict,
                                                          "a dict of option dicts by method")
     test_data, test_spec = _resolve_data(data, "data")

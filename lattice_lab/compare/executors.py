@@ -31,7 +31,7 @@ import contextlib
 import multiprocessing
 from collections.abc import Iterator
 
-from ..validation import check_instance, check_int, fail
+from ..validation import check_instance, check_range, fail
 
 __all__ = ["dask_executor", "executor_for", "local_pool"]
 
@@ -44,7 +44,7 @@ def local_pool(jobs: int) -> Iterator[concurrent.futures.ProcessPoolExecutor]:
     ...     pool.submit(abs, -3).result()
     3
     """
-    jobs = check_int(jobs, "jobs", "local_pool", low=1)
+    jobs = check_range(jobs, "jobs", "local_pool", "workers")
     pool = concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
     try:
         yield pool
@@ -77,7 +77,7 @@ def dask_executor(address: str) -> Iterator[concurrent.futures.Executor]:
 @contextlib.contextmanager
 def executor_for(jobs: int = 1, scheduler: str | None = None) -> Iterator[concurrent.futures.Executor | None]:
     """What ``--jobs`` / ``--scheduler`` ask for: None (serial, ``jobs=1``), a local pool, or a Dask executor."""
-    jobs = check_int(jobs, "jobs", "executor_for", low=1)
+    jobs = check_range(jobs, "jobs", "executor_for", "workers")
     if scheduler is not None:
         if jobs != 1:
             fail("jobs", "executor_for", "1 when a scheduler is given (its workers are the jobs)", jobs)

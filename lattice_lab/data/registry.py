@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lattice_lab.validation import check_bool, check_choice, check_int
+from lattice_lab.validation import check_bool, check_choice, check_range
 
 from . import cifar, digits, idx, speech, synthetic
 from .folders import FileSource, locate, search_roots
@@ -141,9 +141,9 @@ def load(name: str, split: str = "train", *, layout: str = "rows",
         images = [s.name for s in REGISTRY.values() if s.image]
         raise ValueError(f"layout={layout!r} applies only to the image datasets "
                          f"{', '.join(images)}; {name!r} allows only 'rows'")
-    seed = check_int(seed, "seed", "load", low=0)
+    seed = check_range(seed, "seed", "load", "seed")
     download = check_bool(download, "download", "load")
-    subset = check_int(subset, "subset", "load", low=1, allow_none=True)
+    subset = check_range(subset, "subset", "load", "samples", allow_none=True)
     if not spec.synthetic and (length is not None or n is not None):
         synthetic = [s.name for s in REGISTRY.values() if s.synthetic]
         raise ValueError(f"length and n apply only to the synthetic tasks "

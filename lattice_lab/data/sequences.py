@@ -27,7 +27,7 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 
 from lattice_lab.settings import fast
-from lattice_lab.validation import check_instance, check_int
+from lattice_lab.validation import check_instance, check_int, check_range
 
 __all__ = ["FAST_CAP", "SequenceDataset", "choose", "image_layout", "loader", "selection"]
 
@@ -157,8 +157,8 @@ def loader(dataset: SequenceDataset, batch_size: int = 128, shuffle: bool = Fals
     [(4, 4, 1), (4, 4, 1), (2, 4, 1)]
     """
     check_instance(dataset, "dataset", "loader", Dataset, "a torch Dataset")
-    batch_size = check_int(batch_size, "batch_size", "loader", low=1)
-    seed = check_int(seed, "seed", "loader", low=0)
+    batch_size = check_range(batch_size, "batch_size", "loader", "batch_size")
+    seed = check_range(seed, "seed", "loader", "seed")
     if shuffle:
         sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
     else:

@@ -7,7 +7,7 @@
 
 Default length 50 (adding) and 20 (parity); default size 5000 train / 1000 test, 1000 / 500 in
 fast mode. The test split uses a stream derived from ``seed`` that differs from the train one.
-Must not import anything from the package (except settings, validation and data).
+Must not import anything from the package (except settings, memory, validation and data).
 
 Examples
 --------
@@ -23,8 +23,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from lattice_lab.memory import check_fits
 from lattice_lab.settings import fast
-from lattice_lab.validation import check_int
+from lattice_lab.validation import check_range
 
 from .request import Request
 from .sequences import SequenceDataset, choose
@@ -35,6 +36,7 @@ SIZE = {"train": 5000, "test": 1000}
 SIZE_FAST = {"train": 1000, "test": 500}
 LENGTH = {"adding": 50, "parity": 20}  # default sequence length
 MIN_LENGTH = {"adding": 2, "parity": 1}  # the adding problem marks two steps
+BYTES_PER_STEP = 64  # the float64 draws and masks of a step while generating, then its float32 copy (adding: 6 arrays)
 _STREAM = ("train", "test")  # a split's position here separates its random stream from the other's
 
 
@@ -60,12 +62,13 @@ _TASKS = {"adding": adding, "parity": parity}
 def read(request: Request) -> SequenceDataset:
     """The synthetic task ``request.name`` with ``request.length`` / ``request.n`` (or the defaults)."""
     name, split, seed = request.name, request.split, request.seed
-    length = check_int(LENGTH[name] if request.length is None else request.length, "length", "load",
-                       low=MIN_LENGTH[name])
+    length = check_range(LENGTH[name] if request.length is None else request.length, "length", "load", "length",
+                         low=MIN_LENGTH[name])
     n = request.n
     if n is None:
         n = (SIZE_FAST if fast() else SIZE)[split]
-    n = check_int(n, "n", "load", low=1)
+    n = check_range(n, "n", "load", "samples")
+    check_fits(BYTES_PER_STEP * n * length, f"load({name!r}, n={n}, length={length}) ({n * length:,} time steps)")
     x, y = _TASKS[name](np.random.default_rng([seed, _STREAM.index(split)]), n, length)
     if request.subset is not None:
         index = choose(n, request.subset, seed, "subset", "load")

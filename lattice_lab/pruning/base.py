@@ -47,7 +47,7 @@ import torch
 from .. import metrics
 from ..models import SCOPES, SequenceClassifier, check_finite_weights, check_inputs, clone
 from ..train import in_memory_inputs
-from ..validation import check_bool, check_choice, check_float, check_int
+from ..validation import check_bool, check_choice, check_float, check_int, check_range, fail
 
 
 @dataclass
@@ -151,7 +151,15 @@ def derived_colour(name: str) -> str:
 
 
 def get_method(name: str) -> MethodSpec:
-    """The registered method called ``name``; a ValueError lists the registered names."""
+    """The registered method called ``name``; a ValueError lists the registered names.
+
+    >>> get_method(["magnitude"])
+    Traceback (most recent call last):
+    ...
+    lattice_lab.validation.InvalidParameterError: The 'method' parameter of prune must be the name of a registered method (a str; compare.sweep takes a list of them). Got ['magnitude'] instead.
+    """
+    if not isinstance(name, str):
+        fail("method", "prune", "the name of a registered method (a str; compare.sweep takes a list of them)", name)
     if name not in REGISTRY:
         raise ValueError(f"unknown method {name!r}; registered methods: {sorted(REGISTRY)}")
     return REGISTRY[name]
@@ -235,7 +243,7 @@ Got 1.5 instead.
     if model.kind not in spec.kinds:
         raise ValueError(f"method {method!r} supports model kinds {spec.kinds}, not {model.kind!r}")
     check_choice(scope, "scope", "prune", SCOPES)
-    check_int(seed, "seed", "prune", low=0)
+    check_range(seed, "seed", "prune", "seed")
     options = _renamed_options(spec, options)
     unknown = set(options) - set(spec.options)
     if unknown:

@@ -53,7 +53,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -66,7 +66,8 @@ from ..spectral import biregular_mask, delta_r, is_ramanujan_biregular
 from ..spectral import delta_s as spectral_delta_s
 from ..spectral import imdb as spectral_imdb
 from ..surgery import apply_masks
-from ..validation import InvalidParameterError, check_bool, check_choice, check_float, check_instance, check_int
+from ..validation import (InvalidParameterError, check_bool, check_choice, check_float, check_instance, check_int,
+                          check_range)
 from .base import PruneResult, exact_lowest_mask, register
 from .expander_plot import plot_delta_r_trajectory  # noqa: F401  (its old path, kept for one release)
 
@@ -184,7 +185,7 @@ def geometric_schedule(start: int, final: int, rounds: int) -> list[int]:
     """
     if not 0 < final <= start:
         raise ValueError(f"need 0 < final <= start, got start={start}, final={final}")
-    rounds = check_int(rounds, "rounds", "geometric_schedule", low=1)
+    rounds = check_range(rounds, "rounds", "geometric_schedule", "rounds")
     ratio = final / start
     remaining = [int(round(start * ratio ** (r / rounds))) for r in range(1, rounds)]
     return remaining + [final]
@@ -238,7 +239,7 @@ def finetune_subset(data: Dataset, finetune_samples: int | None, seed: int = 0) 
     size = len(data)
     if finetune_samples is None:
         finetune_samples = min(size, FAST_FINETUNE_SAMPLES) if fast() else size
-    finetune_samples = check_int(finetune_samples, "finetune_samples", "finetune_subset", low=1)
+    finetune_samples = check_range(finetune_samples, "finetune_samples", "finetune_subset", "samples")
     if finetune_samples >= size:
         return data
     index = torch.randperm(size, generator=torch.Generator().manual_seed(seed))[:finetune_samples].sort().values
@@ -318,18 +319,23 @@ def _prune_round(scores, masks, active, n_remove, per_layer, preserve, measure="
 
 def _iterative_magnitude(model, amount, *, data, scope, seed, rounds, finetune_epochs, finetune_samples, rewind,
                          preserve, per_layer, lr, batch_size, device, val_data, caller: str,
-                         measure: str = "delta_r") -> PruneResult:
-    """The schedule ``ramanujan-imp`` (``preserve=True``) and ``imp`` (``preserve=False``) share."""
+                         measure: str = "delta_r", on_round: Callable | None = None) -> PruneResult:
+    """The schedule ``ramanujan-imp`` (``preserve=True``) and ``imp`` (``preserve=False``) share.
+
+    ``on_round(model, masks, active)`` is called after every round's fine-tuning, with the tensors
+    still being pruned (:mod:`lattice_lab.pruning.schedules` keeps each round so).
+    """
     measure = check_choice(measure, "measure", caller, STOPPING_MEASURES)
-    rounds = (FAST_ROUNDS if fast() else DEFAULT_ROUNDS) if rounds is None else check_int(rounds, "rounds", caller,
-                                                                                          low=1)
-    finetune_epochs = check_int(finetune_epochs, "finetune_epochs", caller, low=0)
+    rounds = (FAST_ROUNDS if fast() else DEFAULT_ROUNDS) if rounds is None else check_range(rounds, "rounds", caller,
+                                                                                            "rounds")
+    finetune_epochs = check_range(finetune_epochs, "finetune_epochs", caller, "epochs")
+    lr, batch_size = check_range(lr, "lr", caller, "lr"), check_range(batch_size, "batch_size", caller, "batch_size")
     for flag, value in (("rewind", rewind), ("preserve", preserve), ("per_layer", per_layer)):
         check_bool(value, flag, caller)
     _check_dataset(data, "data", caller)
     if val_data is not None:
         _check_dataset(val_data, "val_data", caller)
-    check_int(finetune_samples, "finetune_samples", caller, low=1, allow_none=True)
+    check_range(finetune_samples, "finetune_samples", caller, "samples", allow_none=True)
     subset = finetune_subset(data, finetune_samples, seed)
     names = _scope_names(model, scope)
     home = train.model_device(model)
@@ -381,6 +387,8 @@ def _iterative_magnitude(model, amount, *, data, scope, seed, rounds, finetune_e
         train.finetune(model, subset, epochs=finetune_epochs, lr=lr, batch_size=batch_size, device=device,
                        seed=seed + r)
         _record_round(info, model, masks, current, total, val_data, device)
+        if on_round is not None:
+            on_round(model, masks, list(active))
     info["rounds"] = len(info["sparsity_per_round"])
     train.to_device(model, home)
     return PruneResult(model=model, masks={n: masks[n].clone() for n in names}, info=info)
@@ -570,15 +578,16 @@ def expander(model, amount, *, data=None, scope="recurrent", seed=0, per_gate: b
     as for ``ramanujan-imp``), ``sparsity_per_round``, ``rounds`` = 1, the options.
     """
     check_bool(from_scratch, "from_scratch", "expander")
-    finetune_epochs = check_int(finetune_epochs, "finetune_epochs", "expander", low=0)
+    finetune_epochs = check_range(finetune_epochs, "finetune_epochs", "expander", "epochs")
     if epochs is None:
         epochs = 1 if fast() else DEFAULT_SCRATCH_EPOCHS
-    epochs = check_int(epochs, "epochs", "expander", low=0)
-    lr = check_float(lr, "lr", "expander", low=0, low_open=True, allow_none=True)
+    epochs = check_range(epochs, "epochs", "expander", "epochs")
+    lr = check_range(lr, "lr", "expander", "lr", allow_none=True)
+    batch_size = check_range(batch_size, "batch_size", "expander", "batch_size")
     _check_dataset(data, "data", "expander")
     if val_data is not None:
         _check_dataset(val_data, "val_data", "expander")
-    check_int(finetune_samples, "finetune_samples", "expander", low=1, allow_none=True)
+    check_range(finetune_samples, "finetune_samples", "expander", "samples", allow_none=True)
     subset = finetune_subset(data, finetune_samples, seed)
     masks, degrees = expander_masks(model, amount, scope=scope, seed=seed, per_gate=per_gate)
     home = train.model_device(model)

@@ -27,7 +27,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch.utils.data import Dataset
@@ -35,7 +35,7 @@ from torch.utils.data import Dataset
 from .. import train
 from ..models import build, get_weight, split_name, weight_names
 from ..surgery import apply_masks
-from ..validation import check_bool, check_float, check_int
+from ..validation import check_bool, check_float, check_int, check_range
 from .base import PruneResult, masks_from_scores, register
 from .expander import finetune_subset
 
@@ -55,9 +55,10 @@ class _GradualMasks:
     """The ``on_step`` callback of :func:`lattice_lab.train.fit`: raises the sparsity on the cubic schedule."""
 
     def __init__(self, model, names: list[str], final: float, initial: float, ramp_steps: int, frequency: int,
-                 per_layer: bool):
+                 per_layer: bool, on_update: Callable | None = None):
         self.model, self.names, self.final, self.initial = model, names, final, initial
         self.ramp_steps, self.frequency, self.per_layer = ramp_steps, frequency, per_layer
+        self.on_update = on_update
         self.schedule: list[tuple[int, float]] = []
 
     def __call__(self, step: int) -> None:
@@ -81,6 +82,8 @@ class _GradualMasks:
             buffer = getattr(self.model.get_submodule(module_path), attr + "_mask")
             buffer.mul_(mask.to(buffer.device, buffer.dtype))  # masked weights stay masked
         self.schedule.append((step, target))
+        if self.on_update is not None:
+            self.on_update(self.model)
 
 
 @register("gradual-magnitude", level="weight", needs_data=True,
@@ -121,13 +124,25 @@ def gradual_magnitude(model, amount, *, data=None, scope="recurrent", seed=0, ep
     --------
     magnitude : the one-shot version; imp : pruning in rounds with fine-tuning between them.
     """
+    options = dict(locals())  # every parameter, for the one implementation below (first statement: nothing else)
+    return gradual_run(**options)
+
+
+def gradual_run(model, amount, *, data, scope, seed, epochs, ramp, frequency, lr, anneal_epochs, anneal_lr,
+                initial_sparsity, per_layer, from_scratch, finetune_samples, batch_size, device, val_data,
+                on_update: Callable | None = None) -> PruneResult:
+    """:func:`gradual_magnitude`, calling ``on_update(model)`` after every mask update.
+
+    :mod:`lattice_lab.pruning.schedules` keeps the masks and weights of each update so.
+    """
     caller = "gradual-magnitude"
-    epochs = check_int(epochs, "epochs", caller, low=1)
+    epochs = check_range(epochs, "epochs", caller, "epochs", low=1)
     ramp = check_float(ramp, "ramp", caller, low=0, high=1, low_open=True)
     frequency = check_int(frequency, "frequency", caller, low=1)
-    lr = check_float(lr, "lr", caller, low=0, low_open=True)
-    anneal_epochs = check_int(anneal_epochs, "anneal_epochs", caller, low=0)
-    anneal_lr = check_float(anneal_lr, "anneal_lr", caller, low=0, low_open=True)
+    lr = check_range(lr, "lr", caller, "lr")
+    anneal_epochs = check_range(anneal_epochs, "anneal_epochs", caller, "epochs")
+    anneal_lr = check_range(anneal_lr, "anneal_lr", caller, "lr")
+    batch_size = check_range(batch_size, "batch_size", caller, "batch_size")
     initial_sparsity = check_float(initial_sparsity, "initial_sparsity", caller, low=0, high=amount)
     check_bool(per_layer, "per_layer", caller)
     check_bool(from_scratch, "from_scratch", caller)
@@ -141,7 +156,7 @@ def gradual_magnitude(model, amount, *, data=None, scope="recurrent", seed=0, ep
     apply_masks(model, {name: torch.ones_like(get_weight(model, name)) for name in names}, inplace=True)
     total_steps = epochs * math.ceil(len(subset) / batch_size)
     ramp_steps = max(1, min(total_steps - 1, int(round(ramp * total_steps))))
-    schedule = _GradualMasks(model, names, amount, initial_sparsity, ramp_steps, frequency, per_layer)
+    schedule = _GradualMasks(model, names, amount, initial_sparsity, ramp_steps, frequency, per_layer, on_update)
     train.fit(model, subset, epochs=epochs, lr=lr, batch_size=batch_size, device=device, seed=seed,
               on_step=schedule, progress=False)
     schedule.finish(total_steps)

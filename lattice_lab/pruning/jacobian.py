@@ -45,7 +45,7 @@ from torch.utils.data import Dataset
 from .. import train
 from ..models import SequenceClassifier, build, gate_count, get_weight, split_name, weight_names
 from ..surgery import apply_masks
-from ..validation import check_float, check_int, fail
+from ..validation import check_int, check_range, fail
 from .base import PruneResult, masks_from_scores, register
 from .expander import finetune_subset
 
@@ -150,10 +150,12 @@ def jacobian(model, amount, *, data=None, scope="recurrent", seed=0, samples: in
     if model.config["num_layers"] != 1 or model.config["bidirectional"]:
         fail("model", caller, "a single-layer, one-directional RNN, IRNN, LSTM or GRU",
              f"{model.config['num_layers']} layer(s), bidirectional={model.config['bidirectional']}")
-    samples = check_int(samples, "samples", caller, low=1)
-    epochs = check_int(epochs, "epochs", caller, low=0)
-    lr = check_float(lr, "lr", caller, low=0, low_open=True)
-    anneal_epochs = check_int(anneal_epochs, "anneal_epochs", caller, low=0)
+    samples = check_range(samples, "samples", caller, "samples")
+    epochs = check_range(epochs, "epochs", caller, "epochs")
+    lr = check_range(lr, "lr", caller, "lr")
+    anneal_epochs = check_range(anneal_epochs, "anneal_epochs", caller, "epochs")
+    anneal_lr = check_range(anneal_lr, "anneal_lr", caller, "lr")
+    batch_size = check_range(batch_size, "batch_size", caller, "batch_size")
     subset = finetune_subset(data, finetune_samples, seed)
     inputs = torch.stack([data[i][0] for i in
                           torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:samples].tolist()])

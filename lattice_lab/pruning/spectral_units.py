@@ -69,7 +69,7 @@ from ..ridge import (bound_terms, check_subset, degrees_of_freedom, greedy_selec
                      output_loss, reconstruction_matrix)
 from ..settings import fast
 from ..surgery import make_permanent, remove_units, unit_index_plan
-from ..validation import check_bool, check_choice, check_float, check_instance, check_int, fail
+from ..validation import check_bool, check_choice, check_float, check_instance, check_int, check_range, fail
 from .base import PruneResult, check_amount, register, units_to_keep
 
 SELECTIONS = ("greedy", "leverage")
@@ -90,7 +90,7 @@ def _inputs(data: Any, caller: str) -> torch.Tensor:
 
 def _choose_sequences(inputs: torch.Tensor, n_samples: int | None, seed: int, caller: str) -> torch.Tensor:
     """``n_samples`` sequences: all if there are no more, else a seeded subset (order kept)."""
-    n_samples = check_int(n_samples, "n_samples", caller, low=1, allow_none=True)
+    n_samples = check_range(n_samples, "n_samples", caller, "samples", allow_none=True)
     n = (500 if fast() else 2000) if n_samples is None else n_samples
     if n >= inputs.shape[0]:
         return inputs
@@ -126,7 +126,7 @@ def hidden_moments(model: SequenceClassifier, data: Any, layer: int = 0, n_sampl
     check_instance(model, "model", "hidden_moments", SequenceClassifier, "a lattice_lab SequenceClassifier")
     sizes = hidden_sizes(model)
     layer = check_int(layer, "layer", "hidden_moments", low=0, high=len(sizes) - 1)
-    batch_size = check_int(batch_size, "batch_size", "hidden_moments", low=1)
+    batch_size = check_range(batch_size, "batch_size", "hidden_moments", "batch_size")
     inputs = _choose_sequences(_inputs(data, "hidden_moments"), n_samples, seed, "hidden_moments")
     directions, size = (2 if model.config["bidirectional"] else 1), sizes[layer]
     second = np.zeros((directions, size, size))

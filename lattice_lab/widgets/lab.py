@@ -8,6 +8,16 @@ controls (whose observers then see no change) and computes once. Every number it
 from :func:`~lattice_lab.widgets.state.compute_state` through a cache; every figure from
 :mod:`lattice_lab.widgets.plots`. Only the visible tab is redrawn after a change.
 
+Every method is live: a move costs at most a second once a method's first result is there
+(``benchmarks/live_budget.py``). The iterative methods (gradual magnitude, ``imp``,
+``ramanujan-imp``: :data:`~lattice_lab.pruning.schedules.SCHEDULED`) are schedules: their first
+move starts one run to :data:`AMOUNT_MAX` in the background (:mod:`lattice_lab.widgets.jobs`: a
+progress bar, a cancel button, the controls stay usable) and every later move is served from the
+stops it kept (:class:`~lattice_lab.pruning.schedules.Schedule`). Pruning at initialisation
+(:data:`~lattice_lab.widgets.committed.FROM_SCRATCH`) shows its committed runs and computes other
+settings when asked ("compute", in the background too). The ``source`` line says which numbers
+were computed now, which come from a schedule's stop and which from a committed run.
+
 Every registered method appears with no code of its own: its options become input boxes typed
 by their defaults, its readable ``info`` entries readouts, and the entries its registry entry
 names in ``diagnostic_plots`` get a plot. A method that does not support the model's kind, or
@@ -33,6 +43,8 @@ import contextlib
 import dataclasses
 import html
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -42,21 +54,26 @@ import torch
 
 from .. import checkpoints, compare, metrics, train
 from ..atomic import atomic_write
+from ..memory import release_freed_memory
 from ..hasse_drawing import draw_hasse
 from ..models import SCOPES, SequenceClassifier, weight_names
 from ..posets import Poset
 from ..pruning import REGISTRY, PruneResult
+from ..pruning.schedules import SCHEDULED, Schedule, planned_steps, run_schedule
 from ..settings import fast as fast_mode
 from ..spectral import mask_spectrum
-from ..validation import check_bool, check_choice, check_float, check_instance, check_int
+from ..validation import check_bool, check_choice, check_float, check_instance, check_range
 from .plots import (diagnostic_label, diagnostic_series, draw_amount_curve, draw_diagnostic, draw_spectrum,
                     draw_weights, figure_png, format_percent, new_figure, table_html)
+from .committed import FROM_SCRATCH, committed_run
+from .jobs import Job, Jobs
 from .state import (EVAL_BATCH, LabCache, LabSettings, LabState, compute_state, dependency_poset,
                     diagnostic_labels, diagnostic_plots, epoch_callback, keep_pattern, lab_options, method_label,
                     parse_option_text, poset_readout, unavailable_reason)
 
 AMOUNT_STEP = 0.05
 AMOUNT_MAX = 0.95
+MAX_SCHEDULES = 3  # schedules kept (each a few MB of stops); the oldest is dropped beyond
 
 
 def _option_widget(name: str, default: Any, value: Any) -> W.Widget:
@@ -102,10 +119,13 @@ class PruningLab:
     controls : dict of the widgets by name: ``method``, ``amount``, ``scope``, ``seed``,
         ``finetune_epochs``, ``finetune``, ``reset``, ``compare``, ``compare_x``, ``matrix``,
         ``hasse_quantile``, ``export_path``, ``export_checkpoint``, ``masks_path``, ``export_masks``, ``tabs``,
-        and ``option.<name>`` for each option of the current method.
+        ``compute`` and ``cancel`` (background jobs), and ``option.<name>`` for each option of the current method.
     state : the :class:`~lattice_lab.widgets.state.LabState` shown now.
     messages : every status message shown, oldest first.
     errors : unexpected exceptions caught by the UI (shown as messages instead of tracebacks).
+    jobs : the :class:`~lattice_lab.widgets.jobs.Jobs` running first computations in the background.
+    schedules : the :class:`~lattice_lab.pruning.schedules.Schedule` s kept (at most :data:`MAX_SCHEDULES`).
+    source : the widget saying where the shown numbers come from.
     widget : the root widget (a notebook cell that ends with the lab displays it).
     """
 
@@ -123,7 +143,7 @@ class PruningLab:
         amount = check_float(amount, "amount", "PruningLab", low=0, high=AMOUNT_MAX)
         if quick is not None:
             check_bool(quick, "quick", "PruningLab")
-        check_int(finetune_samples, "finetune_samples", "PruningLab", low=1, allow_none=True)
+        check_range(finetune_samples, "finetune_samples", "PruningLab", "samples", allow_none=True)
         if card is not None:
             check_instance(card, "card", "PruningLab", dict, "a checkpoint card (a dict) or None")
         self.model, self.data, self.device, self.card = model, data, device, card
@@ -137,6 +157,10 @@ class PruningLab:
             self.finetune_data = train_data
         self.train_data = train_data
         self.cache = LabCache()
+        self.jobs = Jobs()
+        self.schedules: OrderedDict[tuple, Schedule] = OrderedDict()
+        self._failed: dict[tuple, str] = {}
+        self._lock = threading.RLock()  # a job's end refreshes from the worker thread
         self.dense_accuracy = train.evaluate(model, data, device=device, batch_size=EVAL_BATCH)["accuracy"]
         self.compare_rows: list[dict] | None = None
         self.messages: list[str] = []
@@ -190,6 +214,13 @@ class PruningLab:
         c["masks_path"] = W.Text(value="pruned-masks.pt", description="masks", layout=W.Layout(width="280px"))
         c["export_masks"] = W.Button(description="save masks", icon="save")
         self.progress = W.IntProgress(value=0, min=0, max=1, description="fine-tune", layout=W.Layout(width="260px"))
+        c["compute"] = W.Button(description="compute", icon="play",
+                                tooltip="compute these settings here (in the background) instead of showing a committed run")
+        c["cancel"] = W.Button(description="cancel", icon="stop", tooltip="stop the computation in the background")
+        self.job_progress = W.IntProgress(value=0, min=0, max=1, description="background",
+                                          layout=W.Layout(width="260px"))
+        self.job_label = W.HTML().add_class("ll-job")
+        self.source = W.HTML().add_class("ll-source")
         self.status = W.HTML().add_class("ll-status")
         self.accuracy_readout = W.HTML().add_class("ll-accuracy")
         self.readouts = W.HTML().add_class("ll-readouts")
@@ -221,6 +252,8 @@ class PruningLab:
         c["compare"].on_click(lambda _: self._guard(self.run_compare))
         c["export_masks"].on_click(lambda _: self._guard(lambda: self.export_masks(c["masks_path"].value)))
         c["export_checkpoint"].on_click(lambda _: self._guard(lambda: self.export_checkpoint(c["export_path"].value)))
+        c["compute"].on_click(lambda _: self._guard(self.compute))
+        c["cancel"].on_click(lambda _: self._guard(self.cancel))
         header = W.HTML(f"<b>PruningLab</b> — {self.model.kind} {self.model.config['hidden_size']} on "
                         f"{html.escape(str(getattr(self.data, 'name', 'data')))} ({len(self.data)} samples); "
                         f"dense accuracy <b>{format_percent(self.dense_accuracy)}</b>")
@@ -231,7 +264,9 @@ class PruningLab:
             self.summary,
             W.Accordion(children=[self.options_box], titles=("method options",)),
             W.HBox([c["finetune_epochs"], c["finetune"], self.progress]),
+            W.HBox([c["compute"], c["cancel"], self.job_progress, self.job_label]),
             self.status,
+            self.source,
             W.HBox([W.VBox([self.accuracy_readout, self.readouts]), c["tabs"]]),
             W.HBox([c["export_path"], c["export_checkpoint"], c["masks_path"], c["export_masks"]]),
         ]).add_class("ll-lab")
@@ -285,20 +320,162 @@ class PruningLab:
         ``on_epoch``: deprecated, warns).
         """
         progress, on_epoch = epoch_callback(progress, on_epoch, "PruningLab.refresh")
-        settings = self._settings if settings is None else settings
-        hits = self.cache.hits
-        with self._busy():
-            self.state = compute_state(self.model, self.data, settings, train_data=self.train_data,
-                                       finetune_data=self.finetune_data, cache=self.cache,
-                                       dense_accuracy=self.dense_accuracy, device=self.device, progress=progress,
-                                       on_epoch=on_epoch)
-        self._version += 1
-        self._show_state(from_cache=self.cache.hits > hits)
-        self._draw_current()
+        with self._lock:
+            settings = self._settings if settings is None else settings
+            hits = self.cache.hits
+            if self.cache.peek(settings) is None and self._deferred(settings):
+                self.state = self._served(settings)
+            else:
+                schedule = self.schedules.get(self._schedule_key(settings))
+                with self._busy():
+                    self.state = compute_state(
+                        self.model, self.data, settings, train_data=self.train_data,
+                        finetune_data=self.finetune_data, cache=self.cache, dense_accuracy=self.dense_accuracy,
+                        device=self.device, progress=progress, on_epoch=on_epoch,
+                        prune_with=None if schedule is None else (lambda s: schedule.result(s.amount)))
+            self._version += 1
+            self._show_state(from_cache=self.cache.hits > hits)
+            self._draw_current()
+            return self.state
+
+    # ------------------------------------------------------------------ schedules, committed runs, jobs
+    def _deferred(self, settings: LabSettings) -> bool:
+        """True when these settings are not computed in the foreground: a schedule's or a from-scratch method's."""
+        usable = unavailable_reason(settings.method, self.model, self.train_data is not None) is None
+        return usable and settings.finetune_epochs == 0 and (
+            settings.method in FROM_SCRATCH or (settings.method in SCHEDULED and settings.amount <= AMOUNT_MAX))
+
+    @staticmethod
+    def _schedule_key(settings: LabSettings) -> tuple:
+        return ("schedule", settings.method, settings.scope, settings.seed, settings.options)
+
+    def _served(self, settings: LabSettings) -> LabState:
+        """The state of deferred settings: from a schedule's stop, a committed run, or pending (a job started)."""
+        if settings.method in SCHEDULED:
+            key = self._schedule_key(settings)
+            schedule = self.schedules.get(key)
+            if schedule is not None:
+                self.schedules.move_to_end(key)
+                state = compute_state(self.model, self.data, settings, train_data=self.train_data, cache=self.cache,
+                                      dense_accuracy=self.dense_accuracy, device=self.device,
+                                      prune_with=lambda s: schedule.result(s.amount))
+                if state.result is not None:
+                    state = dataclasses.replace(state, source=f"from one {settings.method} run to {schedule.amount:.2f}, "
+                                                              f"served from {state.result.info['served_from']} "
+                                                              f"(in {state.seconds:.2f} s, no training)")
+                    self.cache.put(state)
+                return state
+            if key in self._failed:
+                return LabState(settings, dense_accuracy=self.dense_accuracy, error=self._failed[key])
+            self._start(key, settings, lambda: run_schedule(self.model, settings.method, AMOUNT_MAX, self.train_data,
+                                                             scope=settings.scope, seed=settings.seed,
+                                                             options=settings.options_dict))
+            return self._pending(settings, f"the {settings.method} run to {AMOUNT_MAX:.2f} is computing in the "
+                                           "background; every amount is served from it once it is done")
+        run = committed_run(self.model.config, getattr(self.data, "name", ""), settings.method, settings.amount,
+                            settings.scope, settings.seed)
+        if run is not None:
+            budget = ", ".join(f"{k}={v}" for k, v in sorted(run["options"].items()))
+            return LabState(settings, accuracy=run["accuracy"], dense_accuracy=self.dense_accuracy,
+                            sparsity=run["sparsity"],
+                            source=f"from a committed run ({run['file']}: sparsity {run['sparsity']:.3f}, seed "
+                                   f"{settings.seed}, {budget}); press “compute” to train these settings here")
+        if self.jobs.find(("state", settings)) is not None:
+            return self._pending(settings, f"{settings.method} at amount {settings.amount:.2f} is computing in the "
+                                           "background")
+        return self._pending(settings, f"{settings.method} trains from scratch and no committed run has these "
+                                       "settings: press “compute” to train them here (in the background)")
+
+    def _pending(self, settings: LabSettings, why: str) -> LabState:
+        return LabState(settings, dense_accuracy=self.dense_accuracy, error=f"not computed yet: {why}",
+                        source="pending")
+
+    def _start(self, key: tuple, settings: LabSettings, work: Callable[[], Any]) -> Job:
+        """Start ``work`` in the background unless a job for ``key`` runs already."""
+        running = self.jobs.find(key)
+        if running is not None:
+            return running
+        n_train = len(self.train_data) if self.train_data is not None else 0
+        total = planned_steps(settings.method, n_train, settings.options_dict)
+        self.job_progress.max, self.job_progress.value = max(1, total), 0
+        self.job_label.value = html.escape(f"{settings.method}: starting")
+        return self.jobs.submit(key, work, total_steps=total, on_step=self._job_step, on_done=self._job_done)
+
+    def _job_step(self, job: Job) -> None:
+        every = max(1, (job.total_steps or 100) // 100)
+        if job.steps % every == 0:
+            self.job_progress.value = min(job.steps, self.job_progress.max)
+            self.job_label.value = html.escape(f"{job.key[1] if job.key[0] == 'schedule' else job.key[1].method}: "
+                                               f"step {job.steps} of {job.total_steps}")
+
+    def _job_done(self, job: Job) -> None:
+        with self._lock:
+            if job.cancelled:
+                self.job_progress.value = 0
+                self.job_label.value = "cancelled"
+                self._message("the background computation was cancelled; move a control to start it again")
+                return
+            elif job.error is not None:
+                self._failed[job.key] = f"the background computation failed: {type(job.error).__name__}: {job.error}"
+                self.job_label.value = "failed"
+            elif job.key[0] == "schedule":
+                self.schedules[job.key] = job.result
+                while len(self.schedules) > MAX_SCHEDULES:
+                    self.schedules.popitem(last=False)
+                self.job_label.value = f"done in {job.steps} steps"
+            else:
+                self.cache.put(job.result)
+                self.job_label.value = f"done in {job.result.seconds:.1f} s"
+            self.job_progress.value = self.job_progress.max if job.result is not None else 0
+            if self.state is not None and self.state.source == "pending":
+                self._guard(self.refresh)
+
+    def compute(self) -> Job | None:
+        """Compute the current settings here, in the background (a from-scratch method shown from a committed run)."""
+        settings = self._settings
+        if settings.method not in FROM_SCRATCH or not self._deferred(settings):
+            self._message(f"{settings.method} at amount {settings.amount:.2f} is computed when shown; nothing to start")
+            return None
+        key = ("state", settings)
+        job = self._start(key, settings, lambda: compute_state(
+            self.model, self.data, settings, train_data=self.train_data, dense_accuracy=self.dense_accuracy,
+            device=self.device))
+        self.state = self._pending(settings, f"{settings.method} at amount {settings.amount:.2f} is computing in the "
+                                             "background")
+        self._show_state()
+        return job
+
+    def cancel(self) -> int:
+        """Cancel every background computation; returns how many were running or queued."""
+        count = self.jobs.cancel_all()
+        self._message(f"cancelled {count} background computation(s)" if count else "nothing runs in the background")
+        return count
+
+    def clear_cache(self) -> None:
+        """Forget every computed state and schedule and hand the freed memory back to the system.
+
+        glibc keeps freed heap unless ``MALLOC_TRIM_THRESHOLD_`` was set before the kernel started
+        (``binder/start`` sets it); :func:`lattice_lab.memory.release_freed_memory` (``malloc_trim``)
+        is the fallback from inside the process.
+        """
+        with self._lock:
+            self.cache.clear()
+            self.schedules.clear()
+            self._failed.clear()
+        release_freed_memory()
+        self._message("cleared the computed states and schedules")
+
+    def wait(self, timeout: float | None = None) -> LabState:
+        """Block until the background computations have ended (tests and scripts); returns the state shown."""
+        self.jobs.wait(timeout)
         return self.state
 
     def finetune(self) -> LabState:
         """Fine-tune the current pruned model for ``controls['finetune_epochs']`` epochs and show it."""
+        if self.state is None or self.state.result is None:
+            self._message("there is no pruned model to fine-tune yet"
+                          + (f": {self.state.error or self.state.source}" if self.state is not None else ""), error=True)
+            return self.state
         epochs = int(self.controls["finetune_epochs"].value)
         self.progress.max, self.progress.value = epochs, 0
 
@@ -387,12 +564,25 @@ class PruningLab:
 
     def _show_state(self, from_cache: bool = False) -> None:
         state = self.state
-        if not state.ok:
+        self.source.value = ("<span style='font-size:90%;color:#555'>numbers: " + html.escape(state.source) + "</span>"
+                             if state.ok else "")
+        if state.source == "pending":
+            self.messages.append(state.error)
+            self.status.value = f"<span style='color:#b26b00'>{html.escape(state.error)}</span>"
+        elif not state.ok:
             self._message(state.error, error=True)
+        if not state.ok:
             self.accuracy_readout.value = "accuracy <b>–</b>"
             self.readouts.value = ""
             return
         s = state.settings
+        if state.result is None:  # a committed run: its numbers, no model
+            self.accuracy_readout.value = (f"accuracy <b>{format_percent(state.accuracy)}</b> "
+                                           f"<span style='color:gray'>(dense {format_percent(state.dense_accuracy)})"
+                                           "</span>")
+            self.readouts.value = table_html([("sparsity (" + s.scope + ")", format_percent(state.sparsity))])
+            self._message(f"{s.method} at amount {s.amount:.2f}: from a committed run")
+            return
         tuned = f" → <b>{format_percent(state.accuracy_finetuned)}</b> after {s.finetune_epochs} epoch(s) " \
                 "fine-tuning" if state.accuracy_finetuned is not None else ""
         self.accuracy_readout.value = (f"accuracy <b>{format_percent(state.accuracy)}</b>{tuned} "
@@ -407,7 +597,8 @@ class PruningLab:
         pairs += [(diagnostic_label(k, s.method), v)
                   for k, v in known + [d for d in state.diagnostics if d not in known]]
         self.readouts.value = table_html(pairs)
-        timing = "from the cache" if from_cache else f"computed in {state.seconds:.2f} s"
+        timing = "from the cache" if from_cache else (f"computed in {state.seconds:.2f} s" if state.source == "computed now"
+                                                      else f"served in {state.seconds:.2f} s")
         self._message(f"{s.method} at amount {s.amount:.2f}: {timing}")
 
     def _draw_current(self) -> None:
@@ -422,7 +613,7 @@ class PruningLab:
         draw(self.images[index], self.view_notes[index])
 
     def _draw_weights(self, image: W.Image, note: W.HTML) -> None:
-        if not self.state.ok:
+        if self.state.result is None:
             note.value = "<i>no pruned model to show</i>"
             return
         fig = new_figure(5.0, 3.4)
@@ -436,7 +627,7 @@ class PruningLab:
         image.value = figure_png(fig)
 
     def _draw_poset(self, image: W.Image, note: W.HTML) -> None:
-        if not self.state.ok:
+        if self.state.result is None:
             note.value = "<i>no pruned model to show</i>"
             return
         posets = [v for v in self.state.result.info.values() if isinstance(v, Poset)]
@@ -451,7 +642,7 @@ class PruningLab:
         note.value = f"<span style='font-size:90%'>{source}</span>" + table_html(list(poset_readout(poset).items()))
 
     def _draw_spectrum(self, image: W.Image, note: W.HTML) -> None:
-        if not self.state.ok:
+        if self.state.result is None:
             note.value = "<i>no pruned model to show</i>"
             return
         name = self.controls["matrix"].value
@@ -467,7 +658,7 @@ class PruningLab:
 
     def _draw_diagnostics(self, image: W.Image, note: W.HTML) -> None:
         method = self.state.settings.method
-        info = self.state.result.info if self.state.ok else {}
+        info = self.state.result.info if self.state.result is not None else {}
         plotted = diagnostic_plots(method)
         keys = [k for k in plotted if k in info and diagnostic_series(info[k])]
         if not keys:
@@ -494,9 +685,9 @@ class PruningLab:
         ax = fig.add_subplot()
         compare.plot_accuracy(self.compare_rows, x, ax=ax)
         state = self.state
-        if state.ok and x in ("sparsity", "flops", "hidden_units", "amount"):
-            value = {"sparsity": state.sparsity, "flops": state.flops, "hidden_units": state.hidden_units,
-                     "amount": state.settings.amount}[x]
+        value = {"sparsity": state.sparsity, "flops": state.flops, "hidden_units": state.hidden_units,
+                 "amount": state.settings.amount}.get(x) if state.ok else None
+        if value is not None:
             ax.plot([value], [100 * state.accuracy], "*", ms=16, mec="black",
                     color=compare.method_colour(state.settings.method), label="current")
         image.value = figure_png(fig)
@@ -523,9 +714,10 @@ class PruningLab:
         return rows
 
     def _pruned(self) -> PruneResult:
-        if self.state is None or not self.state.ok:
+        if self.state is None or self.state.result is None:
             raise ValueError("there is no pruned model to export: "
-                             + (self.state.error if self.state is not None else "nothing computed yet"))
+                             + (self.state.error or self.state.source if self.state is not None
+                                else "nothing computed yet"))
         return self.state.result
 
     def export_masks(self, path: str | Path) -> Path:

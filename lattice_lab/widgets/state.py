@@ -49,7 +49,7 @@ from ..models import SequenceClassifier, clone, get_weight, weight_names
 from ..posets import Poset
 from ..pruning import REGISTRY, PruneResult, prune
 from ..surgery import keep_pattern as surgery_keep_pattern
-from ..validation import check_bool, check_float, check_instance, check_int, fail
+from ..validation import check_bool, check_float, check_instance, check_int, check_range, fail
 
 FAST_BUDGETS = (("epoch", 1), ("round", 2), ("iteration", 2), ("samples", 256), ("n_", 256))
 """In quick mode, a method option whose name matches one of these words (first match wins) and
@@ -105,8 +105,8 @@ class LabSettings:
         check_instance(self.method, "method", "LabSettings", str, "a str (a registered method name)")
         check_instance(self.scope, "scope", "LabSettings", str, "a str ('recurrent', 'input' or 'all')")
         amount = check_float(self.amount, "amount", "LabSettings")
-        check_int(self.seed, "seed", "LabSettings", low=0)
-        check_int(self.finetune_epochs, "finetune_epochs", "LabSettings", low=0)
+        check_range(self.seed, "seed", "LabSettings", "seed")
+        check_range(self.finetune_epochs, "finetune_epochs", "LabSettings", "epochs")
         check_instance(self.options, "options", "LabSettings", (Mapping, list, tuple),
                        "a dict or a list of (name, value) pairs")
         options = self.options.items() if isinstance(self.options, Mapping) else self.options
@@ -146,9 +146,11 @@ def parse_option_text(text: str) -> Any:
 class LabState:
     """What the lab shows for one :class:`LabSettings`; plain values, comparable with ``==``.
 
-    ``result`` (the :class:`~lattice_lab.pruning.PruneResult`, for drawing and export) and
-    ``seconds`` (compute time) are left out of comparisons. When the settings are impossible
-    or the method fails, ``error`` says why in words and the measurements are None.
+    ``result`` (the :class:`~lattice_lab.pruning.PruneResult`, for drawing and export),
+    ``seconds`` (compute time) and ``source`` (where the numbers come from, in words: "computed
+    now", a schedule's stop, a committed run) are left out of comparisons. When the settings are
+    impossible or the method fails, ``error`` says why in words and the measurements are None; a
+    state from a committed run has numbers but no ``result`` (nothing was pruned here).
 
     >>> LabState(LabSettings("magnitude", 0.5), error="no").ok
     False
@@ -168,6 +170,7 @@ class LabState:
     error: str | None = None
     result: PruneResult | None = field(default=None, compare=False, repr=False)
     seconds: float = field(default=0.0, compare=False)
+    source: str = field(default="computed now", compare=False)
 
     @property
     def ok(self) -> bool:
@@ -182,14 +185,17 @@ class LabState:
 class LabCache:
     """A least-recently-used cache of :class:`LabState` by :class:`LabSettings`.
 
-    A cache serves one ``(model, data)`` pair; using it with another is a ValueError.
+    A cache serves one ``(model, data)`` pair; using it with another is a ValueError. It holds at
+    most ``maxsize`` states (each with its pruned model), stored light: no ``.grad`` on their
+    models, masks as bool. Forty lab settings on full MNIST stay under Binder's 1 GiB so
+    (``benchmarks/lab_memory.py``; a 64-state cache of full models did not).
 
     >>> cache = LabCache(maxsize=2)
     >>> len(cache), cache.hits, cache.misses
     (0, 0, 0)
     """
 
-    def __init__(self, maxsize: int = 64):
+    def __init__(self, maxsize: int = 16):
         self.maxsize = check_int(maxsize, "maxsize", "LabCache", low=1)
         self.hits = 0
         self.misses = 0
@@ -219,7 +225,9 @@ class LabCache:
         return self._states.get(settings)
 
     def put(self, state: LabState) -> None:
-        """Store ``state`` under its settings, evicting the least recently used beyond ``maxsize``."""
+        """Store ``state`` (made light: :func:`lighten`) under its settings, evicting the least recently used
+        beyond ``maxsize``."""
+        state = lighten(state)
         self._states[state.settings] = state
         self._states.move_to_end(state.settings)
         while len(self._states) > self.maxsize:
@@ -235,6 +243,23 @@ class LabCache:
 
     def __len__(self) -> int:
         return len(self._states)
+
+
+def lighten(state: LabState) -> LabState:
+    """``state`` with its pruned model's gradients dropped and its masks stored as bool (what a cache keeps).
+
+    >>> from lattice_lab.models import build
+    >>> result = prune(build({"kind": "rnn", "input_size": 2, "hidden_size": 4, "num_classes": 2}), "magnitude", 0.5)
+    >>> lighten(LabState(LabSettings("magnitude", 0.5), result=result)).result.masks["layers.0.weight_hh_l0"].dtype
+    torch.bool
+    """
+    result = state.result
+    if result is None:
+        return state
+    for parameter in result.model.parameters():
+        parameter.grad = None
+    masks = {name: mask if mask.dtype == torch.bool else mask.ne(0) for name, mask in result.masks.items()}
+    return dataclasses.replace(state, result=dataclasses.replace(result, masks=masks))
 
 
 # ==================================================================================== methods in the lab
@@ -523,7 +548,9 @@ def epoch_callback(progress: Any, on_epoch: Callable[[int, int], None] | None,
 def compute_state(model: SequenceClassifier, data: Any, settings: LabSettings, *, train_data: Any = None,
                   finetune_data: Any = None, cache: LabCache | None = None, dense_accuracy: float | None = None,
                   device: str = "cpu", progress: bool | None = False,
-                  on_epoch: Callable[[int, int], None] | None = None) -> LabState:
+                  on_epoch: Callable[[int, int], None] | None = None,
+                  prune_with: Callable[[LabSettings], PruneResult] | None = None,
+                  source: str = "computed now") -> LabState:
     """Prune ``model`` as ``settings`` say, evaluate on ``data``, measure; never raises for bad settings.
 
     Parameters
@@ -539,6 +566,9 @@ def compute_state(model: SequenceClassifier, data: Any, settings: LabSettings, *
     progress : show fine-tuning progress bars (None: unless ``LATTICE_LAB_QUIET=1`` or under
         pytest). A callable here is the old name of ``on_epoch`` (deprecated, warns).
     on_epoch : called as ``on_epoch(epoch, epochs)`` after each fine-tuning epoch.
+    prune_with : how the pruned model is had (default: :func:`lattice_lab.pruning.prune` with the
+        settings); the lab passes a schedule's :meth:`~lattice_lab.pruning.schedules.Schedule.result`.
+    source : where the numbers come from, in words (``LabState.source``).
 
     Returns
     -------
@@ -576,24 +606,24 @@ def compute_state(model: SequenceClassifier, data: Any, settings: LabSettings, *
         try:
             tune_on = train_data if finetune_data is None else finetune_data
             state = _measure(model, data, settings, train_data, tune_on, cache, dense_accuracy, device, progress,
-                             on_epoch)
+                             on_epoch, prune_with)
         except _CAUGHT as error:
             state = LabState(settings, dense_accuracy=dense_accuracy, error=_friendly(settings, error))
-    state = dataclasses.replace(state, seconds=time.perf_counter() - start)
+    state = dataclasses.replace(state, seconds=time.perf_counter() - start, source=source)
     if cache is not None:
         cache.put(state)
     return state
 
 
 def _measure(model, data, settings, train_data, finetune_data, cache, dense_accuracy, device, progress,
-             on_epoch) -> LabState:
+             on_epoch, prune_with) -> LabState:
     base = cache.peek(settings.replace(finetune_epochs=0)) if (cache is not None and settings.finetune_epochs) \
         else None
     if base is not None and base.result is not None:
         result, accuracy = base.result, base.accuracy
     else:
         result = prune(model, settings.method, settings.amount, train_data, scope=settings.scope,
-                       seed=settings.seed, **settings.options_dict)
+                       seed=settings.seed, **settings.options_dict) if prune_with is None else prune_with(settings)
         accuracy = train.evaluate(result.model, data, device=device, batch_size=EVAL_BATCH)["accuracy"]
     accuracy_finetuned = None
     if settings.finetune_epochs:

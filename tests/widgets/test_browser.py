@@ -240,3 +240,43 @@ def test_voila_badge_route_renders_notebook_08_under_jupyter_server(playwright_a
             browser.close()
     assert accuracy_of(before) != accuracy_of(after)
     assert (tmp_path / "voila-route-after.png").stat().st_size > 0
+
+
+LIVE_SOURCE = """\
+import lattice_lab as ll
+import lattice_lab.widgets
+
+model = ll.checkpoints.load("digits-lstm")[0]
+lab = ll.widgets.PruningLab(model, ll.data.load("digits", "test"), train_data=ll.data.load("digits", "train"),
+                            method="gradual-magnitude", quick=True)
+lab.controls["option.epochs"].value = 400  # a run long enough to be seen running
+lab"""
+
+
+def test_voila_a_schedule_runs_in_the_background_with_the_controls_usable(playwright_api, server_env, tmp_path):
+    """Widgets updated from the lab's worker thread reach a real page: progress while it runs, the source after."""
+    import nbformat
+    from playwright.sync_api import expect
+
+    folder = tmp_path / "live"
+    folder.mkdir()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LIVE_SOURCE)])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, folder / "live.ipynb")
+    port = free_port()
+    command = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+               str(folder / "live.ipynb")]
+    with running(command, port, None, server_env, tmp_path / "voila.log"):
+        with playwright_api() as api:
+            browser = launch(api)
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.goto(f"http://127.0.0.1:{port}", timeout=NOTEBOOK_RUN_MS)
+            job = page.locator(".ll-job").first
+            expect(job).to_contain_text("step", timeout=NOTEBOOK_RUN_MS)  # the worker thread's progress arrives
+            assert page.locator(".ll-lab select").first.is_enabled()  # the method dropdown, while it runs
+            expect(page.locator(".ll-status").first).to_contain_text("not computed yet")
+            expect(page.locator(".ll-source").first).to_contain_text("from one gradual-magnitude run",
+                                                                     timeout=READOUT_CHANGE_MS)
+            expect(page.locator(".ll-accuracy").first).to_contain_text("%")
+            page.screenshot(path=str(tmp_path / "live-done.png"), full_page=True)
+            browser.close()
