@@ -180,6 +180,8 @@ def test_grading_a_file_that_is_no_lab_is_one_line_naming_it(tmp_path, capsys):
     nbformat.write(nbformat.v4.new_notebook(), plain)
     with pytest.raises(ValueError, match="names no lab"):
         read_submission(plain)
+    assert cli.main(["grade", str(plain), "--question-timeout", "0"]) == 2
+    assert "--question-timeout must be a whole number of seconds of at least 1, got 0" in capsys.readouterr().err
     assert cli.main(["grade", str(tmp_path / "missing.ipynb")]) == 2
     assert capsys.readouterr().err.strip() == f"lattice-lab grade: error: submission {tmp_path / 'missing.ipynb'}: " \
                                               "no such file"

@@ -21,6 +21,9 @@ def cmd_grade(args) -> int:
         import otter.test_files  # noqa: F401  (the hidden tests are otter-grader test files)
     except ImportError:
         raise ImportError("grading needs otter-grader: pip install 'lattice_lab[grading]'") from None
+    for option, value in (("--cell-timeout", args.cell_timeout), ("--question-timeout", args.question_timeout)):
+        if value < 1:
+            raise ValueError(f"{option} must be a whole number of seconds of at least 1, got {value}")
     reports = [grader.grade(path, tests=args.tests, cell_timeout=args.cell_timeout,
                             question_timeout=args.question_timeout) for path in args.submissions]
     if args.json:
