@@ -39,6 +39,7 @@ from typing import Any, Callable
 
 import torch
 
+from lattice_lab.course import REPOSITORY
 from lattice_lab.settings import fast
 from lattice_lab.validation import check_int
 
@@ -568,7 +569,7 @@ def sweep_scaling_tables(report: dict[str, Any]) -> list[str]:
 
 
 def notebook_memory_tables(report: dict[str, Any]) -> list[str]:
-    """Markdown: each notebook's peak kernel memory against Binder's 1 GB, its time, and notebook 08's target."""
+    """Markdown: each notebook's peak kernel memory against Binder's 1 GB, its time, and the dashboard's target."""
     limit = report["limit_mib"]
     lines = ["### Notebook memory: every kernel against Binder's 1 GB", "", _machine_line(report), "",
              f"Each notebook top to bottom in a fresh kernel ({'fast' if report['fast'] else 'full'} mode, "
@@ -585,8 +586,8 @@ def notebook_memory_tables(report: dict[str, Any]) -> list[str]:
     if dashboard:
         total = dashboard["seconds"] + dashboard["kernel_start_s"]
         met = "met" if dashboard["met"] else "**not met**"
-        lines += [f"Notebook 08 (the Voilà dashboard) renders in {total:.1f} s including the kernel start "
-                  f"(target {dashboard['target_s']:.0f} s on 2 cores: {met}).", ""]
+        lines += [f"The Voilà dashboard (`notebooks/{dashboard['notebook']}.ipynb`) renders in {total:.1f} s "
+                  f"including the kernel start (target {dashboard['target_s']:.0f} s on 2 cores: {met}).", ""]
     return lines
 
 
@@ -624,11 +625,26 @@ def lab_memory_tables(report: dict[str, Any]) -> list[str]:
     return lines + ["", f"With binder/start's thresholds the kernel ends {verdict} {report['limit_mib']:.0f} MiB.", ""]
 
 
+def own_rnn_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: ``ll.prune`` through the recurrent view vs the course path, and the unit-pruned export's latency."""
+    lines = ["### Your own RNN: the recurrent view's overhead, and the export's latency", "", _machine_line(report), ""]
+    rows = [[r["model"], r["method"], f"{r['course_ms']:.2f}", f"{r['view_ms']:.2f}", f"{r['ratio']:.2f}",
+             f"{r['view_first_ms']:.1f}"] for r in report["view_overhead"]]
+    lines += _table(["shipped model", "method (50%)", "course path (ms)", "through the view (ms)", "ratio",
+                     "finding the view once (ms)"], rows)
+    lines += ["", "Notebook 10's models as TorchScript, batch of "
+              f"{report['settings']['batch']}, one thread:", ""]
+    rows = [[r["model"], f"{r['dense_ms']:.2f}", f"{r['pruned_ms']:.2f}", f"{r['ratio']:.2f}"]
+            for r in report["export_latency"]]
+    return lines + _table(["model", "dense (ms)", "50% units (ms)", "ratio"], rows) + [""]
+
+
 TABLES = {"quality": quality_tables, "expander": expander_tables, "spectral_lstm": spectral_lstm_tables,
           "structure_claims": structure_claims_tables,
           "cost": cost_tables, "speed": speed_tables, "train_speed": train_speed_tables,
           "live_budget": live_budget_tables, "sweep_scaling": sweep_scaling_tables,
-          "notebook_memory": notebook_memory_tables, "lab_memory": lab_memory_tables, "grading": grading_tables}
+          "notebook_memory": notebook_memory_tables, "lab_memory": lab_memory_tables, "own_rnn": own_rnn_tables,
+          "grading": grading_tables}
 """Benchmark name -> the function that renders its report as README markdown lines."""
 
 
@@ -647,8 +663,10 @@ def results_markdown(folder: str | os.PathLike = RESULTS) -> str:
             parts += render(report)
     if not parts:
         return "No benchmark results yet: run `make bench`."
+    # an absolute link: the README is the package index page's long description too, where relative links break
     return "\n".join(["Latest `make bench` results (details, figures and the machine: "
-                      "[benchmarks/README.md](benchmarks/README.md)).", ""] + parts).rstrip()
+                      f"[benchmarks/README.md](https://github.com/{REPOSITORY}/blob/main/benchmarks/README.md)).", ""]
+                     + parts).rstrip()
 
 
 def replace_block(text: str, block: str) -> str:

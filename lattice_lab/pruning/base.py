@@ -36,18 +36,20 @@ Examples
 """
 from __future__ import annotations
 
-import hashlib
 import inspect
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
+from torch import nn
 
 from .. import metrics
 from ..models import SCOPES, SequenceClassifier, check_finite_weights, check_inputs, clone
+from ..recurrent.methods import COURSE_ONLY, prune_foreign
 from ..train import in_memory_inputs
 from ..validation import check_bool, check_choice, check_float, check_int, check_range, fail
+from .styles import METHOD_STYLES, derived_style
 
 
 @dataclass
@@ -77,7 +79,9 @@ class PruneResult:
 class MethodSpec:
     """A registered pruning method: its function and what the UI needs to know about it.
 
-    ``colour`` is the method's colour in every plot of the course; ``diagnostic_labels`` maps
+    ``colour`` and ``line_style`` are how every plot of the course draws the method (from
+    :data:`~lattice_lab.pruning.styles.METHOD_STYLES`: Paul Tol's colour-blind-safe colours, solid
+    for weight level, dashed for unit level); ``diagnostic_labels`` maps
     keys of its ``PruneResult.info`` to display names (``"delta_r" -> "Δ_r"``) and
     ``diagnostic_plots`` names the keys that get a plot of their own in the lab.
     ``renamed_options`` maps an option's old name to its new one: :func:`prune` still accepts
@@ -95,6 +99,7 @@ class MethodSpec:
     diagnostic_labels: dict[str, str] = field(default_factory=dict)
     diagnostic_plots: tuple[str, ...] = ()
     renamed_options: dict[str, str] = field(default_factory=dict)
+    line_style: str = "-"
 
 
 REGISTRY: dict[str, MethodSpec] = {}
@@ -103,14 +108,17 @@ ALL_KINDS = ("rnn", "irnn", "lstm", "gru", "feedback")
 
 
 def register(name: str, *, level: str, summary: str, needs_data: bool = False,
-             kinds: tuple[str, ...] = ALL_KINDS, colour: str = "", diagnostic_labels: dict[str, str] | None = None,
+             kinds: tuple[str, ...] = ALL_KINDS, colour: str = "", line_style: str = "",
+             diagnostic_labels: dict[str, str] | None = None,
              diagnostic_plots: tuple[str, ...] = (), renamed_options: dict[str, str] | None = None) -> Callable:
     """Decorator that adds a method to :data:`REGISTRY`.
 
     The function is called as ``function(model, amount, *, data, scope, seed, **options)`` on a
     private copy and returns a :class:`PruneResult` (``sparsity`` and the bookkeeping fields are
     filled in by :func:`prune`). Its other keyword arguments, with defaults, are its options.
-    ``colour`` (a hex colour; default: one derived from the name), ``diagnostic_labels`` and
+    ``colour`` (a hex colour) and ``line_style`` (a matplotlib one) default to the method's entry
+    of :data:`~lattice_lab.pruning.styles.METHOD_STYLES`, else a style derived from the name;
+    ``diagnostic_labels`` and
     ``diagnostic_plots`` are what plots and the lab show for it (see :class:`MethodSpec`);
     ``renamed_options`` (old name -> new name) keeps old option names working for one release.
     """
@@ -131,23 +139,22 @@ def register(name: str, *, level: str, summary: str, needs_data: bool = False,
         stale = {old: new for old, new in renamed.items() if new not in options or old in options}
         if stale:
             raise ValueError(f"method {name!r}: renamed_options {stale} must map old names to options it has")
+        style = METHOD_STYLES.get(name) or derived_style(name)
         REGISTRY[name] = MethodSpec(name, function, level, summary, needs_data, tuple(kinds), options,
-                                    colour or derived_colour(name), labels, tuple(diagnostic_plots), renamed)
+                                    colour or style.colour, labels, tuple(diagnostic_plots), renamed,
+                                    line_style or style.line_style)
         return function
 
     return decorator
 
 
-_PALETTE = ("#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78")
+def foreign_methods() -> list[str]:
+    """The registered methods that run on a model of the user's own (all but the course-only ones).
 
-
-def derived_colour(name: str) -> str:
-    """A stable colour for a name that has none of its own (the same in every session).
-
-    >>> derived_colour("some-new-method") == derived_colour("some-new-method")
+    >>> "magnitude-units" in foreign_methods() and "spectral" not in foreign_methods()
     True
     """
-    return _PALETTE[int(hashlib.sha1(name.encode()).hexdigest(), 16) % len(_PALETTE)]
+    return [name for name in REGISTRY if name not in COURSE_ONLY]
 
 
 def get_method(name: str) -> MethodSpec:
@@ -192,13 +199,29 @@ def _renamed_options(spec: MethodSpec, options: dict[str, Any]) -> dict[str, Any
     return options
 
 
-def prune(model: SequenceClassifier, method: str, amount: float, data=None, *,
-          scope: str = "recurrent", seed: int = 0, **options) -> PruneResult:
+def _checked_options(spec: MethodSpec, method: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` under their current names, every name known and every switch a bool."""
+    options = _renamed_options(spec, options)
+    unknown = set(options) - set(spec.options)
+    if unknown:
+        raise ValueError(f"method {method!r} has no option(s) {sorted(unknown)}; its options: {spec.options}")
+    for name, value in options.items():
+        if isinstance(spec.options[name], bool):  # a switch is True or False, never "yes" or 1
+            check_bool(value, name, method)
+    return options
+
+
+def prune(model: nn.Module, method: str, amount: float, data=None, *,
+          scope: str = "recurrent", seed: int = 0, example: Any = None, score: Callable | None = None,
+          **options) -> PruneResult:
     """Prune a copy of ``model`` with a registered method; the input model is never modified.
 
     Parameters
     ----------
-    model : a :class:`~lattice_lab.models.SequenceClassifier`.
+    model : a :class:`~lattice_lab.models.SequenceClassifier`, or any ``nn.Module`` with
+        ``nn.RNN``/``nn.LSTM``/``nn.GRU`` layers (see :mod:`lattice_lab.recurrent.methods`: the
+        structural methods and ``lattice``; its data is a Dataset, a DataLoader or an
+        ``(inputs, targets)`` pair).
     method : a name in :data:`REGISTRY` (``random``, ``magnitude``, ``random-units``, ...).
     amount : fraction removed, in [0, 1): of the weights in ``scope`` for weight-level methods,
         of the hidden units (per layer) for unit-level methods.
@@ -206,6 +229,9 @@ def prune(model: SequenceClassifier, method: str, amount: float, data=None, *,
     scope : ``recurrent`` (every W_hh, and W_td in feedback models), ``input`` (W_ih) or ``all``;
         what weight-level methods prune and what ``sparsity`` is measured over.
     seed : for every random choice a method makes.
+    example : a model of the user's own only: what it takes (default: the first inputs of ``data``).
+    score : a model of the user's own only: ``score(model, data) -> float``, higher is better
+        (default: argmax accuracy); with ``data``, ``info["score"]`` is the pruned model's.
     **options : method options (see ``REGISTRY[method].options``).
 
     Checked here for every method, before it runs: the amount, scope and seed; option names, and
@@ -238,19 +264,17 @@ Got 1.5 instead.
     spec = get_method(method)
     amount = check_amount(amount)
     if not isinstance(model, SequenceClassifier):
-        raise ValueError(f"unsupported model {type(model).__name__}: prune needs a lattice_lab SequenceClassifier "
-                         "(build one with lattice_lab.models.build)")
+        check_choice(scope, "scope", "prune", SCOPES)
+        check_range(seed, "seed", "prune", "seed")
+        return prune_foreign(model, spec, amount, data, scope=scope, seed=seed, example=example, score=score,
+                             **_checked_options(spec, method, options))
+    if example is not None or score is not None:
+        raise ValueError("example and score are for models of the user's own; a SequenceClassifier needs neither")
     if model.kind not in spec.kinds:
         raise ValueError(f"method {method!r} supports model kinds {spec.kinds}, not {model.kind!r}")
     check_choice(scope, "scope", "prune", SCOPES)
     check_range(seed, "seed", "prune", "seed")
-    options = _renamed_options(spec, options)
-    unknown = set(options) - set(spec.options)
-    if unknown:
-        raise ValueError(f"method {method!r} has no option(s) {sorted(unknown)}; its options: {spec.options}")
-    for name, value in options.items():
-        if isinstance(spec.options[name], bool):  # a switch is True or False, never "yes" or 1
-            check_bool(value, name, method)
+    options = _checked_options(spec, method, options)
     if spec.needs_data and data is None:
         raise ValueError(f"method {method!r} needs data (a dataset from lattice_lab.data.load)")
     check_finite_weights(model, "prune")

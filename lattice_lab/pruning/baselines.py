@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import torch
 
-from ..models import get_weight, hidden_sizes, weight_names
+from ..models import attached_view, get_weight, hidden_sizes, weight_names
+from ..recurrent.methods import unit_norms as foreign_unit_norms
 from ..surgery import apply_masks, remove_units, unit_index_plan
 from .base import PruneResult, masks_from_scores, register, units_to_keep
 
@@ -35,8 +36,7 @@ def _weight_level(model, amount, scope, per_layer, score) -> PruneResult:
                        info={"per_layer": per_layer, "tensors": names})
 
 
-@register("random", level="weight", summary="remove a uniformly random fraction of the weights in scope",
-          colour="#9e9e9e")
+@register("random", level="weight", summary="remove a uniformly random fraction of the weights in scope")
 def random_weights(model, amount, *, data=None, scope="recurrent", seed=0, per_layer: bool = False) -> PruneResult:
     """Random weight pruning: remove ``round(amount · n)`` of the n weights in ``scope``, uniformly at random.
 
@@ -90,8 +90,7 @@ def random_weights(model, amount, *, data=None, scope="recurrent", seed=0, per_l
                          lambda w: torch.rand(w.shape, generator=generator).to(w.device))
 
 
-@register("magnitude", level="weight", summary="remove the weights of smallest |w| (global ranking by default)",
-          colour="#1f77b4")
+@register("magnitude", level="weight", summary="remove the weights of smallest |w| (global ranking by default)")
 def magnitude_weights(model, amount, *, data=None, scope="recurrent", seed=0, per_layer: bool = False) -> PruneResult:
     """Magnitude pruning: remove the ``round(amount · n)`` weights of smallest ``|w|`` in ``scope``.
 
@@ -146,7 +145,11 @@ def magnitude_weights(model, amount, *, data=None, scope="recurrent", seed=0, pe
 def unit_norms(model) -> list[torch.Tensor]:
     """Per layer, the L2 norm of every weight touching each hidden unit: its rows in every gate
     block of W_ih and W_hh (incoming) and its columns in the next consumers (outgoing: W_hh,
-    the next layer's W_ih, the top-down W_td of the layer below, the readout)."""
+    the next layer's W_ih, the top-down W_td of the layer below, the readout). A model of the user's
+    own is scored through its view (:func:`lattice_lab.recurrent.methods.unit_norms`)."""
+    view = attached_view(model)
+    if view is not None:
+        return foreign_unit_norms(model, view)
     sizes = hidden_sizes(model)
     squares = [torch.zeros(size) for size in sizes]
     for name in unit_index_plan(model, [torch.arange(size) for size in sizes]):
@@ -180,8 +183,7 @@ def _unit_level(model, amount, scores: list[torch.Tensor]) -> PruneResult:
     return PruneResult(model=remove_units(model, keep), kept_units=keep, info={"unit_scores": scores})
 
 
-@register("random-units", level="unit", summary="remove a uniformly random fraction of each layer's hidden units",
-          colour="#bdbdbd")
+@register("random-units", level="unit", summary="remove a uniformly random fraction of each layer's hidden units")
 def random_units(model, amount, *, data=None, scope="recurrent", seed=0) -> PruneResult:
     """Random unit pruning: remove a uniformly random ``amount`` of each layer's hidden units.
 
@@ -228,8 +230,7 @@ def random_units(model, amount, *, data=None, scope="recurrent", seed=0) -> Prun
 
 
 @register("magnitude-units", level="unit",
-          summary="remove the hidden units whose incoming and outgoing weights have the smallest L2 norm",
-          colour="#17becf")
+          summary="remove the hidden units whose incoming and outgoing weights have the smallest L2 norm")
 def magnitude_units(model, amount, *, data=None, scope="recurrent", seed=0) -> PruneResult:
     """Unit-norm pruning: keep, in each layer, the hidden units whose weights have the largest L2 norm.
 

@@ -60,7 +60,7 @@ import torch
 from torch.utils.data import Dataset, Subset, TensorDataset
 
 from .. import train
-from ..models import SequenceClassifier, build, clone, gate_count, get_weight, split_name, weight_names
+from ..models import SequenceClassifier, attached_view, clone, fresh, gate_count, get_weight, split_name, weight_names
 from ..settings import fast
 from ..spectral import biregular_mask, delta_r, is_ramanujan_biregular
 from ..spectral import delta_s as spectral_delta_s
@@ -155,6 +155,9 @@ def gate_blocks(model: SequenceClassifier, name: str) -> int:
     ...             "layers.0.weight_hh_l0")
     4
     """
+    view = attached_view(model)
+    if view is not None:  # a model of the user's own: its layer says
+        return view.gates_of(name)
     attr = split_name(name)[1]
     return gate_count(model.kind) if attr.startswith(("weight_ih", "weight_hh")) else 1
 
@@ -417,7 +420,7 @@ def _record_round(info, model, masks, current, total, val_data, device) -> None:
 @register("ramanujan-imp", level="weight", needs_data=True,
           summary="iterative magnitude pruning with fine-tuning; a layer stops being pruned when its "
                   "Ramanujan gap Δ_r would turn negative",
-          colour="#9467bd", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
+          diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
 def ramanujan_imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds: int | None = None,
                   finetune_epochs: int = 1, finetune_samples: int | None = None, rewind: bool = False,
                   preserve: bool = True, per_layer: bool = True, lr: float = train.FINETUNE_LR,
@@ -466,7 +469,7 @@ def ramanujan_imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds
 
 @register("imp", level="weight", needs_data=True,
           summary="plain iterative magnitude pruning with fine-tuning between rounds (no Δ_r stopping rule)",
-          colour="#e377c2", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
+          diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
 def imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds: int | None = None, finetune_epochs: int = 1,
         finetune_samples: int | None = None, rewind: bool = False, per_layer: bool = True,
         lr: float = train.FINETUNE_LR, batch_size: int = 128, device: str = "cpu",
@@ -552,7 +555,7 @@ def expander_masks(model: SequenceClassifier, amount: float, *, scope: str = "re
 
 @register("expander", level="weight", needs_data=True,
           summary="random biregular (expander) masks at the requested density, fine-tuned or trained from scratch",
-          colour="#ff7f0e", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
+          diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
 def expander(model, amount, *, data=None, scope="recurrent", seed=0, per_gate: bool = True,
              from_scratch: bool = False, epochs: int | None = None, finetune_epochs: int = 1,
              finetune_samples: int | None = None, lr: float | None = None, batch_size: int = 128,
@@ -562,7 +565,7 @@ def expander(model, amount, *, data=None, scope="recurrent", seed=0, per_gate: b
     Options
     -------
     per_gate : one biregular mask per gate block (default) or one for the stacked tensor.
-    from_scratch : re-initialize the model (``build(model.config)`` seeded with ``seed``), apply
+    from_scratch : re-initialize the model (:func:`lattice_lab.models.fresh` seeded with ``seed``), apply
         the masks, train ``epochs`` epochs (default 10; 1 in fast mode) with ``lr`` (default
         1e-3), then ``finetune_epochs`` more at the fine-tuning rate 1e-4 (an annealing phase;
         what it gains: ``docs/METHODS.md``, "Measured in this project"); otherwise mask the
@@ -594,7 +597,7 @@ def expander(model, amount, *, data=None, scope="recurrent", seed=0, per_gate: b
     if from_scratch:
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            model = build(model.config)
+            model = fresh(model)
         apply_masks(model, masks, inplace=True)
         train.fit(model, subset, epochs=epochs, lr=train.FIT_LR if lr is None else lr, batch_size=batch_size,
                   device=device, seed=seed)
