@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,lab,cluster,audio]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,lab,cluster,audio,grading]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -34,8 +34,10 @@ bench: setup
 # The course site (jupyter-book 1.x: notebooks, syllabus, methods, bibliography, Binder and Colab
 # launch buttons) into _build/html/, every notebook executed in full mode. BOOK_ARGS=--fast
 # executes them with small budgets; BOOK_ARGS=--no-execute renders them as committed (tests/test_book.py).
+# Then the student site (_build/student_site/_build/html/): the student editions, executed the same way.
 book: setup
 	$(PY) book/build.py $(BOOK_ARGS)
+	$(PY) book/build.py --student $(BOOK_ARGS)
 
 # The student edition: every notebook with its `solution` cells removed (nbconvert's
 # TagRemovePreprocessor), written to _build/student/; the committed notebooks stay the
@@ -44,6 +46,14 @@ STUDENT_OUT ?= _build/student
 .PHONY: student
 student: setup
 	$(PY) book/student.py --out $(STUDENT_OUT) $(STUDENT_ARGS)
+
+# The labs' assignments: a student copy of each lab (no solutions, no hidden tests) in _build/assignments/student/
+# and an autograder copy (the solution and labs/hidden/<lab>/q*.py) in _build/assignments/autograder/. Grade a
+# submission with: lattice-lab grade SUBMISSION.ipynb --tests _build/assignments/autograder/tests [--json]
+ASSIGNMENTS_OUT ?= _build/assignments
+.PHONY: assignments
+assignments: setup
+	$(PY) book/assignments.py --out $(ASSIGNMENTS_OUT)
 
 clean:
 	rm -rf $(VENV) lattice_lab_results .pytest_cache _build

@@ -602,6 +602,17 @@ def structure_claims_tables(report: dict[str, Any]) -> list[str]:
     return lines + _table(["claim", "test", "result", "verdict"], rows) + [""] + note
 
 
+def grading_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: seconds to grade each lab's instructor solution against the budget (``benchmarks.grading``)."""
+    verdict = "Every lab is within" if report["within_budget"] else "Not every lab is within"
+    lines = ["### Grading: `lattice-lab grade` on each lab, fast mode", "", _machine_line(report), "",
+             f"Each lab's instructor solution graded {report['repeats']} times (a fresh kernel each time):", ""]
+    rows = [[lab, e["notebook"], f"{e['median_s']:.1f}", f"{e['max_s']:.1f}", f"{e['score']:g} / {e['possible']:g}"]
+            for lab, e in report["per_lab"].items()]
+    lines += _table(["lab", "notebook", "median s", "max s", "score"], rows) + [""]
+    return lines + [f"{verdict} the {report['budget_s']:.0f} s budget (the maximum over the repeats).", ""]
+
+
 def lab_memory_tables(report: dict[str, Any]) -> list[str]:
     """Markdown: a kernel's resident memory after N PruningLab settings, glibc's defaults against binder/start's."""
     lines = [f"### Lab memory: {report['settings']} PruningLab settings in a fresh process", "", _machine_line(report), "",
@@ -632,7 +643,8 @@ TABLES = {"quality": quality_tables, "expander": expander_tables, "spectral_lstm
           "structure_claims": structure_claims_tables,
           "cost": cost_tables, "speed": speed_tables, "train_speed": train_speed_tables,
           "live_budget": live_budget_tables, "sweep_scaling": sweep_scaling_tables,
-          "notebook_memory": notebook_memory_tables, "lab_memory": lab_memory_tables, "own_rnn": own_rnn_tables}
+          "notebook_memory": notebook_memory_tables, "lab_memory": lab_memory_tables, "own_rnn": own_rnn_tables,
+          "grading": grading_tables}
 """Benchmark name -> the function that renders its report as README markdown lines."""
 
 

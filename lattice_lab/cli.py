@@ -1,4 +1,4 @@
-"""The ``lattice-lab`` command line: demo, train, evaluate, prune, compare, analyze, fetch, notebooks.
+"""The ``lattice-lab`` command line: demo, train, evaluate, prune, compare, analyze, fetch, notebooks, grade.
 
 Human tables by default, machine-readable JSON with ``--json`` (progress goes to stderr, so
 stdout stays parseable; strict JSON: a NaN is ``null``). ``--checkpoint`` takes a path or the
@@ -59,6 +59,7 @@ import torch
 
 from . import checkpoints, compare, course, data, metrics, models, strict_json, train
 from .atomic import atomic_write
+from .grading import command as grading_command
 from .pruning import REGISTRY, prune
 from .settings import fast
 from .validation import QUOTE_LENGTH, RANGES, InvalidParameterError, check_range, quote
@@ -511,6 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", help="the folder to copy them into (created when missing)")
     p.add_argument("--force", action="store_true", help="overwrite notebooks there that differ from the course's")
     p.set_defaults(func=cmd_notebooks)
+    grading_command.add_parser(sub)  # lattice-lab grade: lattice_lab/grading/command.py
     return parser
 
 
