@@ -12,5 +12,5 @@ Must not be imported by the ``lattice_lab`` package.
 """
 
 BENCHMARKS = ("quality", "expander", "spectral_lstm", "structure_claims", "cost", "speed", "train_speed", "live_budget",
-              "sweep_scaling", "notebook_memory", "lab_memory")
+              "sweep_scaling", "notebook_memory", "lab_memory", "own_rnn")
 """Every benchmark module, in the order ``python -m benchmarks`` runs them."""

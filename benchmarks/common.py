@@ -613,11 +613,25 @@ def lab_memory_tables(report: dict[str, Any]) -> list[str]:
     return lines + ["", f"With binder/start's thresholds the kernel ends {verdict} {report['limit_mib']:.0f} MiB.", ""]
 
 
+def own_rnn_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: ``ll.prune`` through the recurrent view vs the course path, and the unit-pruned export's latency."""
+    lines = ["### Your own RNN: the recurrent view's overhead, and the export's latency", "", _machine_line(report), ""]
+    rows = [[r["model"], r["method"], f"{r['course_ms']:.2f}", f"{r['view_ms']:.2f}", f"{r['ratio']:.2f}",
+             f"{r['view_first_ms']:.1f}"] for r in report["view_overhead"]]
+    lines += _table(["shipped model", "method (50%)", "course path (ms)", "through the view (ms)", "ratio",
+                     "finding the view once (ms)"], rows)
+    lines += ["", "Notebook 10's models as TorchScript, batch of "
+              f"{report['settings']['batch']}, one thread:", ""]
+    rows = [[r["model"], f"{r['dense_ms']:.2f}", f"{r['pruned_ms']:.2f}", f"{r['ratio']:.2f}"]
+            for r in report["export_latency"]]
+    return lines + _table(["model", "dense (ms)", "50% units (ms)", "ratio"], rows) + [""]
+
+
 TABLES = {"quality": quality_tables, "expander": expander_tables, "spectral_lstm": spectral_lstm_tables,
           "structure_claims": structure_claims_tables,
           "cost": cost_tables, "speed": speed_tables, "train_speed": train_speed_tables,
           "live_budget": live_budget_tables, "sweep_scaling": sweep_scaling_tables,
-          "notebook_memory": notebook_memory_tables, "lab_memory": lab_memory_tables}
+          "notebook_memory": notebook_memory_tables, "lab_memory": lab_memory_tables, "own_rnn": own_rnn_tables}
 """Benchmark name -> the function that renders its report as README markdown lines."""
 
 

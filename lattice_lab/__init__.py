@@ -14,8 +14,8 @@ Examples
 >>> ll.prune(model, "magnitude", 0.5).sparsity
 0.5
 """
-from . import (checkpoints, compare, course, data, exercises, metrics, models, posets, pruning, settings, spectral, surgery, train,
-               verdicts)
+from . import (checkpoints, compare, course, data, exercises, metrics, models, posets, pruning, recurrent, settings,
+               spectral, surgery, train, verdicts)
 from .pruning import PruneResult, prune
 
 __version__ = "0.1.0"
@@ -28,5 +28,5 @@ def __getattr__(name: str):
 
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-__all__ = ["checkpoints", "compare", "course", "data", "exercises", "metrics", "models", "posets", "pruning", "settings",
-           "spectral", "surgery", "train", "verdicts", "PruneResult", "prune", "__version__"]
+__all__ = ["checkpoints", "compare", "course", "data", "exercises", "metrics", "models", "posets", "pruning",
+           "recurrent", "settings", "spectral", "surgery", "train", "verdicts", "PruneResult", "prune", "__version__"]

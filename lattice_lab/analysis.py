@@ -38,7 +38,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import graphs, spectral
-from .models import SequenceClassifier, get_weight, weight_names
+from .models import SequenceClassifier, attached_view, get_weight, hidden_sizes, weight_names
 from .posets import Poset
 from .validation import check_float, check_instance, check_list
 
@@ -130,12 +130,16 @@ def _spectral_rows(model: SequenceClassifier, data: Any, n_samples: int | None) 
 
 
 def analyze(model: SequenceClassifier, thresholds: Sequence[float] = (0.5, 0.75, 0.9, 0.95), data: Any = None,
-            *, gate_rule: str = "max", n_samples: int | None = None) -> dict:
+            *, gate_rule: str = "max", n_samples: int | None = None, example: Any = None) -> dict:
     """The structure report of a model (see the module docstring); the model is not changed.
 
     Parameters
     ----------
-    model : a :class:`~lattice_lab.models.SequenceClassifier` (masked or not).
+    model : a :class:`~lattice_lab.models.SequenceClassifier` (masked or not), or a model of the
+        user's own (any ``nn.Module`` with ``nn.RNN``/``nn.LSTM``/``nn.GRU`` layers, found on
+        ``example`` or the first inputs of ``data``): its posets are those of its recurrent layers
+        (:func:`lattice_lab.recurrent.methods.mirror`), its Δ_r rows name its own parameters, and it
+        has no ``spectral`` section (None).
     thresholds : quantiles in [0, 1) of the connection strengths.
     data : optional dataset (or ``(N, T, F)`` tensor) for the hidden-state covariance section.
     gate_rule : how LSTM/GRU gate blocks combine in the dependency graph (``max``, ``sum``,
@@ -159,7 +163,8 @@ def analyze(model: SequenceClassifier, thresholds: Sequence[float] = (0.5, 0.75,
     >>> [row["graph"] for row in r["posets"]], [row["tensor"] for row in r["ramanujan"]][:2]
     (['layer 0', 'layer 1', 'all layers'], ['layers.0.weight_hh_l0', 'layers.0.weight_td_l0'])
     """
-    check_instance(model, "model", "analyze", SequenceClassifier, "a lattice_lab SequenceClassifier")
+    if not isinstance(model, SequenceClassifier):
+        return _analyze_foreign(model, thresholds, data, gate_rule, example)
     values = check_list(thresholds, "thresholds", "analyze",
                         lambda q: check_float(q, "thresholds", "analyze", low=0, high=1, high_open=True),
                         "a nonempty list of quantiles in [0, 1)")
@@ -172,6 +177,21 @@ def analyze(model: SequenceClassifier, thresholds: Sequence[float] = (0.5, 0.75,
         "ramanujan": _ramanujan_rows(model, values),
         "spectral": None if data is None else _spectral_rows(model, data, n_samples),
     }
+
+
+def _analyze_foreign(model, thresholds, data, gate_rule: str, example: Any) -> dict:
+    from .recurrent.data import as_dataset, check_data, example_inputs
+    from .recurrent.methods import held_copy, mirror
+
+    if example is None:
+        if data is None:
+            raise ValueError(f"analyze needs example inputs for a {type(model).__name__} (example=..., or data).")
+        example = example_inputs(as_dataset(check_data(data, "analyze")))
+    held = held_copy(model, example)
+    course = mirror(held, attached_view(held))[0]
+    report = analyze(course, thresholds, gate_rule=gate_rule)
+    return dict(report, model={"kind": type(model).__name__, "hidden_size": hidden_sizes(held)},
+                ramanujan=_ramanujan_rows(held, report["thresholds"]), spectral=None)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:

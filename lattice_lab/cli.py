@@ -2,7 +2,10 @@
 
 Human tables by default, machine-readable JSON with ``--json`` (progress goes to stderr, so
 stdout stays parseable; strict JSON: a NaN is ``null``). ``--checkpoint`` takes a path or the
-name of a shipped checkpoint. ``fetch`` downloads datasets into the cache, every file checked
+name of a shipped checkpoint. ``evaluate``, ``prune`` and ``analyze`` take a model of your own
+instead: ``--model module.py:factory --weights state.pt --data pair.pt`` (read onto the CPU, so a
+file saved on a GPU loads anywhere; :mod:`lattice_lab.recurrent.loading`), or a TorchScript file
+for ``evaluate``; ``prune --out`` then writes the pruned model as TorchScript. ``fetch`` downloads datasets into the cache, every file checked
 against its sha256 (mirrors in ``$LATTICE_LAB_MIRROR`` first).
 
 Failures are one line on stderr, ``lattice-lab <command>: error: <what, naming the file or the
@@ -176,6 +179,8 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    if getattr(args, "model", None) is not None:
+        return cmd_evaluate_own(args)
     model, card = checkpoints.load(args.checkpoint)
     test_set = _dataset_for(card, args, args.split, model)
     result = train.evaluate(model, test_set, device=args.device)
@@ -186,6 +191,8 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_prune(args) -> int:
+    if getattr(args, "model", None) is not None:
+        return cmd_prune_own(args)
     model, card = checkpoints.load(args.checkpoint)
     options = dict(args.option or [])
     test_set = _dataset_for(card, args, "test", model)
@@ -265,6 +272,8 @@ def _write_results(rows: list[dict], out: Path, finetuned: bool = False) -> None
 
 
 def cmd_analyze(args) -> int:
+    if getattr(args, "model", None) is not None:
+        return cmd_analyze_own(args)
     from . import analysis
 
     model, card = checkpoints.load(args.checkpoint)
@@ -339,10 +348,62 @@ def cmd_notebooks(args) -> int:
     return 0
 
 
-def _checkpoint_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", required=True,
+def _checkpoint_arg(parser: argparse.ArgumentParser, own: bool = False) -> None:
+    """``--checkpoint``; with ``own`` also ``--model`` (one of the two), ``--weights`` and ``--data``."""
+    target = parser.add_mutually_exclusive_group(required=True) if own else parser
+    target.add_argument("--checkpoint", required=not own,
                         help="a checkpoint path or the name of a shipped checkpoint "
                              "(lattice_lab.checkpoints.list_shipped())")
+    if own:
+        target.add_argument("--model", help="a model of your own: module.py:factory (with --weights), or a "
+                                            "TorchScript file (evaluate only)")
+        parser.add_argument("--weights", help="with --model module.py:factory: its state dict (torch.save; a file "
+                                              "saved on a GPU loads on the CPU)")
+        parser.add_argument("--data", help="with --model: (inputs, targets) saved with torch.save")
+
+
+def _own_model_and_data(args, prunable: bool):
+    from .recurrent.loading import load_data, load_model
+
+    if args.data is None:
+        raise ValueError("--model needs --data: an (inputs, targets) pair saved with torch.save")
+    return load_model(args.model, args.weights, prunable=prunable), load_data(args.data)
+
+
+def cmd_evaluate_own(args) -> int:
+    from .recurrent.data import accuracy
+
+    model, pair = _own_model_and_data(args, prunable=False)
+    result = {"accuracy": accuracy(model, pair), "n_samples": int(len(pair[0]))}
+    _emit(args, {"model": args.model, **result}, f"{args.model} on {args.data} ({result['n_samples']} samples): "
+                                                 f"accuracy {100 * result['accuracy']:.2f}%")
+    return 0
+
+
+def cmd_prune_own(args) -> int:
+    from .recurrent.export import to_torchscript
+
+    model, pair = _own_model_and_data(args, prunable=True)
+    options = dict(args.option or [])
+    result = prune(model, args.method, args.amount, pair, scope=args.scope, seed=args.seed, **options)
+    payload = {"model": args.model, "method": args.method, "amount": args.amount, "scope": args.scope,
+               "seed": args.seed, "sparsity": result.sparsity, "accuracy": result.info["score"],
+               "hidden_sizes": [int(k.numel()) for k in result.kept_units] if result.kept_units else None}
+    if args.out:
+        to_torchscript(result.model, pair[0][:2], args.out)
+        payload["out"] = str(args.out)
+    human = compare.format_table([payload], ["method", "amount", "sparsity", "accuracy"])
+    _emit(args, payload, human + (f"\nsaved {args.out} (TorchScript)" if args.out else ""))
+    return 0
+
+
+def cmd_analyze_own(args) -> int:
+    from . import analysis
+
+    model, pair = _own_model_and_data(args, prunable=True)
+    report = analysis.analyze(model, thresholds=args.thresholds, data=pair)
+    _emit(args, report, analysis.format_report(report))
+    return 0
 
 
 def _finetune_args(parser: argparse.ArgumentParser, command: str) -> None:
@@ -388,13 +449,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", parents=[common], help="test accuracy of a checkpoint")
-    _checkpoint_arg(p)
+    _checkpoint_arg(p, own=True)
     p.add_argument("--dataset", choices=data.DATASETS, help="default: the checkpoint's own dataset")
     p.add_argument("--split", default="test", choices=("train", "test"))
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("prune", parents=[common], help="prune a checkpoint with one method and evaluate it")
-    _checkpoint_arg(p)
+    _checkpoint_arg(p, own=True)
     p.add_argument("--method", required=True, help=f"one of {sorted(REGISTRY)}")
     p.add_argument("--amount", type=_number(None, "--amount", "prune"), required=True,
                    help="fraction removed: of weights in scope (weight-level) or of hidden units (unit-level)")
@@ -406,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--option", action="append", type=_parse_option, metavar="KEY=VALUE",
                    help="a method option, e.g. --option adjacency=binary (repeatable)")
     p.add_argument("--dataset", choices=data.DATASETS, help="default: the checkpoint's own dataset")
-    p.add_argument("--out", help="save the pruned checkpoint here")
+    p.add_argument("--out", help="save the pruned checkpoint here (with --model: the pruned model as TorchScript)")
     p.set_defaults(func=cmd_prune)
 
     p = sub.add_parser("compare", parents=[common], help="every method x amount x seed side by side")
@@ -430,7 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("analyze", parents=[common], help="structure of a checkpoint: posets, lattices, spectra")
-    _checkpoint_arg(p)
+    _checkpoint_arg(p, own=True)
     p.add_argument("--thresholds", nargs="+", type=_number(None, "--thresholds", "analyze"),
                    default=[0.5, 0.75, 0.9, 0.95],
                    help="quantiles of |w| used as binary-adjacency thresholds")

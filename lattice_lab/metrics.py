@@ -17,16 +17,20 @@ Examples
 from __future__ import annotations
 
 import torch
+from torch import nn
 
-from .models import SCOPES, SequenceClassifier, gate_count, get_weight, weight_names
+from .models import (SCOPES, SequenceClassifier, attached_view, gate_count, get_weight, hidden_sizes, readout_names,
+                     weight_names)
 from .validation import check_choice, check_int
 
 
-def _nonzero(model: SequenceClassifier, names: list[str]) -> int:
+def nonzero_count(model: nn.Module, names: list[str]) -> int:
+    """Nonzero entries of the named tensors (masks applied), of any model."""
     return int(sum(torch.count_nonzero(get_weight(model, n)).item() for n in names))
 
 
-def _numel(model: SequenceClassifier, names: list[str]) -> int:
+def weight_count(model: nn.Module, names: list[str]) -> int:
+    """Entries of the named tensors, of any model."""
     return int(sum(get_weight(model, n).numel() for n in names))
 
 
@@ -37,16 +41,16 @@ def sparsity(model: SequenceClassifier, dense: SequenceClassifier, scope: str = 
     ``"all"`` (both); see :func:`lattice_lab.models.weight_names`.
     """
     check_choice(scope, "scope", "sparsity", SCOPES)
-    total = _numel(dense, weight_names(dense, scope))
+    total = weight_count(dense, weight_names(dense, scope))
     if total == 0:
         raise ValueError(f"the dense model has no weights in scope {scope!r}")
-    return 1.0 - _nonzero(model, weight_names(model, scope)) / total
+    return 1.0 - nonzero_count(model, weight_names(model, scope)) / total
 
 
 def params_nonzero(model: SequenceClassifier) -> int:
     """Nonzero entries over every parameter (masks applied), biases and readout included."""
     names = [n[: -len("_orig")] if n.endswith("_orig") else n for n, _ in model.named_parameters()]
-    return _nonzero(model, names)
+    return nonzero_count(model, names)
 
 
 def flops(model: SequenceClassifier, seq_len: int) -> int:
@@ -63,8 +67,8 @@ def flops(model: SequenceClassifier, seq_len: int) -> int:
     132
     """
     seq_len = check_int(seq_len, "seq_len", "flops", low=1)
-    step = _nonzero(model, weight_names(model, "all"))
-    return 2 * (seq_len * step + _nonzero(model, ["readout.weight"]))
+    step = nonzero_count(model, weight_names(model, "all"))
+    return 2 * (seq_len * step + nonzero_count(model, readout_names(model)))
 
 
 def hidden_units(model: SequenceClassifier) -> int:
@@ -74,7 +78,7 @@ def hidden_units(model: SequenceClassifier) -> int:
     >>> hidden_units(build({"kind": "gru", "input_size": 2, "hidden_size": [6, 3], "num_classes": 2}))
     9
     """
-    return int(sum(model.config["hidden_size"]))
+    return int(sum(hidden_sizes(model)))
 
 
 def summary(model: SequenceClassifier, dense: SequenceClassifier, seq_len: int) -> dict:
@@ -87,5 +91,6 @@ def summary(model: SequenceClassifier, dense: SequenceClassifier, seq_len: int) 
         "params_nonzero": params_nonzero(model),
         "flops": flops(model, seq_len),
         "flops_dense": flops(dense, seq_len),
-        "gates": gate_count(model.kind),
+        "gates": (gate_count(model.kind) if isinstance(model, SequenceClassifier)
+                  else attached_view(model).layers[0].gates),
     }

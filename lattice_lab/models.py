@@ -324,7 +324,7 @@ def check_inputs(model: nn.Module, inputs: torch.Tensor, name: str, caller: str)
     """``inputs`` if they fit ``model``: shape ``(N, T, F)`` with the model's ``F``, every value finite.
 
     The feature size is checked for a :class:`SequenceClassifier` (its ``input_size``); the shape
-    and the values for any model. A mismatch is an InvalidParameterError (a ValueError) naming the
+    and the values for any model (a model of the user's own, inside pruning: the values only). A mismatch is an InvalidParameterError (a ValueError) naming the
     expected and the given size, not the RuntimeError PyTorch raises deep inside the layer.
 
     >>> model = build({"kind": "gru", "input_size": 8, "hidden_size": 4, "num_classes": 2})
@@ -334,7 +334,7 @@ def check_inputs(model: nn.Module, inputs: torch.Tensor, name: str, caller: str)
     lattice_lab.validation.InvalidParameterError: The 'data' parameter of evaluate must have 8 features per step \
 (the model's input_size). Got inputs of shape (5, 28, 28), with 28 features, instead.
     """
-    if inputs.dim() != 3:
+    if inputs.dim() != 3 and attached_view(model) is None:  # a user's model may take token ids (N, T)
         raise InvalidParameterError(f"The {name!r} parameter of {caller} must hold sequences of shape (N, T, F). "
                                     f"Got inputs of shape {tuple(inputs.shape)} instead.")
     expected = model.config["input_size"] if isinstance(model, SequenceClassifier) else None
@@ -368,13 +368,17 @@ def weight_names(model: SequenceClassifier, scope: str = "recurrent") -> list[st
     ``recurrent``: every layer's W_hh (both directions) and, in feedback models, the top-down
     W_td — the connections between hidden units. ``input``: every layer's W_ih (the input and
     bottom-up weights). ``all``: both. The readout is in no scope. Names stay valid after
-    ``torch.nn.utils.prune`` reparametrizes a weight (read it with :func:`get_weight`).
+    ``torch.nn.utils.prune`` reparametrizes a weight (read it with :func:`get_weight`). A model of
+    the user's own carrying its recurrent view (:func:`attached_view`) gives the view's names.
 
     >>> model = build({"kind": "rnn", "input_size": 2, "hidden_size": 3, "num_classes": 2, "bidirectional": True})
     >>> weight_names(model, "recurrent")
     ['layers.0.weight_hh_l0', 'layers.0.weight_hh_l0_reverse']
     """
     check_choice(scope, "scope", "weight_names", SCOPES)
+    view = attached_view(model)
+    if view is not None:
+        return view.scope_names(scope)
     prefixes = {"recurrent": ("weight_hh", "weight_td"), "input": ("weight_ih",),
                 "all": ("weight_ih", "weight_hh", "weight_td")}[scope]
     suffixes = ("_l0", "_l0_reverse") if model.config["bidirectional"] else ("_l0",)
@@ -409,7 +413,51 @@ def hidden_sizes(model: SequenceClassifier) -> list[int]:
     >>> hidden_sizes(build({"kind": "gru", "input_size": 2, "hidden_size": [6, 3], "num_classes": 2}))
     [6, 3]
     """
-    return list(model.config["hidden_size"])
+    view = attached_view(model)
+    return list(model.config["hidden_size"]) if view is None else view.hidden_sizes()
+
+
+def readout_names(model: nn.Module) -> list[str]:
+    """The weights that read the top layer's units out: ``["readout.weight"]``, or a model of the
+    user's own's Linear consumers (through its attached view).
+
+    >>> readout_names(build({"kind": "gru", "input_size": 2, "hidden_size": 3, "num_classes": 2}))
+    ['readout.weight']
+    """
+    view = attached_view(model)
+    return ["readout.weight"] if view is None else view.readout_names()
+
+
+VIEW_ATTRIBUTE = "_lattice_lab_view"
+
+
+def attached_view(model: nn.Module):
+    """The recurrent view (:mod:`lattice_lab.recurrent`) that pruning attached to its private copy of a
+    model of the user's own, or None (a :class:`SequenceClassifier` needs none: its names are fixed).
+
+    The names and sizes :func:`weight_names` and :func:`hidden_sizes` give come from it, so the
+    methods run unchanged on any model. Duck-typed here: models sit below ``recurrent``.
+    """
+    return None if isinstance(model, SequenceClassifier) else model.__dict__.get(VIEW_ATTRIBUTE)
+
+
+def fresh(model: nn.Module) -> nn.Module:
+    """A fresh initialisation of ``model``'s architecture, from the global RNG (seed it first).
+
+    A :class:`SequenceClassifier` is rebuilt from its config (so an IRNN gets its identity
+    recurrence); any other model is a copy whose every module with ``reset_parameters`` is reset
+    (PyTorch's default initialisation).
+
+    >>> torch.manual_seed(0) is not None and isinstance(fresh(nn.GRU(2, 3)), nn.GRU)
+    True
+    """
+    if isinstance(model, SequenceClassifier):
+        return build(model.config)
+    copy = clone(model)
+    for module in copy.modules():
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()
+    return copy
 
 
 def clone(model: nn.Module) -> nn.Module:

@@ -10,7 +10,7 @@ units — the same units in every gate block, the next layer's input columns, th
 columns of the layer below, both directions, and the readout — and returns a smaller model
 whose outputs equal those of the model with the removed units masked out.
 
-Must not import anything from the package (except models and validation).
+Must not import anything from the package (except models, validation and recurrent.removal).
 
 Examples
 --------
@@ -34,7 +34,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
-from .models import SequenceClassifier, build, clone, gate_count, get_weight, hidden_sizes, split_name, weight_names
+from .models import SequenceClassifier, attached_view, build, clone, gate_count, get_weight, hidden_sizes, split_name, weight_names
 from .validation import check_bool, check_instance, fail
 
 KeepSpec = Sequence[Sequence[int] | torch.Tensor] | torch.Tensor
@@ -206,6 +206,11 @@ def remove_units(model: SequenceClassifier, keep: KeepSpec) -> SequenceClassifie
     >>> remove_units(model, [[0, 1, 2], [4]]).config["hidden_size"]
     [3, 1]
     """
+    view = attached_view(model)
+    if view is not None:  # a model of the user's own, inside pruning: its view knows the consumers
+        from .recurrent.removal import remove_units as remove_through_view
+
+        return remove_through_view(model, view, keep)
     check_instance(model, "model", "remove_units", SequenceClassifier, "a lattice_lab SequenceClassifier")
     keep = _normalize_keep(model, keep, "remove_units")
     plan = _plan(model, keep)
@@ -269,5 +274,10 @@ def keep_pattern(dense: SequenceClassifier, pruned: nn.Module, name: str,
         if tuple(weight.shape) == shape:
             return (weight != 0).float().cpu().numpy()
     if kept_units is not None:
+        view = attached_view(dense)
+        if view is not None:  # a model of the user's own: the rows and columns its view's removal keeps
+            from .recurrent.removal import kept_pattern
+
+            return kept_pattern(view, kept_units, name, shape)
         return unit_masks(dense, kept_units)[name].detach().float().cpu().numpy()
     return np.ones(shape, dtype=np.float32)

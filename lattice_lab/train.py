@@ -489,6 +489,19 @@ class _FiniteLossGuard:
             step=step, epoch=epoch, batch=batch, history=list(history))
 
 
+def per_sample(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(logits, targets)`` with one row per scored sample: an output per time step
+    (``(N, T, C)`` against ``(N, T)`` targets, a model of the user's own) is flattened to
+    ``(N·T, C)`` against ``(N·T,)``; the course's ``(N, C)`` logits are returned as they are.
+
+    >>> [tuple(t.shape) for t in per_sample(torch.zeros(2, 5, 3), torch.zeros(2, 5))]
+    [(10, 3), (10,)]
+    """
+    if logits.dim() == 3 and targets.dim() == 2:
+        return logits.flatten(0, 1), targets.flatten()
+    return logits, targets
+
+
 def _train_epoch(model: nn.Module, data: Dataset, optimizer: torch.optim.Optimizer,
                  scaler: torch.amp.GradScaler, batch_size: int, device: torch.device,
                  generator: torch.Generator, use_amp: bool, clip: float | None,
@@ -507,7 +520,7 @@ def _train_epoch(model: nn.Module, data: Dataset, optimizer: torch.optim.Optimiz
             steps.before_step()
         teacher_log_probs = distill.teacher_log_probs(x) if distill is not None else None
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-            logits = model(x)
+            logits, y = per_sample(model(x), y)
             loss = nn.functional.cross_entropy(logits.float(), y)
         objective = loss
         if distill is not None:
@@ -650,6 +663,7 @@ def evaluate(model: nn.Module, data: Dataset, *, device: str | torch.device = "a
     generator = _noise_generator(noise_std, seed, "evaluate")
     logits, targets = _logits_and_targets(model, data, select_device(device), batch_size, noise_std, generator)
     _check_finite_outputs(logits, "evaluate")
+    logits, targets = per_sample(logits, targets)
     loss = nn.functional.cross_entropy(logits, targets, reduction="sum")
     correct = (logits.argmax(dim=1) == targets).sum()
     n = int(targets.shape[0])

@@ -56,9 +56,12 @@ import torch
 
 from .. import strict_json, train
 from ..atomic import atomic_write
+from ..models import SequenceClassifier, attached_view
 from ..progress import progress_bar
-from ..pruning import REGISTRY, get_method
+from ..pruning import REGISTRY, foreign_methods, get_method
 from ..pruning.base import check_amount, derived_colour
+from ..recurrent.data import as_dataset, example_inputs
+from ..recurrent.methods import held_copy
 from ..validation import RANGES, check_bool, check_choice, check_instance, check_list, check_range, fail
 from .cache import SweepCache, cell_key, dense_key
 from .cell import TIMING_COLUMNS, compute_cell, evaluate_result, latency_ms, run_cell, scalar_diagnostics
@@ -95,6 +98,8 @@ def supported_methods(model) -> list[str]:
     ...                                         "num_classes": 2}))
     True
     """
+    if not isinstance(model, SequenceClassifier):  # a model of the user's own
+        return sorted(foreign_methods())
     return sorted(name for name, spec in REGISTRY.items() if model.kind in spec.kinds)
 
 
@@ -201,13 +206,21 @@ def plan_sweep(model, data, methods: Iterable[str] | None = None, amounts: Seque
     checkpoint = model if isinstance(model, CheckpointSpec) else None
     if checkpoint is not None:
         model = load_checkpoint(checkpoint)[0]
+    foreign = not isinstance(model, (SequenceClassifier, CheckpointSpec))
+    if foreign:  # a model of the user's own: its cells prune a private copy that carries its recurrent view
+        data = as_dataset(data) if isinstance(data, (tuple, list)) else data
+        train_data = as_dataset(train_data) if isinstance(train_data, (tuple, list)) else train_data
+        model = model if attached_view(model) is not None else held_copy(model, example_inputs(data))
     if methods is None:
         methods = supported_methods(model)
     else:
         methods = [methods] if isinstance(methods, str) else list(methods)
         for name in methods:
             spec = get_method(name)
-            if getattr(model, "kind", None) not in spec.kinds:
+            if foreign and name not in supported_methods(model):
+                raise ValueError(f"method {name!r} runs on lattice_lab SequenceClassifier models only; leave it out "
+                                 "of methods")
+            if not foreign and getattr(model, "kind", None) not in spec.kinds:
                 raise ValueError(f"method {name!r} supports model kinds {spec.kinds}, not "
                                  f"{getattr(model, 'kind', type(model).__name__)!r}; leave it out of methods")
     _check_sweep_settings(amounts, seeds, finetune_epochs, None)

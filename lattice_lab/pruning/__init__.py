@@ -15,7 +15,7 @@ Examples
 >>> {"random", "magnitude", "random-units", "magnitude-units"} <= set(REGISTRY)
 True
 """
-from .base import REGISTRY, MethodSpec, PruneResult, get_method, prune, register
+from .base import REGISTRY, MethodSpec, PruneResult, foreign_methods, get_method, prune, register
 from . import baselines  # noqa: F401  (registers random, magnitude, random-units, magnitude-units)
 from . import spectral_units  # noqa: F401  (registers spectral)
 from . import lattice  # noqa: F401  (registers lattice)
@@ -24,4 +24,4 @@ from . import gradual  # noqa: F401  (registers gradual-magnitude)
 from . import jacobian  # noqa: F401  (registers jacobian)
 from . import spectral  # noqa: F401  (the old path of spectral_units and ridge, kept for one release)
 
-__all__ = ["REGISTRY", "MethodSpec", "PruneResult", "get_method", "prune", "register"]
+__all__ = ["REGISTRY", "MethodSpec", "PruneResult", "foreign_methods", "get_method", "prune", "register"]

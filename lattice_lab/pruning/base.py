@@ -43,9 +43,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
+from torch import nn
 
 from .. import metrics
 from ..models import SCOPES, SequenceClassifier, check_finite_weights, check_inputs, clone
+from ..recurrent.methods import COURSE_ONLY, prune_foreign
 from ..train import in_memory_inputs
 from ..validation import check_bool, check_choice, check_float, check_int, check_range, fail
 
@@ -150,6 +152,15 @@ def derived_colour(name: str) -> str:
     return _PALETTE[int(hashlib.sha1(name.encode()).hexdigest(), 16) % len(_PALETTE)]
 
 
+def foreign_methods() -> list[str]:
+    """The registered methods that run on a model of the user's own (all but the course-only ones).
+
+    >>> "magnitude-units" in foreign_methods() and "spectral" not in foreign_methods()
+    True
+    """
+    return [name for name in REGISTRY if name not in COURSE_ONLY]
+
+
 def get_method(name: str) -> MethodSpec:
     """The registered method called ``name``; a ValueError lists the registered names.
 
@@ -192,13 +203,29 @@ def _renamed_options(spec: MethodSpec, options: dict[str, Any]) -> dict[str, Any
     return options
 
 
-def prune(model: SequenceClassifier, method: str, amount: float, data=None, *,
-          scope: str = "recurrent", seed: int = 0, **options) -> PruneResult:
+def _checked_options(spec: MethodSpec, method: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` under their current names, every name known and every switch a bool."""
+    options = _renamed_options(spec, options)
+    unknown = set(options) - set(spec.options)
+    if unknown:
+        raise ValueError(f"method {method!r} has no option(s) {sorted(unknown)}; its options: {spec.options}")
+    for name, value in options.items():
+        if isinstance(spec.options[name], bool):  # a switch is True or False, never "yes" or 1
+            check_bool(value, name, method)
+    return options
+
+
+def prune(model: nn.Module, method: str, amount: float, data=None, *,
+          scope: str = "recurrent", seed: int = 0, example: Any = None, score: Callable | None = None,
+          **options) -> PruneResult:
     """Prune a copy of ``model`` with a registered method; the input model is never modified.
 
     Parameters
     ----------
-    model : a :class:`~lattice_lab.models.SequenceClassifier`.
+    model : a :class:`~lattice_lab.models.SequenceClassifier`, or any ``nn.Module`` with
+        ``nn.RNN``/``nn.LSTM``/``nn.GRU`` layers (see :mod:`lattice_lab.recurrent.methods`: the
+        structural methods and ``lattice``; its data is a Dataset, a DataLoader or an
+        ``(inputs, targets)`` pair).
     method : a name in :data:`REGISTRY` (``random``, ``magnitude``, ``random-units``, ...).
     amount : fraction removed, in [0, 1): of the weights in ``scope`` for weight-level methods,
         of the hidden units (per layer) for unit-level methods.
@@ -206,6 +233,9 @@ def prune(model: SequenceClassifier, method: str, amount: float, data=None, *,
     scope : ``recurrent`` (every W_hh, and W_td in feedback models), ``input`` (W_ih) or ``all``;
         what weight-level methods prune and what ``sparsity`` is measured over.
     seed : for every random choice a method makes.
+    example : a model of the user's own only: what it takes (default: the first inputs of ``data``).
+    score : a model of the user's own only: ``score(model, data) -> float``, higher is better
+        (default: argmax accuracy); with ``data``, ``info["score"]`` is the pruned model's.
     **options : method options (see ``REGISTRY[method].options``).
 
     Checked here for every method, before it runs: the amount, scope and seed; option names, and
@@ -238,19 +268,17 @@ Got 1.5 instead.
     spec = get_method(method)
     amount = check_amount(amount)
     if not isinstance(model, SequenceClassifier):
-        raise ValueError(f"unsupported model {type(model).__name__}: prune needs a lattice_lab SequenceClassifier "
-                         "(build one with lattice_lab.models.build)")
+        check_choice(scope, "scope", "prune", SCOPES)
+        check_range(seed, "seed", "prune", "seed")
+        return prune_foreign(model, spec, amount, data, scope=scope, seed=seed, example=example, score=score,
+                             **_checked_options(spec, method, options))
+    if example is not None or score is not None:
+        raise ValueError("example and score are for models of the user's own; a SequenceClassifier needs neither")
     if model.kind not in spec.kinds:
         raise ValueError(f"method {method!r} supports model kinds {spec.kinds}, not {model.kind!r}")
     check_choice(scope, "scope", "prune", SCOPES)
     check_range(seed, "seed", "prune", "seed")
-    options = _renamed_options(spec, options)
-    unknown = set(options) - set(spec.options)
-    if unknown:
-        raise ValueError(f"method {method!r} has no option(s) {sorted(unknown)}; its options: {spec.options}")
-    for name, value in options.items():
-        if isinstance(spec.options[name], bool):  # a switch is True or False, never "yes" or 1
-            check_bool(value, name, method)
+    options = _checked_options(spec, method, options)
     if spec.needs_data and data is None:
         raise ValueError(f"method {method!r} needs data (a dataset from lattice_lab.data.load)")
     check_finite_weights(model, "prune")

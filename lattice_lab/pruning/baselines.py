@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import torch
 
-from ..models import get_weight, hidden_sizes, weight_names
+from ..models import attached_view, get_weight, hidden_sizes, weight_names
+from ..recurrent.methods import unit_norms as foreign_unit_norms
 from ..surgery import apply_masks, remove_units, unit_index_plan
 from .base import PruneResult, masks_from_scores, register, units_to_keep
 
@@ -146,7 +147,11 @@ def magnitude_weights(model, amount, *, data=None, scope="recurrent", seed=0, pe
 def unit_norms(model) -> list[torch.Tensor]:
     """Per layer, the L2 norm of every weight touching each hidden unit: its rows in every gate
     block of W_ih and W_hh (incoming) and its columns in the next consumers (outgoing: W_hh,
-    the next layer's W_ih, the top-down W_td of the layer below, the readout)."""
+    the next layer's W_ih, the top-down W_td of the layer below, the readout). A model of the user's
+    own is scored through its view (:func:`lattice_lab.recurrent.methods.unit_norms`)."""
+    view = attached_view(model)
+    if view is not None:
+        return foreign_unit_norms(model, view)
     sizes = hidden_sizes(model)
     squares = [torch.zeros(size) for size in sizes]
     for name in unit_index_plan(model, [torch.arange(size) for size in sizes]):

@@ -60,7 +60,7 @@ import torch
 from torch.utils.data import Dataset, Subset, TensorDataset
 
 from .. import train
-from ..models import SequenceClassifier, build, clone, gate_count, get_weight, split_name, weight_names
+from ..models import SequenceClassifier, attached_view, clone, fresh, gate_count, get_weight, split_name, weight_names
 from ..settings import fast
 from ..spectral import biregular_mask, delta_r, is_ramanujan_biregular
 from ..spectral import delta_s as spectral_delta_s
@@ -155,6 +155,9 @@ def gate_blocks(model: SequenceClassifier, name: str) -> int:
     ...             "layers.0.weight_hh_l0")
     4
     """
+    view = attached_view(model)
+    if view is not None:  # a model of the user's own: its layer says
+        return view.gates_of(name)
     attr = split_name(name)[1]
     return gate_count(model.kind) if attr.startswith(("weight_ih", "weight_hh")) else 1
 
@@ -562,7 +565,7 @@ def expander(model, amount, *, data=None, scope="recurrent", seed=0, per_gate: b
     Options
     -------
     per_gate : one biregular mask per gate block (default) or one for the stacked tensor.
-    from_scratch : re-initialize the model (``build(model.config)`` seeded with ``seed``), apply
+    from_scratch : re-initialize the model (:func:`lattice_lab.models.fresh` seeded with ``seed``), apply
         the masks, train ``epochs`` epochs (default 10; 1 in fast mode) with ``lr`` (default
         1e-3), then ``finetune_epochs`` more at the fine-tuning rate 1e-4 (an annealing phase;
         what it gains: ``docs/METHODS.md``, "Measured in this project"); otherwise mask the
@@ -594,7 +597,7 @@ def expander(model, amount, *, data=None, scope="recurrent", seed=0, per_gate: b
     if from_scratch:
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            model = build(model.config)
+            model = fresh(model)
         apply_masks(model, masks, inplace=True)
         train.fit(model, subset, epochs=epochs, lr=train.FIT_LR if lr is None else lr, batch_size=batch_size,
                   device=device, seed=seed)

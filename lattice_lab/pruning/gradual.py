@@ -33,7 +33,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .. import train
-from ..models import build, get_weight, split_name, weight_names
+from ..models import fresh, get_weight, split_name, weight_names
 from ..surgery import apply_masks
 from ..validation import check_bool, check_float, check_int, check_range
 from .base import PruneResult, masks_from_scores, register
@@ -107,7 +107,7 @@ def gradual_magnitude(model, amount, *, data=None, scope="recurrent", seed=0, ep
     initial_sparsity : ``s_i`` of the schedule, in [0, amount].
     per_layer : False (default, like ``magnitude``): one global ranking of ``|w|`` over the scope;
         True: every tensor reaches the sparsity of the schedule.
-    from_scratch : start from a fresh initialisation (``build(model.config)`` seeded with ``seed``)
+    from_scratch : start from a fresh initialisation (:func:`lattice_lab.models.fresh` seeded with ``seed``)
         instead of the given weights.
     finetune_samples, batch_size, device : the training subset size (default: every sample) and
         settings; ``device`` defaults to ``"cpu"`` like every method.
@@ -151,7 +151,7 @@ def gradual_run(model, amount, *, data, scope, seed, epochs, ramp, frequency, lr
     if from_scratch:
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            model = build(model.config)
+            model = fresh(model)
     names = weight_names(model, scope)
     apply_masks(model, {name: torch.ones_like(get_weight(model, name)) for name in names}, inplace=True)
     total_steps = epochs * math.ceil(len(subset) / batch_size)

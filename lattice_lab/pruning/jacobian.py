@@ -43,7 +43,8 @@ import torch
 from torch.utils.data import Dataset
 
 from .. import train
-from ..models import SequenceClassifier, build, gate_count, get_weight, split_name, weight_names
+from ..models import SequenceClassifier, attached_view, fresh, gate_count, get_weight, split_name, weight_names
+from ..recurrent.methods import mirror
 from ..surgery import apply_masks
 from ..validation import check_int, check_range, fail
 from .base import PruneResult, masks_from_scores, register
@@ -121,6 +122,27 @@ def jacobian_scores(model: SequenceClassifier, inputs: torch.Tensor, names: list
     return scores, float(objective.detach())
 
 
+def _scores_through_mirror(model, view, inputs: torch.Tensor, names: list[str], steps: int
+                           ) -> tuple[dict[str, torch.Tensor], float]:
+    """:func:`jacobian_scores` of a user's model: on the mirror of its one recurrent layer
+    (:func:`lattice_lab.recurrent.methods.mirror`), fed what that layer receives from the model's
+    front end (an embedding, say) on ``inputs``, the scores renamed back to the user's parameters."""
+    layer = view.layers[0]
+    module = model.get_submodule(layer.module)
+    received: list[torch.Tensor] = []
+    handle = module.register_forward_pre_hook(lambda _, args: received.append(args[0].detach()))
+    try:
+        with torch.no_grad():
+            model(inputs)
+    finally:
+        handle.remove()
+    layer_inputs = received[0] if module.batch_first else received[0].transpose(0, 1)
+    course, renamed = mirror(model, view)
+    mine = {theirs: ours for ours, theirs in renamed.items()}
+    scores, objective = jacobian_scores(course, layer_inputs.float(), [mine[name] for name in names], steps)
+    return {renamed[name]: score for name, score in scores.items()}, objective
+
+
 @register("jacobian", level="weight", needs_data=True, kinds=("rnn", "irnn", "lstm", "gru"),
           summary="prune at initialisation by each weight's effect on the temporal Jacobian (Zhang & Stadie "
                   "2020, reconstructed), then train the sparse network", colour="#bcbd22")
@@ -147,7 +169,11 @@ def jacobian(model, amount, *, data=None, scope="recurrent", seed=0, samples: in
     expander : random expander masks trained from scratch; random : uniform masks.
     """
     caller = "jacobian"
-    if model.config["num_layers"] != 1 or model.config["bidirectional"]:
+    view = attached_view(model)  # a model of the user's own: its one recurrent layer, through the mirror
+    if view is not None and (len(view.layers) != 1 or view.layers[0].directions != 1):
+        fail("model", caller, "a model with one single-layer, one-directional nn.RNN, nn.LSTM or nn.GRU",
+             f"{len(view.layers)} recurrent layer(s), directions {[layer.directions for layer in view.layers]}")
+    if view is None and (model.config["num_layers"] != 1 or model.config["bidirectional"]):
         fail("model", caller, "a single-layer, one-directional RNN, IRNN, LSTM or GRU",
              f"{model.config['num_layers']} layer(s), bidirectional={model.config['bidirectional']}")
     samples = check_range(samples, "samples", caller, "samples")
@@ -162,9 +188,12 @@ def jacobian(model, amount, *, data=None, scope="recurrent", seed=0, samples: in
     home = train.model_device(model)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        model = build(model.config)
+        model = fresh(model)
     names = weight_names(model, scope)
-    scores, objective = jacobian_scores(model, inputs.float(), names, steps)
+    if view is None:
+        scores, objective = jacobian_scores(model, inputs.float(), names, steps)
+    else:
+        scores, objective = _scores_through_mirror(model, view, inputs, names, steps)
     masks = masks_from_scores(scores, amount)
     apply_masks(model, masks, inplace=True)
     if epochs:

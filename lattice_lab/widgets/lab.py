@@ -56,8 +56,10 @@ from .. import checkpoints, compare, metrics, train
 from ..atomic import atomic_write
 from ..memory import release_freed_memory
 from ..hasse_drawing import draw_hasse
-from ..models import SCOPES, SequenceClassifier, weight_names
+from ..models import SCOPES, SequenceClassifier, hidden_sizes, weight_names
 from ..posets import Poset
+from ..recurrent.data import as_dataset, check_data, example_inputs
+from ..recurrent.methods import held_copy
 from ..pruning import REGISTRY, PruneResult
 from ..pruning.schedules import SCHEDULED, Schedule, planned_steps, run_schedule
 from ..settings import fast as fast_mode
@@ -72,6 +74,18 @@ from .state import (EVAL_BATCH, LabCache, LabSettings, LabState, compute_state, 
                     parse_option_text, poset_readout, unavailable_reason)
 
 AMOUNT_STEP = 0.05
+
+
+def model_words(model) -> str:
+    """The lab's header words for a model: ``lstm [16]``, or a user's class with its hidden sizes.
+
+    >>> from lattice_lab.models import build
+    >>> model_words(build({"kind": "lstm", "input_size": 2, "hidden_size": 16, "num_classes": 2}))
+    'lstm [16]'
+    """
+    if isinstance(model, SequenceClassifier):
+        return f"{model.kind} {model.config['hidden_size']}"
+    return f"{type(model).__name__} (hidden sizes {hidden_sizes(model)})"
 AMOUNT_MAX = 0.95
 MAX_SCHEDULES = 3  # schedules kept (each a few MB of stops); the oldest is dropped beyond
 
@@ -110,6 +124,11 @@ class PruningLab:
     finetune_samples : fine-tune on a seeded subset of this many training samples (default:
         all of them, 2000 in quick mode).
     card : the checkpoint card of ``model``, if it came from one (copied into exported cards).
+    example : a model of the user's own only: what it takes (default: the first inputs of ``data``).
+        Such a model (any ``nn.Module`` with ``nn.RNN``/``nn.LSTM``/``nn.GRU`` layers; data a
+        Dataset, a DataLoader or an ``(inputs, targets)`` pair) is held as a private copy carrying
+        its :mod:`recurrent view <lattice_lab.recurrent>`; ``spectral`` is listed
+        as course-only, and checkpoints are exported for the course's models only.
 
     Attributes
     ----------
@@ -133,9 +152,15 @@ class PruningLab:
 
     def __init__(self, model: SequenceClassifier, data: Any, *, train_data: Any = None, method: str | None = None,
                  amount: float = 0.5, quick: bool | None = None, device: str = "cpu",
-                 finetune_samples: int | None = None, card: dict | None = None):
-        check_instance(model, "model", "PruningLab", SequenceClassifier,
-                       "a lattice_lab SequenceClassifier (lattice_lab.models.build)")
+                 finetune_samples: int | None = None, card: dict | None = None, example: Any = None):
+        recurrent = isinstance(model, torch.nn.Module) and any(isinstance(m, torch.nn.RNNBase) for m in model.modules())
+        if not recurrent:
+            check_instance(model, "model", "PruningLab", SequenceClassifier, "a lattice_lab SequenceClassifier "
+                           "(lattice_lab.models.build) or a module with nn.RNN, nn.LSTM or nn.GRU layers")
+        if not isinstance(model, SequenceClassifier):  # a model of the user's own: the lab holds a copy with its view
+            data = as_dataset(check_data(data, "PruningLab"))
+            train_data = None if train_data is None else as_dataset(check_data(train_data, "PruningLab"))
+            model = held_copy(model, example_inputs(data) if example is None else example)
         if not REGISTRY:
             raise ValueError("no pruning methods are registered")
         if method is not None:
@@ -254,7 +279,7 @@ class PruningLab:
         c["export_checkpoint"].on_click(lambda _: self._guard(lambda: self.export_checkpoint(c["export_path"].value)))
         c["compute"].on_click(lambda _: self._guard(self.compute))
         c["cancel"].on_click(lambda _: self._guard(self.cancel))
-        header = W.HTML(f"<b>PruningLab</b> — {self.model.kind} {self.model.config['hidden_size']} on "
+        header = W.HTML(f"<b>PruningLab</b> — {html.escape(model_words(self.model))} on "
                         f"{html.escape(str(getattr(self.data, 'name', 'data')))} ({len(self.data)} samples); "
                         f"dense accuracy <b>{format_percent(self.dense_accuracy)}</b>")
         self.widget = W.VBox([
@@ -372,8 +397,9 @@ class PruningLab:
                                                              options=settings.options_dict))
             return self._pending(settings, f"the {settings.method} run to {AMOUNT_MAX:.2f} is computing in the "
                                            "background; every amount is served from it once it is done")
-        run = committed_run(self.model.config, getattr(self.data, "name", ""), settings.method, settings.amount,
-                            settings.scope, settings.seed)
+        run = None if not isinstance(self.model, SequenceClassifier) else committed_run(  # none for a user's model
+            self.model.config, getattr(self.data, "name", ""), settings.method, settings.amount, settings.scope,
+            settings.seed)
         if run is not None:
             budget = ", ".join(f"{k}={v}" for k, v in sorted(run["options"].items()))
             return LabState(settings, accuracy=run["accuracy"], dense_accuracy=self.dense_accuracy,

@@ -45,7 +45,8 @@ import numpy as np
 import torch
 
 from .. import graphs, metrics, train
-from ..models import SequenceClassifier, clone, get_weight, weight_names
+from ..models import SequenceClassifier, attached_view, clone, get_weight, weight_names
+from ..recurrent.methods import COURSE_ONLY, mirror
 from ..posets import Poset
 from ..pruning import REGISTRY, PruneResult, prune
 from ..surgery import keep_pattern as surgery_keep_pattern
@@ -277,6 +278,9 @@ def unavailable_reason(method: str, model: SequenceClassifier, has_train_data: b
     spec = REGISTRY.get(method)
     if spec is None:
         return f"{method!r} is not a registered pruning method"
+    if not isinstance(model, SequenceClassifier):
+        return None if method not in COURSE_ONLY else (f"{method!r} runs on lattice_lab SequenceClassifier models "
+                                                       "only; choose another method")
     if model.kind not in spec.kinds:
         return (f"{method!r} does not work on {model.kind} models (it supports {', '.join(spec.kinds)}); "
                 "choose another method")
@@ -294,7 +298,9 @@ def method_label(method: str, model: SequenceClassifier, has_train_data: bool) -
     'magnitude'
     """
     spec = REGISTRY.get(method)
-    if spec is not None and model.kind not in spec.kinds:
+    if not isinstance(model, SequenceClassifier) and method in COURSE_ONLY:
+        return f"{method} (course models only)"
+    if spec is not None and isinstance(model, SequenceClassifier) and model.kind not in spec.kinds:
         return f"{method} (not for {model.kind})"
     if spec is not None and spec.needs_data and not has_train_data:
         return f"{method} (needs train_data)"
@@ -493,6 +499,9 @@ def dependency_poset(model: SequenceClassifier, quantile: float) -> Poset:
     >>> isinstance(dependency_poset(model, 0.9), Poset)
     True
     """
+    view = attached_view(model)
+    if view is not None:  # a model of the user's own: the poset of its mirror's recurrent weights
+        model = mirror(model, view)[0]
     graph = graphs.dependency_graph(model, adjacency="binary", threshold=quantile)
     return Poset.from_adjacency(graph.adjacency)
 
