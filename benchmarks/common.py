@@ -39,6 +39,7 @@ from typing import Any, Callable
 
 import torch
 
+from lattice_lab.course import REPOSITORY
 from lattice_lab.settings import fast
 from lattice_lab.validation import check_int
 
@@ -568,7 +569,7 @@ def sweep_scaling_tables(report: dict[str, Any]) -> list[str]:
 
 
 def notebook_memory_tables(report: dict[str, Any]) -> list[str]:
-    """Markdown: each notebook's peak kernel memory against Binder's 1 GB, its time, and notebook 08's target."""
+    """Markdown: each notebook's peak kernel memory against Binder's 1 GB, its time, and the dashboard's target."""
     limit = report["limit_mib"]
     lines = ["### Notebook memory: every kernel against Binder's 1 GB", "", _machine_line(report), "",
              f"Each notebook top to bottom in a fresh kernel ({'fast' if report['fast'] else 'full'} mode, "
@@ -585,8 +586,8 @@ def notebook_memory_tables(report: dict[str, Any]) -> list[str]:
     if dashboard:
         total = dashboard["seconds"] + dashboard["kernel_start_s"]
         met = "met" if dashboard["met"] else "**not met**"
-        lines += [f"Notebook 08 (the Voilà dashboard) renders in {total:.1f} s including the kernel start "
-                  f"(target {dashboard['target_s']:.0f} s on 2 cores: {met}).", ""]
+        lines += [f"The Voilà dashboard (`notebooks/{dashboard['notebook']}.ipynb`) renders in {total:.1f} s "
+                  f"including the kernel start (target {dashboard['target_s']:.0f} s on 2 cores: {met}).", ""]
     return lines
 
 
@@ -650,8 +651,10 @@ def results_markdown(folder: str | os.PathLike = RESULTS) -> str:
             parts += render(report)
     if not parts:
         return "No benchmark results yet: run `make bench`."
+    # an absolute link: the README is the package index page's long description too, where relative links break
     return "\n".join(["Latest `make bench` results (details, figures and the machine: "
-                      "[benchmarks/README.md](benchmarks/README.md)).", ""] + parts).rstrip()
+                      f"[benchmarks/README.md](https://github.com/{REPOSITORY}/blob/main/benchmarks/README.md)).", ""]
+                     + parts).rstrip()
 
 
 def replace_block(text: str, block: str) -> str:

@@ -8,10 +8,11 @@ notebook never falls back silently. :func:`choose_dataset` makes the same choice
 banner, for a notebook that needs only the name (to pick a shipped checkpoint).
 
 The course also ships with the package, for learners who ``pip install`` it instead of cloning
-the repository: :func:`notebook_paths` and :func:`results_file` find the notebooks and the
-committed benchmark results in a checkout (``notebooks/``, ``benchmarks/results/``) or, in an
-installed wheel, in the package data the build copies them into (``lattice_lab/_notebooks/``,
-``lattice_lab/_results/``); ``lattice-lab notebooks DIR`` copies the notebooks out.
+the repository: :func:`notebook_paths` and :func:`results_file` find the notebooks (the numbered
+lessons, :data:`LESSONS`, and the :data:`DASHBOARD`) and the committed benchmark results in a
+checkout (``notebooks/``, ``benchmarks/results/``) or, in an installed wheel, in the package data
+the build copies them into (``lattice_lab/_notebooks/``, ``lattice_lab/_results/``);
+``lattice-lab notebooks DIR`` copies the notebooks out.
 :data:`INSTALL_CELL` is the first code cell of every notebook: on Colab (or in any Python without
 the package) it installs the course and fetches MNIST; where the package imports, it does nothing.
 
@@ -38,16 +39,25 @@ from .data.sequences import FAST_CAP
 from .settings import fast
 from .validation import InvalidParameterError, check_bool, check_choice, check_range
 
-__all__ = ["CHOICES", "COLAB_URL", "CourseData", "FALLBACK", "INSTALL_CELL", "banner", "choose_dataset",
-           "colab_badge", "course_data", "notebook_paths", "results_file", "unavailable_reason"]
+__all__ = ["CHOICES", "COLAB_URL", "CourseData", "DASHBOARD", "FALLBACK", "INSTALL_CELL", "LESSONS", "VOILA_BADGE",
+           "VOILA_URL", "banner", "choose_dataset", "colab_badge", "course_data", "notebook_paths", "results_file",
+           "unavailable_reason"]
 
 CHOICES = ("mnist", "fashion-mnist", "digits")
 """The datasets a notebook may ask for; every one but ``digits`` falls back to ``digits``."""
 FALLBACK = "digits"
 TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "digits"}
 REPOSITORY = "lattice-lab/lattice_lab"
+LESSONS = "[0-9][0-9]_*.ipynb"
+"""The lessons among the course's notebooks (a glob): numbered, each with its exercises and closing sections."""
+DASHBOARD = "dashboard.ipynb"
+"""The notebook the Voilà badge opens: the explorer and the lab in one screen; no lesson (no exercises, no badge)."""
 COLAB_URL = f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/{{name}}"
 """Where Colab opens a notebook of the course (``{name}``: the notebook's file name)."""
+VOILA_URL = f"https://mybinder.org/v2/gh/{REPOSITORY}/HEAD?urlpath=voila/render/notebooks/{DASHBOARD}"
+"""The Voilà badge's target (README, book, notebook 08): the dashboard, through Voilà's server extension on Binder."""
+VOILA_BADGE = "https://img.shields.io/badge/Voil%C3%A0-the%20dashboard-orange"
+"""The image of the Voilà badge."""
 
 _PACKAGE = Path(__file__).resolve().parent
 _ROOT = _PACKAGE.parent  # in a checkout: the repository, with notebooks/ and benchmarks/results/ beside the package

@@ -104,13 +104,31 @@ def test_binder_pins_every_runtime_dependency_of_the_package_and_both_badges_ser
     assert needed <= set(REQUIREMENTS), f"not pinned for Binder: {sorted(needed - set(REQUIREMENTS))}"
 
 
+def test_binder_pins_a_notebook_release_that_accepts_the_pinned_jupyterlab():
+    """repo2docker's base image has notebook 7.4.7 (jupyterlab<4.5): the pin must replace it with one that fits.
+
+    The requirement is read off the installed (tested) notebook's metadata: `make` installs the pin of
+    constraints.txt through the ``[lab]`` extra.
+    """
+    from packaging.requirements import Requirement
+
+    pinned = REQUIREMENTS["notebook"]
+    assert pinned.startswith("7.") and importlib.metadata.version("notebook") == pinned == CONSTRAINTS["notebook"]
+    wants = [Requirement(r) for r in importlib.metadata.requires("notebook") or []]
+    jupyterlab = [r for r in wants if canonical(r.name) == "jupyterlab" and r.marker is None]
+    assert jupyterlab, f"notebook {pinned} declares no jupyterlab requirement: {wants}"
+    assert all(r.specifier.contains(REQUIREMENTS["jupyterlab"]) for r in jupyterlab), \
+        f"notebook {pinned} wants {jupyterlab}; binder pins jupyterlab=={REQUIREMENTS['jupyterlab']}"
+    assert not Requirement("jupyterlab<4.5").specifier.contains(REQUIREMENTS["jupyterlab"])  # why 7.4.7 would not do
+
+
 def test_runtime_is_the_oldest_python_the_package_supports():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     lowest = re.fullmatch(r">=(\d+\.\d+)", project["requires-python"]).group(1)
     assert (BINDER / "runtime.txt").read_text().strip() == f"python-{lowest}"
 
 
-def test_the_readme_badges_open_jupyterlab_and_the_voila_route_of_notebook_08():
+def test_the_readme_badges_open_jupyterlab_and_the_voila_route_of_the_dashboard():
     readme = (ROOT / "README.md").read_text()
     binder = re.findall(r"https://mybinder\.org/v2/gh/[^)\s]+", readme)
     assert any(url.endswith("?urlpath=lab/tree/notebooks") for url in binder), binder

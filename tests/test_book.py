@@ -17,9 +17,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lattice_lab.course import LESSONS
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob(LESSONS))
+"""The lessons: the book's chapters (the dashboard is Voilà's page, not a chapter)."""
 REPOSITORY = "lattice-lab/lattice_lab"
 
 

@@ -11,7 +11,12 @@ itself (``pip install --dry-run --report``) what it would install into an enviro
 - an "index" (``--find-links``, no network) that offers stand-ins of the pinned torch 2.11.0 family, so that a
   requirement the installed torch does not meet *can* be resolved by a downgrade, as on Colab.
 
-The control test shows that this set-up catches a cap: with ``torch<2.12`` pip plans torch 2.11.0.
+The same holds for ipywidgets: Colab's own (a stand-in ipywidgets 8.99.0, newer than the pin, installed the same
+way) works with the lab, whose requirement is ``ipywidgets>=8.0`` (``Tab(titles=...)`` and ``Accordion(titles=...)``
+are ipywidgets 8), so the install cell keeps it: pip plans no ipywidgets package.
+
+The control tests show that this set-up catches a cap: with ``torch<2.12`` pip plans torch 2.11.0, with
+``ipywidgets<8.2`` the pinned ipywidgets.
 """
 from __future__ import annotations
 
@@ -29,9 +34,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NEWER = {"torch": "2.13.0", "torchvision": "0.28.0", "torchaudio": "2.13.0"}
+NEWER = {"torch": "2.13.0", "torchvision": "0.28.0", "torchaudio": "2.13.0", "ipywidgets": "8.99.0"}
 """What the Colab-like image has: newer than every pin of constraints.txt."""
-PINNED = {"torch": "2.11.0", "torchvision": "0.26.0", "torchaudio": "2.11.0"}
+PINNED = {"torch": "2.11.0", "torchvision": "0.26.0", "torchaudio": "2.11.0", "ipywidgets": "8.1.9"}
 """What the stand-in index offers: the tested pins, i.e. what a capped requirement would downgrade to."""
 HEAVY_PREFIXES = ("torch", "triton", "nvidia-")
 
@@ -99,14 +104,27 @@ def planned(colab_like, tmp_path, *requirements: str) -> dict[str, str]:
 def test_the_stand_in_environment_has_the_newer_torch(colab_like):
     python, _ = colab_like
     versions = subprocess.run([str(python), "-c", "import importlib.metadata as m; "
-                               "print([m.version(n) for n in ('torch', 'torchvision', 'torchaudio')])"],
+                               f"print([m.version(n) for n in {tuple(NEWER)}])"],
                               capture_output=True, text=True, check=True, env=pip_env()).stdout.strip()
     assert versions == str(list(NEWER.values()))
 
 
-def test_a_capped_torch_would_be_downgraded_here(colab_like, tmp_path):
-    """The control: the set-up detects what the old ``torch<2.12`` cap did on Colab."""
-    assert planned(colab_like, tmp_path, "torch<2.12") == {"torch": PINNED["torch"]}
+@pytest.mark.parametrize("cap, name", [("torch<2.12", "torch"), ("ipywidgets<8.2", "ipywidgets")])
+def test_a_capped_requirement_would_be_downgraded_here(colab_like, tmp_path, cap, name):
+    """The control: the set-up detects what the old ``torch<2.12`` cap did on Colab, and would for ipywidgets."""
+    assert planned(colab_like, tmp_path, cap) == {name: PINNED[name]}
+
+
+def test_the_lab_requires_an_ipywidgets_that_colabs_newer_one_meets():
+    """The package's floor is what the lab needs (ipywidgets 8's ``titles=``), with no cap above."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    widgets = [Requirement(r) for r in project["dependencies"] if Requirement(r).name == "ipywidgets"]
+    assert len(widgets) == 1 and widgets[0].specifier.contains(NEWER["ipywidgets"])
+    assert not widgets[0].specifier.contains("7.7.1"), "the lab's Tab(titles=...) needs ipywidgets 8"
 
 
 @pytest.mark.parametrize("extra", ["", "[audio]", "[lab]"])
@@ -114,4 +132,5 @@ def test_installing_the_course_plans_no_torch_package_where_a_newer_torch_is_ins
     plan = planned(colab_like, tmp_path, f"{ROOT}{extra}")
     heavy = sorted(name for name in plan if name.startswith(HEAVY_PREFIXES))
     assert not heavy, f"pip would install {heavy} over Colab's torch: {plan}"
+    assert "ipywidgets" not in plan, f"pip would replace Colab's ipywidgets {NEWER['ipywidgets']}: {plan}"
     assert "lattice-lab" in plan or "lattice_lab" in plan, plan

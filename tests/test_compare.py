@@ -5,9 +5,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -15,7 +17,7 @@ from matplotlib.colors import to_hex
 
 from lattice_lab import compare, train
 from lattice_lab.compare import cell as sweep_cell
-from lattice_lab.pruning import REGISTRY, MethodSpec, PruneResult, base, prune
+from lattice_lab.pruning import REGISTRY, MethodSpec, PruneResult, prune, styles
 
 FAST_METHODS = ["magnitude", "random", "magnitude-units", "random-units"]
 
@@ -101,18 +103,32 @@ def test_plot_has_one_line_per_method_in_its_fixed_colour(model, digits):
         assert len(dense) == 1 and dense[0].get_ydata()[0] == pytest.approx(100 * rows[0]["dense_accuracy"])
 
 
-def test_method_colours_are_fixed_and_distinct_for_the_course_methods():
-    colours = [compare.method_colour(m) for m in compare.METHOD_COLOURS]
-    assert len(set(colours)) == len(colours)
-    assert set(compare.METHOD_COLOURS) == {"dense", *REGISTRY}
-    for method, spec in REGISTRY.items():  # every registered method's colour is its registry entry's own
-        assert spec.colour and compare.method_colour(method) == spec.colour == compare.METHOD_COLOURS[method]
-    assert compare.method_colour("dense") == compare.DENSE_COLOUR
+def test_every_registered_method_has_its_own_tol_colour_and_line_style_from_the_one_table():
+    pairs = {method: (spec.colour, spec.line_style) for method, spec in REGISTRY.items()}
+    assert set(styles.METHOD_STYLES) == set(REGISTRY), "every registered method has its line in METHOD_STYLES"
+    assert len(set(pairs.values())) == len(pairs), f"two methods look alike: {pairs}"
+    assert {colour for colour, _ in pairs.values()} <= set(styles.TOL_MUTED.values())
+    for method, spec in REGISTRY.items():  # the registry entry, method_colour and the table agree
+        assert compare.method_colour(method) == spec.colour == styles.METHOD_STYLES[method].colour
+        assert spec.line_style == ("--" if spec.level == "unit" else "-")
+    assert compare.method_colour("dense") == compare.DENSE_COLOUR == "#000000"
 
 
-def test_an_unregistered_method_gets_a_palette_colour_that_is_the_same_in_every_process():
+def test_the_series_of_a_plot_never_look_alike_even_past_the_palette():
+    quality = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "quality.json"
+    report = json.loads(quality.read_text())
+    grid = sorted({r["method"] for r in report["rows"]})
+    many = grid + [f"lattice-variant{i}" for i in range(6)] + [f"new-method-{i}" for i in range(12)]
+    drawn = compare.plot_styles(many)
+    assert list(drawn) == many and len(set(drawn.values())) == len(many)
+    assert all(drawn[m] == (REGISTRY[m].colour, REGISTRY[m].line_style) for m in many if m in REGISTRY)
+    variants = [m for m in grid if m not in REGISTRY and m.startswith("lattice-")]
+    assert variants and all(drawn[m].colour == REGISTRY["lattice"].colour for m in variants[:3])
+
+
+def test_an_unregistered_method_gets_a_palette_style_that_is_the_same_in_every_process():
     name = "some-new-method"
-    assert name not in REGISTRY and compare.method_colour(name) in base._PALETTE
+    assert name not in REGISTRY and compare.method_colour(name) in styles.TOL_MUTED.values()
     script = f"from lattice_lab import compare; print(compare.method_colour({name!r}))"
     seen = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2")}

@@ -19,6 +19,8 @@ from lattice_lab.validation import InvalidParameterError
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [path.name for path in NOTEBOOKS]
+LESSON_PATHS = sorted((ROOT / "notebooks").glob(course.LESSONS))
+LESSON_IDS = [path.name for path in LESSON_PATHS]
 HAVE_MNIST = data.available("mnist")
 
 
@@ -175,8 +177,8 @@ def test_notebooks_command_refuses_a_file_as_its_folder(tmp_path, capsys):
 
 # ------------------------------------------------------------------------------ the notebooks' first cells
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_every_notebook_opens_with_its_colab_badge_and_the_install_cell(path):
+@pytest.mark.parametrize("path", LESSON_PATHS, ids=LESSON_IDS)
+def test_every_lesson_opens_with_its_colab_badge_and_the_install_cell(path):
     cells = nbformat.read(path, as_version=4).cells
     assert cells[0].cell_type == "markdown" and cells[0].get("id") == "colab-badge"
     assert cells[0].source == course.colab_badge(path.name)
@@ -184,11 +186,32 @@ def test_every_notebook_opens_with_its_colab_badge_and_the_install_cell(path):
     assert first_code.get("id") == "install-if-missing" and first_code.source == course.INSTALL_CELL
 
 
-def test_the_voila_dashboard_has_no_markdown_image():
+@pytest.mark.parametrize("name", [course.DASHBOARD, "08_compare_everything.ipynb"])
+def test_the_notebooks_voila_renders_have_no_markdown_image(name):
     """Voilà's server extension (the Binder badge's route) fails on any markdown image: voila-dashboards/voila#1473."""
-    cells = nbformat.read(ROOT / "notebooks" / "08_compare_everything.ipynb", as_version=4).cells
+    cells = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
     images = [c.get("id") for c in cells if c.cell_type == "markdown" and re.search(r"!\[[^\]]*\]\(", c.source)]
     assert not images, f"markdown images in cells {images}: write them as <img> HTML"
+
+
+def test_the_dashboard_is_no_lesson_the_install_cell_then_one_cell_that_ends_with_the_dashboard():
+    cells = nbformat.read(ROOT / "notebooks" / course.DASHBOARD, as_version=4).cells
+    code = [c for c in cells if c.cell_type == "code"]
+    text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    assert [c.get("id") for c in code] == ["install-if-missing", "dashboard"] and code[0].source == course.INSTALL_CELL
+    assert code[1].source.splitlines()[-1] == "ll.widgets.dashboard_widget(explorer, lab)"
+    assert "print(" not in code[1].source and "display(" not in code[1].source  # nothing shown but the dashboard
+    assert "colab" not in text.lower() and "<img" not in text, "no badge on the dashboard"
+    assert not any(heading in text for heading in ("## Exercises", "## Summary", "Learning goals"))
+    assert not any(c.get("metadata", {}).get("tags") for c in cells), "no exercise cells (stub, solution, check)"
+
+
+@pytest.mark.parametrize("page", ["README.md", "book/intro.md", "notebooks/08_compare_everything.ipynb"])
+def test_the_voila_badge_opens_the_dashboard_from_the_readme_the_book_and_notebook_08(page):
+    text = (ROOT / page).read_text(encoding="utf-8")
+    assert course.VOILA_URL in text and course.VOILA_BADGE in text, f"{page}: no Voilà badge to {course.VOILA_URL}"
+    routes = re.findall(r"urlpath=voila/render/([\w./-]+)", text)
+    assert routes and set(routes) == {f"notebooks/{course.DASHBOARD}"}, routes
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

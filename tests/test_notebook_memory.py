@@ -1,8 +1,8 @@
 """benchmarks.notebook_memory: the kernel's peak memory is measured per cell, really, and the report renders.
 
 A synthetic notebook allocates a known amount: the measured peak must rise by it in that cell
-and the resident set must fall once it is freed. The real course runs in fast mode on notebook 08
-(the dashboard, whose time the report also carries). Timings are never asserted (the machine is
+and the resident set must fall once it is freed. The real course runs in fast mode on the dashboard
+(notebooks/dashboard.ipynb, whose time the report also carries). Timings are never asserted (the machine is
 shared); only that they were taken.
 """
 from __future__ import annotations
@@ -65,21 +65,21 @@ def test_notebooks_are_chosen_by_the_prefix_of_their_file_name():
 
 def test_the_dashboard_runs_in_fast_mode_and_the_report_renders_for_the_readme(tmp_path, monkeypatch):
     monkeypatch.setenv("LATTICE_LAB_FAST", "1")
-    notebook_memory.main(["--notebooks", "08", "--out", str(tmp_path)])
+    notebook_memory.main(["--notebooks", "dashboard", "--out", str(tmp_path)])
     saved = json.loads((tmp_path / "notebook_memory_fast.json").read_text())
     assert saved["fast"] is True and saved["machine"]["command"].startswith(
-        "LATTICE_LAB_FAST=1 python -m benchmarks.notebook_memory --notebooks 08")
+        "LATTICE_LAB_FAST=1 python -m benchmarks.notebook_memory --notebooks dashboard")
     (entry,) = saved["notebooks"]
-    assert entry["notebook"] == "08_compare_everything" and entry["error"] is None
-    code_cells = [c for c in nbformat.read(notebook_memory.NOTEBOOKS / "08_compare_everything.ipynb", 4).cells
+    assert entry["notebook"] == "dashboard" and entry["error"] is None
+    code_cells = [c for c in nbformat.read(notebook_memory.NOTEBOOKS / "dashboard.ipynb", 4).cells
                   if c.cell_type == "code"]
     assert [c["id"] for c in entry["cells"]] == [c.get("id") for c in code_cells]
     assert entry["peak_mib"] == max(c["peak_mib"] for c in entry["cells"])
-    assert saved["dashboard"]["notebook"] == "08_compare_everything" and saved["dashboard"]["target_s"] == 30.0
+    assert saved["dashboard"]["notebook"] == "dashboard" and saved["dashboard"]["target_s"] == 30.0
     assert saved["all_under_limit"] == entry["under_limit"] == (entry["peak_mib"] < 1024)
     lines = common.notebook_memory_tables(saved)
-    assert any(line.startswith("| 08_compare_everything | ") for line in lines)
-    assert any(line.startswith("Notebook 08 (the Voilà dashboard) renders in ") for line in lines)
+    assert any(line.startswith("| dashboard | ") for line in lines)
+    assert any(line.startswith("The Voilà dashboard (`notebooks/dashboard.ipynb`) renders in ") for line in lines)
 
 
 def test_repeats_keep_the_highest_peak_and_the_median_time():

@@ -11,9 +11,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from lattice_lab.course import DASHBOARD, LESSONS
+
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 IDS = [path.name for path in NOTEBOOKS]
+LESSON_PATHS = sorted(NOTEBOOK_DIR.glob(LESSONS))
+"""The lessons: every notebook but the dashboard, which has no exercises and no closing sections."""
+LESSON_IDS = [path.name for path in LESSON_PATHS]
 
 # d2l habit: the same closing sections everywhere; UvA habit: learning goals at the top.
 LEARNING_GOALS = "Learning goals"
@@ -33,8 +38,9 @@ def heading_cell(notebook: nbformat.NotebookNode, heading: str) -> int | None:
     return None
 
 
-def test_the_course_has_notebooks():
-    assert NOTEBOOKS, f"no notebooks found in {NOTEBOOK_DIR}"
+def test_the_course_has_notebooks_the_lessons_and_the_dashboard():
+    assert LESSON_PATHS, f"no notebooks found in {NOTEBOOK_DIR}"
+    assert IDS == LESSON_IDS + [DASHBOARD], f"{NOTEBOOK_DIR} holds a notebook that is no lesson and not the dashboard"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -54,7 +60,7 @@ def test_notebook_is_committed_without_outputs(path):
     assert "widgets" not in notebook.metadata, f"{path.name}: saved widget state in the metadata; strip it"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("path", LESSON_PATHS, ids=LESSON_IDS)
 def test_notebook_has_learning_goals_and_the_closing_sections_in_order(path):
     notebook = read(path)
     goals = next((index for index, cell in enumerate(notebook.cells)
@@ -76,7 +82,7 @@ def test_notebook_imports_the_installed_package(path):
         assert trick not in code, f"{path.name}: uses {trick!r}; notebooks import the installed package"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("path", LESSON_PATHS, ids=LESSON_IDS)
 def test_notebook_exercises_have_self_checking_cells(path):
     notebook = read(path)
     start, end = heading_cell(notebook, "## Exercises"), heading_cell(notebook, "## References")

@@ -11,7 +11,9 @@ there, with no access to this checkout, ``lattice-lab notebooks`` must write eve
 """
 from __future__ import annotations
 
+import email.message
 import email.parser
+import json
 import os
 import re
 import shutil
@@ -29,9 +31,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 BUILD_JUNK = (".git", ".venv", ".cache", "__pycache__", "*.egg-info", "build", "dist", "_build", ".pytest_cache",
-              ".hypothesis", "lattice_lab_results", ".ipynb_checkpoints", "*_fast.json", "*_fast.png")
-SUITE_NEEDS = ("tests", "notebooks", "benchmarks", "docs", "book", "binder")
-"""What the test suite reads besides the package: all of it must be in the sdist."""
+              ".hypothesis", "lattice_lab_results", "*_fast.json", "*_fast.png")
+SUITE_NEEDS = ("tests", "notebooks", "benchmarks", "docs", "book", "binder", "examples")
+"""What the test suite reads besides the package, and the examples: all of it must be in the sdist."""
+CHECKPOINT_FOLDERS = ("notebooks", "docs", "examples", "tests/widgets")
+"""Where the source copy gets a ``.ipynb_checkpoints`` folder, as JupyterLab leaves them: the sdist must prune them."""
+REPOSITORY = "https://github.com/lattice-lab/lattice_lab"
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -54,6 +59,10 @@ def built(tmp_path_factory):
     base = tmp_path_factory.mktemp("packaging")
     source = base / "source"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*BUILD_JUNK))
+    for folder in CHECKPOINT_FOLDERS:
+        checkpoints = source / folder / ".ipynb_checkpoints"
+        checkpoints.mkdir(exist_ok=True)
+        (checkpoints / "scratch-checkpoint.ipynb").write_text("{}")
     sdist = build("sdist", source, base / "dist")
     with tarfile.open(sdist) as archive:
         archive.extractall(base / "unpacked", filter="data")
@@ -98,6 +107,56 @@ def test_metadata_declares_mit_python_3_11_and_torchaudio_as_the_audio_extra(bui
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
 
 
+def wheel_metadata(wheel: Path) -> email.message.Message:
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        return email.parser.Parser().parsestr(archive.read(name).decode())
+
+
+def test_metadata_carries_classifiers_urls_authors_and_keywords_as_citation_cff_has_them(built):
+    yaml = pytest.importorskip("yaml")
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    metadata = wheel_metadata(built[3])
+    classifiers = metadata.get_all("Classifier") or []
+    assert {"Framework :: Jupyter", "Intended Audience :: Education", "Programming Language :: Python :: 3.11",
+            "Topic :: Scientific/Engineering :: Artificial Intelligence"} <= set(classifiers), classifiers
+    assert not [c for c in classifiers if c.startswith("License ::")]  # PEP 639: the expression, not a classifier
+    urls = dict(line.split(", ", 1) for line in metadata.get_all("Project-URL") or [])
+    assert urls.get("Source") == citation["repository-code"] == REPOSITORY and urls["Issues"] == f"{REPOSITORY}/issues"
+    assert "urlpath=voila/render/notebooks/dashboard.ipynb" in urls["Dashboard"]
+    assert metadata["Author"] == ", ".join(a["name"] for a in citation["authors"])
+    assert metadata["Keywords"].split(",") == citation["keywords"]
+
+
+def readme_links(text: str) -> list[str]:
+    """Every link target of a markdown text: inline links and images, reference definitions, HTML href and src."""
+    inline = re.findall(r"\]\(\s*<?([^)\s>]+)", text)
+    references = re.findall(r"^\s*\[[^\]]+\]:\s*(\S+)", text, re.MULTILINE)
+    html = re.findall(r"(?:href|src)=[\"']([^\"']+)", text)
+    return inline + references + html
+
+
+def test_the_long_description_links_only_absolute_urls_and_those_into_the_repository_exist(built):
+    """A package index shows the README without the repository around it: a relative link there leads nowhere."""
+    description = wheel_metadata(built[3]).get_payload()
+    assert description.strip() == (ROOT / "README.md").read_text().strip()
+    links = readme_links(description)
+    assert len(links) > 20, links
+    relative = [link for link in links if not re.match(r"https?://", link)]
+    assert not relative, f"relative links in the long description: {relative}"
+    headings = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+                for h in re.findall(r"^#+ (.+)$", description, re.MULTILINE)}
+    for link in links:
+        inside = re.match(rf"{re.escape(REPOSITORY)}(?:/(?:blob|tree)/main/([^#?]+))?(?:#(.+))?$", link)
+        if inside is None:
+            continue
+        path, anchor = inside.groups()
+        if path:
+            assert (ROOT / path).exists(), f"{link}: {path} is not in the repository"
+        else:
+            assert anchor in headings, f"{link}: the README has no heading #{anchor}"
+
+
 def test_the_wheel_carries_the_notebooks_the_results_and_the_checkpoints(built):
     with zipfile.ZipFile(built[3]) as wheel:
         names = set(wheel.namelist())
@@ -107,13 +166,17 @@ def test_the_wheel_carries_the_notebooks_the_results_and_the_checkpoints(built):
     assert shipped <= names
 
 
-def test_the_sdist_holds_everything_its_test_suite_reads(built):
+def test_the_sdist_holds_everything_its_test_suite_reads_and_prunes_checkpoint_folders(built):
     source, sdist, *_ = built
     with tarfile.open(sdist) as archive:
         top = archive.getnames()[0].split("/")[0]
         names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}
+    checkpoints = sorted(n for n in names if ".ipynb_checkpoints" in n.split("/"))
+    assert not checkpoints, f"{top} ships Jupyter's checkpoint folders: {checkpoints}"
+    examples = {f"examples/{p.name}" for p in (ROOT / "examples").glob("*.py")}
+    assert "examples/sweep_on_ray.py" in examples and examples <= names, f"{top} lacks {sorted(examples - names)}"
     needed = {str(p.relative_to(source)) for folder in SUITE_NEEDS for p in (source / folder).rglob("*")
-              if p.is_file()}
+              if p.is_file() and ".ipynb_checkpoints" not in p.parts}
     needed |= {"LICENSE", "CITATION.cff", "README.md", "constraints.txt", "Makefile", "pyproject.toml", ".ci/run"}
     assert not needed - names, f"missing from {top}: {sorted(needed - names)[:20]}"
 
@@ -147,6 +210,56 @@ def test_from_the_wheel_lattice_lab_notebooks_writes_the_course(installed, tmp_p
                             "print(c.__file__); print(c.results_file('quality.json'))"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.split()
     assert all(line.startswith(str(installed.parent)) for line in found), found
+
+
+RUN_NOTEBOOK = """
+import sys
+
+import nbformat
+from nbclient import NotebookClient
+
+notebook = nbformat.read(sys.argv[1], as_version=4)
+NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": sys.argv[2]}}).execute()
+nbformat.write(notebook, sys.argv[3])
+"""
+
+
+def output_texts(notebook) -> list[str]:
+    """Every text a notebook's cells output: streams, plain text, HTML, errors."""
+    texts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            texts.append(output.get("text", ""))
+            data = output.get("data", {})
+            texts += [str(data.get(kind, "")) for kind in ("text/plain", "text/html", "text/markdown")]
+            texts += output.get("traceback", [])
+    return texts
+
+
+def test_notebook_04_copied_out_of_the_wheel_finds_the_committed_results_of_the_package(installed, tmp_path):
+    """``lattice-lab notebooks DIR``, then notebook 04 from DIR in fast mode, with the wheel's Python as its kernel."""
+    nbformat = pytest.importorskip("nbformat")
+    course = tmp_path / "course"
+    env = clean_env(LATTICE_LAB_FAST="1", LATTICE_LAB_QUIET="1", MPLBACKEND="Agg",
+                    JUPYTER_PATH=str(tmp_path / "jupyter"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    kernel = tmp_path / "jupyter" / "kernels" / "python3"  # JUPYTER_PATH comes first: the kernel is the wheel's Python
+    kernel.mkdir(parents=True)
+    (kernel / "kernel.json").write_text(json.dumps({"argv": [str(installed / "python"), "-m", "ipykernel_launcher",
+                                                             "-f", "{connection_file}"],
+                                                    "display_name": "the wheel", "language": "python"}))
+    subprocess.run([str(installed / "lattice-lab"), "notebooks", str(course)], cwd=tmp_path, env=env, check=True,
+                   capture_output=True, timeout=600)
+    name = "04_lattice_pruning_live.ipynb"
+    done = subprocess.run([str(installed / "python"), "-c", RUN_NOTEBOOK, str(course / name), str(course),
+                           str(tmp_path / "ran.ipynb")], cwd=course, env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    texts = output_texts(nbformat.read(tmp_path / "ran.ipynb", as_version=4))
+    missing = [text[:300] for text in texts if "not found" in text.lower()]
+    assert not missing, f"notebook 04 says something is not found: {missing}"
+    results = str(installed.parent / "lib")
+    assert any("_results/quality.json" in text and results in text for text in texts), \
+        "notebook 04 did not read quality.json from the installed package"
 
 
 def test_from_the_wheel_lattice_lab_demo_runs(installed, tmp_path):

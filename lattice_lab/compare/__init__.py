@@ -59,7 +59,8 @@ from ..atomic import atomic_write
 from ..models import SequenceClassifier, attached_view
 from ..progress import progress_bar
 from ..pruning import REGISTRY, foreign_methods, get_method
-from ..pruning.base import check_amount, derived_colour
+from ..pruning.base import check_amount
+from ..pruning.styles import DENSE_STYLE, Style, derived_style, series_styles
 from ..recurrent.data import as_dataset, example_inputs
 from ..recurrent.methods import held_copy
 from ..validation import RANGES, check_bool, check_choice, check_instance, check_list, check_range, fail
@@ -70,14 +71,15 @@ from .specs import (CellSpec, CheckpointSpec, DataSpec, checkpoint_spec, data_di
 
 __all__ = ["COLUMNS", "DEFAULT_CACHE", "TIMING_COLUMNS", "CellSpec", "CheckpointSpec", "DataSpec", "PlannedCell",
            "SweepCache", "aggregate", "checkpoint_spec", "clear_cache", "comparable", "data_spec", "evaluate_result",
-           "format_table", "latency_ms", "load_rows", "method_colour", "model_fingerprint", "plan_sweep",
-           "plot_accuracy", "run_cell", "run_cells", "save_rows", "scalar_diagnostics", "supported_methods", "sweep"]
+           "format_table", "latency_ms", "legend_outside", "load_rows", "method_colour", "model_fingerprint",
+           "plan_sweep", "plot_accuracy", "plot_styles", "run_cell", "run_cells", "save_rows", "scalar_diagnostics",
+           "supported_methods", "sweep"]
 
 COLUMNS = ("method", "level", "amount", "seed", "scope", "sparsity", "sparsity_recurrent", "sparsity_input",
            "hidden_units", "params_nonzero", "flops", "flops_dense", "accuracy", "finetune_epochs",
            "accuracy_finetuned", "dense_accuracy", "latency_ms", "prune_seconds", "diagnostics")
 """The columns of every row, for every method (``diagnostics`` is a dict of the method's scalars)."""
-DENSE_COLOUR = "#000000"
+DENSE_COLOUR = DENSE_STYLE.colour
 POLL_SECONDS = 0.05
 """How often completion is polled on an executor whose futures are not ``concurrent.futures`` ones."""
 
@@ -110,12 +112,26 @@ def method_colour(method: str) -> str:
     colour derived from it.
 
     >>> method_colour("magnitude"), method_colour("dense")
-    ('#1f77b4', '#000000')
+    ('#332288', '#000000')
     """
     if method == "dense":
         return DENSE_COLOUR
     spec = REGISTRY.get(method)
-    return spec.colour if spec is not None and spec.colour else derived_colour(method)
+    return spec.colour if spec is not None and spec.colour else derived_style(method).colour
+
+
+def plot_styles(methods) -> dict[str, Style]:
+    """The colour and line style of each method of one plot, no two alike (``pruning.styles.series_styles``).
+
+    A registered method keeps its registry entry's style in every plot; a variant of the grid
+    (``lattice-q0.98``) takes its method's colour and a line style of its own.
+
+    >>> plot_styles(["magnitude", "magnitude-units"])["magnitude-units"].line_style
+    '--'
+    """
+    known = {name: Style(spec.colour or derived_style(name).colour, spec.line_style or "-")  # a spec made by hand
+             for name, spec in REGISTRY.items()}
+    return series_styles(methods, known)
 
 
 def __getattr__(name: str):
@@ -575,23 +591,40 @@ def plot_accuracy(rows: list[dict], x: str = "sparsity", ax=None, finetuned: boo
     check_choice(x, "x", "plot_accuracy", ("sparsity", "flops", "amount", "hidden_units"))
     column = "accuracy_finetuned" if finetuned else "accuracy"
     ax = ax or plt.subplots(figsize=(6, 4))[1]
-    for method in dict.fromkeys(r["method"] for r in rows):
+    styles = plot_styles(r["method"] for r in rows)
+    for method, style in styles.items():
         points = sorted((e[x], e[column], e.get(column + "_std", 0.0))
                         for e in aggregate([r for r in rows if r["method"] == method]) if column in e)
         if not points:
             continue
         xs, ys, sd = zip(*points)
-        ax.plot(xs, [100 * y for y in ys], "o-", color=method_colour(method), label=method)
+        ax.plot(xs, [100 * y for y in ys], marker="o", ms=4, ls=style.line_style, color=style.colour, label=method)
         ax.fill_between(xs, [100 * (y - s) for y, s in zip(ys, sd)], [100 * (y + s) for y, s in zip(ys, sd)],
-                        color=method_colour(method), alpha=0.15)
+                        color=style.colour, alpha=0.15)
     dense = [r["dense_accuracy"] for r in rows if r.get("dense_accuracy") is not None]
     if dense:
-        ax.axhline(100 * dense[0], color=method_colour("dense"), ls="--", lw=1, label="dense")
+        ax.axhline(100 * dense[0], color=DENSE_STYLE.colour, ls=DENSE_STYLE.line_style, lw=1, label="dense")
     ax.set_xlabel({"sparsity": "measured sparsity", "flops": "FLOPs per sequence", "amount": "amount",
                    "hidden_units": "hidden units"}[x])
     if x == "flops":
         ax.set_xscale("log")
     ax.set_ylabel("test accuracy (%)" + (" after fine-tuning" if finetuned else ""))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    legend_outside(ax)
     return ax
+
+
+def legend_outside(ax, fontsize: float = 7, ncol: int = 1):
+    """The axes' legend to the right of its frame, where it hides no data; returns the Legend.
+
+    The figure must then be saved with its tight bounding box (``bbox_inches="tight"``, as
+    :func:`lattice_lab.widgets.plots.figure_png` and Jupyter's inline figures do), or the legend is cut.
+
+    >>> import matplotlib.figure
+    >>> ax = matplotlib.figure.Figure().add_subplot()
+    >>> _ = ax.plot([0, 1], label="a")
+    >>> bool(legend_outside(ax).get_bbox_to_anchor().x0 > ax.bbox.x1)
+    True
+    """
+    return ax.legend(fontsize=fontsize, ncol=ncol, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                     frameon=False)

@@ -36,7 +36,6 @@ Examples
 """
 from __future__ import annotations
 
-import hashlib
 import inspect
 import warnings
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from ..models import SCOPES, SequenceClassifier, check_finite_weights, check_inp
 from ..recurrent.methods import COURSE_ONLY, prune_foreign
 from ..train import in_memory_inputs
 from ..validation import check_bool, check_choice, check_float, check_int, check_range, fail
+from .styles import METHOD_STYLES, derived_style
 
 
 @dataclass
@@ -79,7 +79,9 @@ class PruneResult:
 class MethodSpec:
     """A registered pruning method: its function and what the UI needs to know about it.
 
-    ``colour`` is the method's colour in every plot of the course; ``diagnostic_labels`` maps
+    ``colour`` and ``line_style`` are how every plot of the course draws the method (from
+    :data:`~lattice_lab.pruning.styles.METHOD_STYLES`: Paul Tol's colour-blind-safe colours, solid
+    for weight level, dashed for unit level); ``diagnostic_labels`` maps
     keys of its ``PruneResult.info`` to display names (``"delta_r" -> "Δ_r"``) and
     ``diagnostic_plots`` names the keys that get a plot of their own in the lab.
     ``renamed_options`` maps an option's old name to its new one: :func:`prune` still accepts
@@ -97,6 +99,7 @@ class MethodSpec:
     diagnostic_labels: dict[str, str] = field(default_factory=dict)
     diagnostic_plots: tuple[str, ...] = ()
     renamed_options: dict[str, str] = field(default_factory=dict)
+    line_style: str = "-"
 
 
 REGISTRY: dict[str, MethodSpec] = {}
@@ -105,14 +108,17 @@ ALL_KINDS = ("rnn", "irnn", "lstm", "gru", "feedback")
 
 
 def register(name: str, *, level: str, summary: str, needs_data: bool = False,
-             kinds: tuple[str, ...] = ALL_KINDS, colour: str = "", diagnostic_labels: dict[str, str] | None = None,
+             kinds: tuple[str, ...] = ALL_KINDS, colour: str = "", line_style: str = "",
+             diagnostic_labels: dict[str, str] | None = None,
              diagnostic_plots: tuple[str, ...] = (), renamed_options: dict[str, str] | None = None) -> Callable:
     """Decorator that adds a method to :data:`REGISTRY`.
 
     The function is called as ``function(model, amount, *, data, scope, seed, **options)`` on a
     private copy and returns a :class:`PruneResult` (``sparsity`` and the bookkeeping fields are
     filled in by :func:`prune`). Its other keyword arguments, with defaults, are its options.
-    ``colour`` (a hex colour; default: one derived from the name), ``diagnostic_labels`` and
+    ``colour`` (a hex colour) and ``line_style`` (a matplotlib one) default to the method's entry
+    of :data:`~lattice_lab.pruning.styles.METHOD_STYLES`, else a style derived from the name;
+    ``diagnostic_labels`` and
     ``diagnostic_plots`` are what plots and the lab show for it (see :class:`MethodSpec`);
     ``renamed_options`` (old name -> new name) keeps old option names working for one release.
     """
@@ -133,23 +139,13 @@ def register(name: str, *, level: str, summary: str, needs_data: bool = False,
         stale = {old: new for old, new in renamed.items() if new not in options or old in options}
         if stale:
             raise ValueError(f"method {name!r}: renamed_options {stale} must map old names to options it has")
+        style = METHOD_STYLES.get(name) or derived_style(name)
         REGISTRY[name] = MethodSpec(name, function, level, summary, needs_data, tuple(kinds), options,
-                                    colour or derived_colour(name), labels, tuple(diagnostic_plots), renamed)
+                                    colour or style.colour, labels, tuple(diagnostic_plots), renamed,
+                                    line_style or style.line_style)
         return function
 
     return decorator
-
-
-_PALETTE = ("#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78")
-
-
-def derived_colour(name: str) -> str:
-    """A stable colour for a name that has none of its own (the same in every session).
-
-    >>> derived_colour("some-new-method") == derived_colour("some-new-method")
-    True
-    """
-    return _PALETTE[int(hashlib.sha1(name.encode()).hexdigest(), 16) % len(_PALETTE)]
 
 
 def foreign_methods() -> list[str]:

@@ -36,8 +36,7 @@ def _weight_level(model, amount, scope, per_layer, score) -> PruneResult:
                        info={"per_layer": per_layer, "tensors": names})
 
 
-@register("random", level="weight", summary="remove a uniformly random fraction of the weights in scope",
-          colour="#9e9e9e")
+@register("random", level="weight", summary="remove a uniformly random fraction of the weights in scope")
 def random_weights(model, amount, *, data=None, scope="recurrent", seed=0, per_layer: bool = False) -> PruneResult:
     """Random weight pruning: remove ``round(amount · n)`` of the n weights in ``scope``, uniformly at random.
 
@@ -91,8 +90,7 @@ def random_weights(model, amount, *, data=None, scope="recurrent", seed=0, per_l
                          lambda w: torch.rand(w.shape, generator=generator).to(w.device))
 
 
-@register("magnitude", level="weight", summary="remove the weights of smallest |w| (global ranking by default)",
-          colour="#1f77b4")
+@register("magnitude", level="weight", summary="remove the weights of smallest |w| (global ranking by default)")
 def magnitude_weights(model, amount, *, data=None, scope="recurrent", seed=0, per_layer: bool = False) -> PruneResult:
     """Magnitude pruning: remove the ``round(amount · n)`` weights of smallest ``|w|`` in ``scope``.
 
@@ -185,8 +183,7 @@ def _unit_level(model, amount, scores: list[torch.Tensor]) -> PruneResult:
     return PruneResult(model=remove_units(model, keep), kept_units=keep, info={"unit_scores": scores})
 
 
-@register("random-units", level="unit", summary="remove a uniformly random fraction of each layer's hidden units",
-          colour="#bdbdbd")
+@register("random-units", level="unit", summary="remove a uniformly random fraction of each layer's hidden units")
 def random_units(model, amount, *, data=None, scope="recurrent", seed=0) -> PruneResult:
     """Random unit pruning: remove a uniformly random ``amount`` of each layer's hidden units.
 
@@ -233,8 +230,7 @@ def random_units(model, amount, *, data=None, scope="recurrent", seed=0) -> Prun
 
 
 @register("magnitude-units", level="unit",
-          summary="remove the hidden units whose incoming and outgoing weights have the smallest L2 norm",
-          colour="#17becf")
+          summary="remove the hidden units whose incoming and outgoing weights have the smallest L2 norm")
 def magnitude_units(model, amount, *, data=None, scope="recurrent", seed=0) -> PruneResult:
     """Unit-norm pruning: keep, in each layer, the hidden units whose weights have the largest L2 norm.
 

@@ -420,7 +420,7 @@ def _record_round(info, model, masks, current, total, val_data, device) -> None:
 @register("ramanujan-imp", level="weight", needs_data=True,
           summary="iterative magnitude pruning with fine-tuning; a layer stops being pruned when its "
                   "Ramanujan gap Δ_r would turn negative",
-          colour="#9467bd", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
+          diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
 def ramanujan_imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds: int | None = None,
                   finetune_epochs: int = 1, finetune_samples: int | None = None, rewind: bool = False,
                   preserve: bool = True, per_layer: bool = True, lr: float = train.FINETUNE_LR,
@@ -469,7 +469,7 @@ def ramanujan_imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds
 
 @register("imp", level="weight", needs_data=True,
           summary="plain iterative magnitude pruning with fine-tuning between rounds (no Δ_r stopping rule)",
-          colour="#e377c2", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
+          diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
 def imp(model, amount, *, data=None, scope="recurrent", seed=0, rounds: int | None = None, finetune_epochs: int = 1,
         finetune_samples: int | None = None, rewind: bool = False, per_layer: bool = True,
         lr: float = train.FINETUNE_LR, batch_size: int = 128, device: str = "cpu",
@@ -555,7 +555,7 @@ def expander_masks(model: SequenceClassifier, amount: float, *, scope: str = "re
 
 @register("expander", level="weight", needs_data=True,
           summary="random biregular (expander) masks at the requested density, fine-tuned or trained from scratch",
-          colour="#ff7f0e", diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
+          diagnostic_labels=_IMP_LABELS, diagnostic_plots=("delta_r",), renamed_options=RENAMED)
 def expander(model, amount, *, data=None, scope="recurrent", seed=0, per_gate: bool = True,
              from_scratch: bool = False, epochs: int | None = None, finetune_epochs: int = 1,
              finetune_samples: int | None = None, lr: float | None = None, batch_size: int = 128,

@@ -88,7 +88,7 @@ class _GradualMasks:
 
 @register("gradual-magnitude", level="weight", needs_data=True,
           summary="magnitude pruning while training, the sparsity rising on Zhu & Gupta's cubic schedule, then "
-                  "annealed (from the given model, or from scratch)", colour="#8c564b")
+                  "annealed (from the given model, or from scratch)")
 def gradual_magnitude(model, amount, *, data=None, scope="recurrent", seed=0, epochs: int = 9, ramp: float = 2 / 3,
                       frequency: int = 50, lr: float = train.FIT_LR, anneal_epochs: int = 1,
                       anneal_lr: float = train.FINETUNE_LR, initial_sparsity: float = 0.0, per_layer: bool = False,

@@ -145,7 +145,7 @@ def _scores_through_mirror(model, view, inputs: torch.Tensor, names: list[str], 
 
 @register("jacobian", level="weight", needs_data=True, kinds=("rnn", "irnn", "lstm", "gru"),
           summary="prune at initialisation by each weight's effect on the temporal Jacobian (Zhang & Stadie "
-                  "2020, reconstructed), then train the sparse network", colour="#bcbd22")
+                  "2020, reconstructed), then train the sparse network")
 def jacobian(model, amount, *, data=None, scope="recurrent", seed=0, samples: int = 64, steps: int = 4,
              epochs: int = 9, lr: float = 2e-3, anneal_epochs: int = 1, anneal_lr: float = train.FINETUNE_LR,
              finetune_samples: int | None = None, batch_size: int = 128, device: str = "cpu",

@@ -227,7 +227,7 @@ def connection_ranks(model: SequenceClassifier, names: list[str], structure: dic
 @register("lattice", level="weight",
           summary="keep the connections of meet-irreducible units of the dependency poset; "
                   "rank the rest by Möbius centrality x |w| (Sengupta 2025, reconstructed)",
-          colour="#d62728", diagnostic_labels={"meet_irreducibles": "meet-irreducibles", "tau": "τ"},
+          diagnostic_labels={"meet_irreducibles": "meet-irreducibles", "tau": "τ"},
           diagnostic_plots=("meet_irreducibles",))
 def lattice(model, amount, *, data=None, scope="recurrent", seed=0, adjacency: str = "binary",
             threshold: float = 0.95, threshold_kind: str = "quantile", gate_rule: str = "max",

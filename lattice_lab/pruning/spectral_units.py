@@ -333,7 +333,7 @@ def _units_per_layer(sizes: list[int], amount: float, hidden_units: Any) -> list
 @register("spectral", level="unit", needs_data=True,
           summary="keep the hidden units whose states best reconstruct the layer (ridge on the "
                   "state covariance), re-weighting their consumers through the reconstruction",
-          colour="#2ca02c", diagnostic_labels={"dof": "N̂(λ)", "lam": "λ", "theta": "θ"}, diagnostic_plots=("dof",))
+          diagnostic_labels={"dof": "N̂(λ)", "lam": "λ", "theta": "θ"}, diagnostic_plots=("dof",))
 def spectral(model: SequenceClassifier, amount: float, *, data=None, scope: str = "recurrent", seed: int = 0,
              lam: float | None = None, lam_scale: float = 1e-3, theta: float = 3.0,
              selection: str = "greedy", reconstruct: bool = True, center: bool = False,

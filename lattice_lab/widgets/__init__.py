@@ -10,6 +10,8 @@ learners) can call without a browser. The package holds these rooms:
   with no ipywidgets and no matplotlib;
 * :mod:`~lattice_lab.widgets.plots`: the figures and readout text, matplotlib's object API;
 * :mod:`~lattice_lab.widgets.lab`: :class:`PruningLab`, whose controls reflect the settings it holds;
+* :mod:`~lattice_lab.widgets.dashboard`: :func:`dashboard_widget`, the explorer and the lab side by side
+  in one screen (``notebooks/dashboard.ipynb``, what the Voilà badge opens);
 * :mod:`~lattice_lab.widgets.explorers`: :class:`HasseExplorer`, :class:`SpectralGapExplorer`,
   :class:`ImpRoundExplorer` (IMP round by round) and :class:`SpectralKeepExplorer` (the units
   spectral pruning keeps).
@@ -56,6 +58,7 @@ _EXPORTS = {
               "draw_spectrum", "draw_weights", "figure_png", "format_percent", "format_value", "new_figure",
               "table_html"),
     "lab": ("AMOUNT_MAX", "AMOUNT_STEP", "PruningLab"),
+    "dashboard": ("dashboard_widget",),
     "explorers": ("HasseExplorer", "HasseState", "ImpRoundExplorer", "ImpRoundState", "SPECTRAL_FAMILIES",
                   "SpectralGapExplorer", "SpectralKeepExplorer", "SpectralKeepState", "SpectralState", "hasse_state",
                   "imp_round_state", "spectral_keep_state", "spectral_state"),

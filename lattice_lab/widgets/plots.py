@@ -55,12 +55,18 @@ def new_figure(width: float = 5.0, height: float = 3.2):
 
 
 def figure_png(fig) -> bytes:
-    """The figure rendered as PNG bytes (Agg)."""
+    """The figure rendered as PNG bytes (Agg), cropped to its tight bounding box.
+
+    The tight box (matplotlib's ``bbox_inches="tight"``) holds every artist, so a legend outside
+    the axes (:func:`lattice_lab.compare.legend_outside`) or a long label is never cut off, whatever
+    the fixed margins of :func:`new_figure`.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=FIG_DPI, pil_kwargs={"compress_level": 1})
+    fig.savefig(buffer, format="png", dpi=FIG_DPI, bbox_inches="tight", pad_inches=0.05,
+                pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 
@@ -88,20 +94,22 @@ def draw_amount_curve(ax, states: Sequence[LabState], current: LabState) -> None
     points = sorted({s.settings.amount: s.accuracy for s in same}.items())
     if current.dense_accuracy is not None:
         points = sorted(dict([(0.0, current.dense_accuracy)] + points).items())
-    colour = compare.method_colour(current.settings.method)
+    style = compare.plot_styles([current.settings.method])[current.settings.method]
+    colour = style.colour
     if points:
         xs, ys = zip(*points)
-        ax.plot(xs, [100 * y for y in ys], "o-", color=colour, ms=4, label=f"{current.settings.method} (visited)")
+        ax.plot(xs, [100 * y for y in ys], marker="o", ls=style.line_style, color=colour, ms=4,
+                label=f"{current.settings.method} (visited)")
     if current.ok:
         ax.plot([current.settings.amount], [100 * current.accuracy], "*", color=colour, ms=16, mec="black",
                 label="current")
     if current.dense_accuracy is not None:
-        ax.axhline(100 * current.dense_accuracy, color="black", ls="--", lw=1, label="dense")
+        ax.axhline(100 * current.dense_accuracy, color=compare.DENSE_COLOUR, ls="--", lw=1, label="dense")
     ax.set_xlim(-0.02, 1.0)
     ax.set_xlabel("amount (fraction removed)", fontsize=8)
     ax.set_ylabel("test accuracy (%)", fontsize=8)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    compare.legend_outside(ax)
     ax.set_title("accuracy vs amount (move the slider to add points)", fontsize=9)
 
 
@@ -119,7 +127,7 @@ def draw_spectrum(ax, info: Mapping[str, Any], title: str) -> None:
     ax.set_ylabel("singular value", fontsize=8)
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    compare.legend_outside(ax)
 
 
 # ==================================================================================== diagnostics
@@ -206,7 +214,7 @@ def draw_diagnostic(ax, key: str, value: Any, method: str | None = None) -> bool
         ax.bar(s["x"], s["y"], label=s["label"] or None)
         ax.tick_params(axis="x", labelrotation=45, labelsize=6)
     if any(s["label"] for s in series if s["kind"] != "set") and len(series) <= 8:
-        ax.legend(fontsize=6)
+        compare.legend_outside(ax, fontsize=6)
     ax.set_title(diagnostic_label(key, method), fontsize=9)
     ax.grid(alpha=0.3)
     return True

@@ -275,14 +275,15 @@ def draw_curves(ax, report: Mapping[str, Any], state: ResultsState, x: str = "sp
                 label="selected")
     ax.set_title(f"{state.model}: {state.level}-level methods "
                  f"({'fine-tuned' if state.finetuned else 'no fine-tuning'})", fontsize=9)
-    ax.legend(fontsize=6, ncol=2)
+    compare.legend_outside(ax, fontsize=6)
 
 
 def comparison_figure(report: Mapping[str, Any], model: str, finetuned: bool = False):
     """The static figure of ``model``'s grid: accuracy against measured sparsity and against FLOPs.
 
-    Every method of the report in its colour, mean over seeds with a ±1 std band, the dense
-    accuracy dashed. Returns the matplotlib Figure.
+    Every method of the report in its colour and line style (:func:`lattice_lab.compare.plot_styles`),
+    mean over seeds with a ±1 std band, the dense accuracy dashed, one legend right of both panels.
+    Returns the matplotlib Figure.
 
     >>> fig = comparison_figure(load_report(), "mnist-lstm")
     >>> [ax.get_xlabel() for ax in fig.axes]
@@ -291,11 +292,13 @@ def comparison_figure(report: Mapping[str, Any], model: str, finetuned: bool = F
     check_bool(finetuned, "finetuned", "comparison_figure")
     rows = model_rows(report, model)
     fig = new_figure(11.0, 4.0)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.9, wspace=0.25)
+    fig.subplots_adjust(left=0.07, right=0.82, bottom=0.14, top=0.9, wspace=0.25)
     for index, x in enumerate(("sparsity", "flops")):
         ax = fig.add_subplot(1, 2, index + 1)
         compare.plot_accuracy(rows, x, ax=ax, finetuned=finetuned)
-        ax.legend(fontsize=6, ncol=2)
+        ax.get_legend().remove()  # one legend for both panels, right of the second (the methods are the same)
+    fig.legend(*fig.axes[-1].get_legend_handles_labels(), fontsize=7, loc="upper left", frameon=False,
+               bbox_to_anchor=(0.83, 0.9), borderaxespad=0.0)
     info = model_info(report, model)
     tuned = f"after {report['settings'].get('finetune_epochs', 0)} epoch(s) of fine-tuning" if finetuned \
         else "no fine-tuning"
@@ -446,6 +449,7 @@ class ResultsExplorer:
     Attributes
     ----------
     controls : ``dataset``, ``model``, ``method``, ``amount``, ``finetuned``, ``x``.
+    image, readout, source : the figure, the readouts and the line that says where the numbers come from.
     state : the :class:`ResultsState` shown.
     widget : the root widget.
     """
@@ -476,11 +480,11 @@ class ResultsExplorer:
         self._fill_amounts(amount)
         self.image = W.Image(format="png", layout=W.Layout(max_width="640px"))
         self.readout = W.HTML().add_class("ll-readouts")
-        source = W.HTML(f"<span style='font-size:85%;color:gray'>committed results of "
-                        f"<code>{html.escape(report_source(report))}</code>; nothing is computed here</span>")
+        self.source = W.HTML(f"<span style='font-size:85%;color:gray'>committed results of "
+                             f"<code>{html.escape(report_source(report))}</code>; nothing is computed here</span>")
         c = self.controls
         self.widget = W.VBox([W.HBox([c["dataset"], c["model"], c["method"]]),
-                              W.HBox([c["amount"], c["finetuned"], c["x"]]), source,
+                              W.HBox([c["amount"], c["finetuned"], c["x"]]), self.source,
                               W.HBox([self.readout, self.image])]).add_class("ll-results")
         self.state: ResultsState | None = None
         self._filling = False

@@ -3,10 +3,11 @@
 Each test starts a server on a free port (in fast mode, on a temporary copy of the notebook),
 opens the page in Debian's chromium, runs the notebook, moves the PruningLab's amount slider
 with the keyboard and waits for the accuracy readout to change. Screenshots go to the test's
-temporary folder. Voilà is opened twice: standalone (``voila file.ipynb``) and the way Binder serves
-the README's Voilà badge, through Voilà's server extension of a ``jupyter server``
-(``/voila/render/notebooks/08_compare_everything.ipynb``); there the explorer over the committed
-results must answer a change of method too.
+temporary folder. Voilà is opened twice: standalone on notebook 08 (``voila file.ipynb``), and on the
+dashboard the way Binder serves the README's Voilà badge, through Voilà's server extension of a
+``jupyter server`` (``/voila/render/notebooks/dashboard.ipynb``), in a 1366×768 window: there the lab's
+accuracy readout and the explorer's figure must lie inside the first screen (a screenshot of it is
+kept), and the explorer over the committed results must answer a change of method too.
 
 Skip policy: without ``/usr/bin/chromium`` (or the playwright package) the tests skip with the
 reason, except when the environment variable ``CI`` is set: there a missing browser fails.
@@ -33,6 +34,9 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "08_compare_everything.ipynb"
+DASHBOARD = NOTEBOOK.parent / "dashboard.ipynb"
+SCREEN = {"width": 1366, "height": 768}
+"""The first screen of a common laptop: the dashboard's lab readout and figure must be in it."""
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SERVER_START_S = 90
@@ -208,13 +212,25 @@ def test_voila_renders_the_lab_and_the_slider_changes_the_accuracy(playwright_ap
     assert (tmp_path / "voila-after.png").stat().st_size > 0
 
 
-def test_voila_badge_route_renders_notebook_08_under_jupyter_server(playwright_api, server_env, tmp_path):
+def inside_the_screen(page, locator) -> dict:
+    """The element's box (viewport coordinates, the page scrolled to its top); fails unless it lies in SCREEN."""
+    page.evaluate("window.scrollTo(0, 0)")
+    box = locator.bounding_box()
+    assert box is not None and box["width"] > 0 and box["height"] > 0, box
+    assert 0 <= box["x"] and box["x"] + box["width"] <= SCREEN["width"] and 0 <= box["y"] \
+        and box["y"] + box["height"] <= SCREEN["height"], f"{box} is not inside the first {SCREEN} screen"
+    return box
+
+
+def test_voila_badge_route_renders_the_dashboard_with_lab_and_figure_in_the_first_screen(playwright_api, server_env,
+                                                                                        tmp_path):
     """The Binder badge's URL: Voilà's server extension (``voila/render/...``) of a ``jupyter server``."""
     from playwright.sync_api import expect
+    from PIL import Image, ImageStat
 
-    root = tmp_path / "repository"  # Binder serves the repository root; the badge names notebooks/08...
+    root = tmp_path / "repository"  # Binder serves the repository root; the badge names notebooks/dashboard...
     (root / "notebooks").mkdir(parents=True)
-    shutil.copy(NOTEBOOK, root / "notebooks" / NOTEBOOK.name)
+    shutil.copy(DASHBOARD, root / "notebooks" / DASHBOARD.name)
     port, token = free_port(), secrets.token_hex(16)
     command = [sys.executable, "-m", "jupyter", "server", "--allow-root", "--no-browser", f"--port={port}",
                "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}"]
@@ -222,20 +238,32 @@ def test_voila_badge_route_renders_notebook_08_under_jupyter_server(playwright_a
     with running(command, port, f"{base}/api/status?token={token}", server_env, tmp_path / "server.log"):
         with playwright_api() as api:
             browser = launch(api)
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            response = page.goto(f"{base}/voila/render/notebooks/{NOTEBOOK.name}?token={token}",
+            page = browser.new_page(viewport=SCREEN)
+            response = page.goto(f"{base}/voila/render/notebooks/{DASHBOARD.name}?token={token}",
                                  timeout=NOTEBOOK_RUN_MS)
             assert response is not None and response.status == 200
-            explorer = page.locator(".ll-results").first
-            explorer.wait_for(timeout=NOTEBOOK_RUN_MS)
+            readout = page.locator(".ll-accuracy").first
+            expect(readout).to_contain_text("%", timeout=NOTEBOOK_RUN_MS)
+            expect(page.locator(".ll-status").first).not_to_contain_text("computing", timeout=NOTEBOOK_RUN_MS)
+            figure = page.locator(".ll-dashboard-results img").first
+            page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=figure.element_handle(),
+                                   timeout=NOTEBOOK_RUN_MS)
+            inside_the_screen(page, readout)
+            box = inside_the_screen(page, figure)
+            assert box["width"] > 300, box  # a figure, not a thumbnail
+            page.screenshot(path=str(tmp_path / "dashboard-first-screen.png"))  # the viewport only: the first screen
+            shot = Image.open(tmp_path / "dashboard-first-screen.png").convert("L")
+            assert shot.size == (SCREEN["width"], SCREEN["height"])
+            left, top = int(box["x"]), int(box["y"])
+            drawn = shot.crop((left, top, left + int(box["width"]), top + int(box["height"])))
+            assert ImageStat.Stat(drawn).stddev[0] > 10, "the figure's place in the screenshot is blank"
+            explorer = page.locator(".ll-dashboard-results").first
             readouts = explorer.locator(".ll-readouts").first
             expect(readouts).to_contain_text("what structure bought", timeout=NOTEBOOK_RUN_MS)
             before_explorer = readouts.inner_text()
             explorer.locator("select").nth(2).select_option(label="spectral")  # dataset, model, method
             expect(readouts).not_to_have_text(before_explorer, timeout=READOUT_CHANGE_MS)
             expect(readouts).to_contain_text("magnitude-units at the same number of units", timeout=READOUT_CHANGE_MS)
-            readout = page.locator(".ll-accuracy").first
-            readout.wait_for(timeout=NOTEBOOK_RUN_MS)
             before, after = move_slider_and_read(page, readout, tmp_path, "voila-route")
             browser.close()
     assert accuracy_of(before) != accuracy_of(after)
