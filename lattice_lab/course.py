@@ -48,8 +48,9 @@ CHOICES = ("mnist", "fashion-mnist", "digits")
 FALLBACK = "digits"
 TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "digits"}
 REPOSITORY = "lattice-lab/lattice_lab"
-LESSONS = "[0-9][0-9]_*.ipynb"
-"""The lessons among the course's notebooks (a glob): numbered, each with its exercises and closing sections."""
+LESSONS = "[0-9][0-9]*_*.ipynb"
+"""The lessons among the course's notebooks (a glob): numbered, each with its exercises and closing sections
+(a lesson split in two keeps its number and adds a letter: ``06b_does_structure_matter.ipynb``)."""
 DASHBOARD = "dashboard.ipynb"
 """The notebook the Voilà badge opens: the explorer and the lab in one screen; no lesson (no exercises, no badge)."""
 COLAB_URL = f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/{{name}}"
