@@ -17,7 +17,7 @@ and, when ``data`` is given, the hidden-state covariance diagnostics of spectral
 The report is a plain JSON-able dict; :func:`format_report` renders it as text tables.
 
 Sits on top with the CLI: imports graphs, posets, spectral, models, validation (and
-ridge and pruning.spectral_units lazily); only the CLI imports it. It reads a model and never trains, loads or
+ridge, pruning.spectral_units and pruning.spectral_foreign lazily); only the CLI imports it. It reads a model and never trains, loads or
 saves one.
 Must not import: widgets, cli, compare, train, data, checkpoints.
 
@@ -113,19 +113,38 @@ def _spectral_rows(model: SequenceClassifier, data: Any, n_samples: int | None) 
         from .ridge import degrees_of_freedom
     except ImportError:
         return None
+    eigenvalues = [np.linalg.eigvalsh(hidden_covariance(model, data, layer=k, n_samples=n_samples))[::-1]
+                   for k in range(len(model.layers))]
+    return [_spectral_row(k, eig, degrees_of_freedom) for k, eig in enumerate(eigenvalues)]
+
+
+def _spectral_row(k: int, eig: np.ndarray, degrees_of_freedom) -> dict:
+    """The spectral row of layer ``k`` from the eigenvalues of its Σ̂ (descending)."""
+    eig = np.clip(eig, 0.0, None)
+    mean = float(eig.mean())
+    ridges = [r * mean for r in DOF_RIDGES] if mean > 0 else []
+    dof = [float(degrees_of_freedom(eig, lam)) for lam in ridges]
+    return {
+        "layer": k, "units": int(len(eig)), "trace": float(eig.sum()),
+        "top_eigenvalue_share": float(eig[0] / eig.sum()) if eig.sum() > 0 else None,
+        "effective_rank": float(eig.sum() ** 2 / (eig ** 2).sum()) if eig.sum() > 0 else None,
+        "dof": {f"{r:g}": d for r, d in zip(DOF_RIDGES, dof)},
+    }
+
+
+def _foreign_spectral_rows(held, data: Any, n_samples: int | None) -> list[dict]:
+    """The spectral rows of a model of the user's own: Σ̂ of each layer's states (one block per
+    direction, as the course's), collected by :func:`lattice_lab.pruning.spectral_foreign.layer_states`."""
+    from .pruning.spectral_foreign import layer_states, sequences
+    from .recurrent.data import as_dataset
+    from .ridge import degrees_of_freedom
+
+    view, data = attached_view(held), sequences(as_dataset(data), n_samples, seed=0)
     rows = []
-    for k in range(len(model.layers)):
-        cov = hidden_covariance(model, data, layer=k, n_samples=n_samples)
-        eig = np.clip(np.linalg.eigvalsh(cov)[::-1], 0.0, None)
-        mean = float(eig.mean())
-        ridges = [r * mean for r in DOF_RIDGES] if mean > 0 else []
-        dof = [float(degrees_of_freedom(eig, lam)) for lam in ridges]
-        rows.append({
-            "layer": k, "units": int(len(eig)), "trace": float(eig.sum()),
-            "top_eigenvalue_share": float(eig[0] / eig.sum()) if eig.sum() > 0 else None,
-            "effective_rank": float(eig.sum() ** 2 / (eig ** 2).sum()) if eig.sum() > 0 else None,
-            "dof": {f"{r:g}": d for r, d in zip(DOF_RIDGES, dof)},
-        })
+    for k in range(len(view.layers)):
+        states = layer_states(held, view, data, k)
+        eig = np.concatenate([np.linalg.eigvalsh(s.T @ s / s.shape[0]) for s in states])
+        rows.append(_spectral_row(k, np.sort(eig)[::-1], degrees_of_freedom))
     return rows
 
 
@@ -138,8 +157,8 @@ def analyze(model: SequenceClassifier, thresholds: Sequence[float] = (0.5, 0.75,
     model : a :class:`~lattice_lab.models.SequenceClassifier` (masked or not), or a model of the
         user's own (any ``nn.Module`` with ``nn.RNN``/``nn.LSTM``/``nn.GRU`` layers, found on
         ``example`` or the first inputs of ``data``): its posets are those of its recurrent layers
-        (:func:`lattice_lab.recurrent.methods.mirror`), its Δ_r rows name its own parameters, and it
-        has no ``spectral`` section (None).
+        (:func:`lattice_lab.recurrent.methods.mirror`), its Δ_r rows name its own parameters, and its
+        ``spectral`` section reads its recurrent modules' states by hooks.
     thresholds : quantiles in [0, 1) of the connection strengths.
     data : optional dataset (or ``(N, T, F)`` tensor) for the hidden-state covariance section.
     gate_rule : how LSTM/GRU gate blocks combine in the dependency graph (``max``, ``sum``,
@@ -164,7 +183,7 @@ def analyze(model: SequenceClassifier, thresholds: Sequence[float] = (0.5, 0.75,
     (['layer 0', 'layer 1', 'all layers'], ['layers.0.weight_hh_l0', 'layers.0.weight_td_l0'])
     """
     if not isinstance(model, SequenceClassifier):
-        return _analyze_foreign(model, thresholds, data, gate_rule, example)
+        return _analyze_foreign(model, thresholds, data, gate_rule, example, n_samples)
     values = check_list(thresholds, "thresholds", "analyze",
                         lambda q: check_float(q, "thresholds", "analyze", low=0, high=1, high_open=True),
                         "a nonempty list of quantiles in [0, 1)")
@@ -179,7 +198,7 @@ def analyze(model: SequenceClassifier, thresholds: Sequence[float] = (0.5, 0.75,
     }
 
 
-def _analyze_foreign(model, thresholds, data, gate_rule: str, example: Any) -> dict:
+def _analyze_foreign(model, thresholds, data, gate_rule: str, example: Any, n_samples: int | None) -> dict:
     from .recurrent.data import as_dataset, check_data, example_inputs
     from .recurrent.methods import held_copy, mirror
 
@@ -191,7 +210,8 @@ def _analyze_foreign(model, thresholds, data, gate_rule: str, example: Any) -> d
     course = mirror(held, attached_view(held))[0]
     report = analyze(course, thresholds, gate_rule=gate_rule)
     return dict(report, model={"kind": type(model).__name__, "hidden_size": hidden_sizes(held)},
-                ramanujan=_ramanujan_rows(held, report["thresholds"]), spectral=None)
+                ramanujan=_ramanujan_rows(held, report["thresholds"]),
+                spectral=None if data is None else _foreign_spectral_rows(held, check_data(data, "analyze"), n_samples))
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:

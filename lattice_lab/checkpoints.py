@@ -19,10 +19,19 @@ the permissions the user's umask gives), the ``.pt`` first: if the second write 
 interrupted, the ``.pt`` is new and the ``.json`` old or missing, and :func:`load` repairs the
 ``.json`` from the card it read.
 
-Nothing is allocated before the file is known to describe a model that fits: :func:`load`
-checks the config against the memory of the machine (a 4 KB file claiming ``hidden_size =
-200000`` is refused with the estimate) and against the shapes of the stored tensors, on PyTorch's
-``meta`` device, before building the model.
+Nothing is allocated, hashed or copied before the file is known to describe a model that fits.
+:func:`load` checks, in this order: the sizes the file's zip directory declares fit the machine's
+memory (read before ``torch.load`` reads a record); every stored tensor is dense, on the CPU (not
+``meta``), contiguous, owns exactly the storage its size needs (a few-KB file of stride-0 ``expand()`` views
+claiming 4 TiB is refused unread), and is of a real floating dtype (masks may be bool); the card and
+the config are plain JSON values within :data:`CARD_BYTES` (a tensor in a card is refused, naming
+the file); the config fits the memory of the machine (a 4 KB file claiming ``hidden_size =
+200000`` is refused with the estimate) and implies exactly the stored keys and shapes, checked on
+PyTorch's ``meta`` device. Only then are the weights hashed against the card, and then their dtype
+is checked against the model's: float16 and bfloat16 cast to float32 exactly, float64 is accepted
+only where every value survives the cast, and otherwise refused with the tensor named and the
+rounding said. Messages quote at most about 80 characters of anything from the file
+(:func:`lattice_lab.validation.quote`).
 
 A pruned model's card has one shape, :func:`pruned_card`'s, whoever saves it (``lattice-lab
 prune --out`` and the PruningLab's save button): the card of the pruned model itself (its config
@@ -61,6 +70,7 @@ import os
 import pickle
 import platform
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +79,16 @@ import torch
 from . import strict_json
 from .atomic import atomic_write
 from .devices import describe_device, select_device, to_device
+from .memory import check_fits
 from .models import KINDS, SequenceClassifier, build, check_model_fits, normalize_config
 from .surgery import apply_masks, get_masks, make_permanent
-from .validation import check_instance
+from .validation import check_instance, quote
 
 SHIPPED_FOLDER = "shipped"
 SUFFIX = ".pt"
+CARD_BYTES = 4 * 2 ** 20
+"""The most characters of strings and numbers a card (or a config) may hold; shipped cards hold under 7 kB."""
+_SIDECAR_BYTES = 4 * CARD_BYTES  # the indented text of a card at the limit
 
 
 # --------------------------------------------------------------------------- hashing
@@ -352,7 +366,22 @@ def _reason(error: Exception) -> str:
     return lines[-1] if lines else type(error).__name__
 
 
+def _check_archive(path: Path) -> None:
+    """The sizes a zip checkpoint's directory declares, summed, must fit the machine (nothing is inflated).
+
+    torch writes its records uncompressed, but a crafted zip's directory can declare records far larger
+    than the file, which a reader sizes its buffers by; a file that is no zip is left to ``torch.load``.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return
+    check_fits(declared, f"checkpoint {path} (its records declare {declared} bytes)")
+
+
 def _read(path: Path) -> dict[str, Any]:
+    _check_archive(path)
     with open(path, "rb") as handle:  # an unreadable file (permissions, I/O) is an OSError naming it
         try:
             payload = torch.load(handle, map_location="cpu", weights_only=True)
@@ -378,7 +407,35 @@ def _read(path: Path) -> dict[str, Any]:
         if not isinstance(tensors, dict) or not all(isinstance(name, str) and isinstance(value, torch.Tensor)
                                                     for name, value in tensors.items()):
             raise ValueError(f"{path} is not a lattice_lab checkpoint: its {key!r} must map names to tensors")
+        for name, tensor in tensors.items():
+            problem = _tensor_problem(tensor, mask=key == "masks")
+            if problem:
+                raise ValueError(f"checkpoint {path}: the tensor {quote(name)} of its {key!r} {problem}; "
+                                 "refused before reading its values")
+    for key in ("config", "card"):  # a JsonLimitError (a ValueError) for a tensor, a deep or a huge value
+        strict_json.check_plain(payload[key], f"the {key} of checkpoint {path}", max_bytes=CARD_BYTES)
     return payload
+
+
+def _tensor_problem(tensor: torch.Tensor, mask: bool) -> str:
+    """What makes ``tensor`` unlike a tensor a state dict stores ("" if nothing); reads no values.
+
+    >>> _tensor_problem(torch.zeros(1).expand(2 ** 20, 2 ** 20), mask=False)
+    'is a view of 4 bytes of storage as shape (1048576, 1048576) with strides (0, 0), not a tensor of its own'
+    >>> _tensor_problem(torch.zeros(3, dtype=torch.int64), mask=False), _tensor_problem(torch.ones(2), mask=False)
+    ('has dtype torch.int64: weights must be real floating-point numbers', '')
+    """
+    if tensor.layout != torch.strided:
+        return f"is a {str(tensor.layout).removeprefix('torch.')} tensor, not a dense one"
+    if tensor.device.type != "cpu":
+        return f"is on the {tensor.device.type!r} device, which stores no values"
+    if tensor.is_complex() or not (tensor.is_floating_point() or (mask and tensor.dtype == torch.bool)):
+        return f"has dtype {tensor.dtype}: {'masks' if mask else 'weights'} must be real floating-point numbers"
+    storage = tensor.untyped_storage().nbytes()
+    if not tensor.is_contiguous() or tensor.storage_offset() != 0 or storage != tensor.numel() * tensor.element_size():
+        return (f"is a view of {storage} bytes of storage as shape {tuple(tensor.shape)} with strides "
+                f"{tensor.stride()}, not a tensor of its own")
+    return ""
 
 
 def _verify(path: Path, payload: dict[str, Any]) -> None:
@@ -388,14 +445,32 @@ def _verify(path: Path, payload: dict[str, Any]) -> None:
             raise ValueError(f"checkpoint {path} has no {key!r} in its card; it cannot be verified")
         actual = weights_sha256(tensors)
         if actual != card[key]:
-            raise ValueError(f"checkpoint {path} was modified: {key} {actual} != card {card[key]}")
+            raise ValueError(f"checkpoint {path} was modified: {key} {actual} != card {quote(card[key])}")
 
 
-def _check_config(path: Path, payload: dict[str, Any]) -> dict[str, Any]:
-    """The checkpoint's config, normalized, once it is known to fit the machine and the stored tensors.
+def _check_dtypes(path: Path, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
+    """Refuse a stored tensor whose cast to the model's dtype would change a value, naming it and the change.
 
-    Nothing is allocated: the memory check counts parameters on the meta device, and the shapes
-    are compared with a model built there.
+    float16 and bfloat16 go into float32 exactly; float64 only where every value is a float32 (NaNs count as kept).
+    """
+    for key, tensor in state.items():
+        target = expected[key].dtype
+        if tensor.dtype == target or torch.promote_types(tensor.dtype, target) == target:
+            continue
+        cast = tensor.to(target).to(tensor.dtype)
+        changed = (cast != tensor) & ~(cast.isnan() & tensor.isnan())
+        if bool(changed.any()):
+            change = (cast - tensor).abs()[changed].max().item()
+            raise ValueError(f"checkpoint {path}: the tensor {quote(key)} is {tensor.dtype}, and "
+                             f"{int(changed.sum())} of its {tensor.numel()} values would be rounded in the model's "
+                             f"{target} (by up to {change:.3g}); refused rather than rounded silently")
+
+
+def _check_config(path: Path, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """(the checkpoint's config normalized, the model's state dict on the meta device), once both fit.
+
+    Nothing is allocated: the memory check counts parameters on the meta device, and the keys and
+    shapes of the stored weights (and of the masks of known weights) are compared with a model built there.
     """
     try:
         config = normalize_config(payload["config"])
@@ -404,20 +479,24 @@ def _check_config(path: Path, payload: dict[str, Any]) -> dict[str, Any]:
     check_model_fits(config, f"checkpoint {path}: its config (kind {config['kind']!r}, hidden_size "
                              f"{config['hidden_size']}, ")
     with torch.device("meta"):
-        expected = {key: tuple(value.shape) for key, value in build(config).state_dict().items()}
+        model = build(config).state_dict()
+    expected = {key: tuple(value.shape) for key, value in model.items()}
     stored = {key: tuple(value.shape) for key, value in payload["state_dict"].items()}
-    if stored != expected:
+    stored_masks = {key: tuple(value.shape) for key, value in payload["masks"].items() if key in expected}
+    if stored != expected or any(shape != expected[key] for key, shape in stored_masks.items()):
         missing = sorted(set(expected) - set(stored))
         unexpected = sorted(set(stored) - set(expected))
         wrong = [f"{key} is {stored[key]} in the file, {expected[key]} by the config"
                  for key in sorted(set(stored) & set(expected)) if stored[key] != expected[key]]
+        wrong += [f"the mask of {key} is {shape} in the file, {expected[key]} by the config"
+                  for key, shape in sorted(stored_masks.items()) if shape != expected[key]]
         details = "; ".join(part for part in (
-            f"missing {missing[:4]}{' ...' if len(missing) > 4 else ''}" if missing else "",
-            f"unexpected {unexpected[:4]}{' ...' if len(unexpected) > 4 else ''}" if unexpected else "",
+            f"missing {quote(missing)}" if missing else "",
+            f"unexpected {quote(unexpected)}" if unexpected else "",
             "; ".join(wrong[:4])) if part)
-        raise ValueError(f"checkpoint {path}: the weights do not fit its config {config} (another "
+        raise ValueError(f"checkpoint {path}: the weights do not fit its config {quote(config)} (another "
                          f"architecture?): {details}")
-    return config
+    return config, model
 
 
 def _repair_sidecar(path: Path, card: dict[str, Any]) -> None:
@@ -427,10 +506,10 @@ def _repair_sidecar(path: Path, card: dict[str, Any]) -> None:
     """
     sidecar = path.with_suffix(".json")
     try:
-        if json.loads(sidecar.read_text(encoding="utf-8")) == card:
+        if strict_json.read(sidecar, max_bytes=_SIDECAR_BYTES) == card:
             return
     except (OSError, ValueError):
-        pass  # missing, unreadable or not JSON: write it
+        pass  # missing, unreadable, not JSON or beyond the limits (never parsed then): write it
     try:
         atomic_write(sidecar, sidecar_text(card))
     except OSError as error:
@@ -448,18 +527,21 @@ def load(path_or_name: str | os.PathLike, *, device: str | torch.device = "cpu",
     device : where to put the model (see :func:`lattice_lab.devices.select_device`).
     expect_kind : if given, the model kind the caller needs (``"lstm"``, ...).
 
-    The file is read with ``weights_only=True``; the weights' sha256 must match the card; the
-    config must fit the machine's memory and the stored tensors' shapes (both checked before
-    anything is allocated). Prune masks are re-attached, so a pruned model loads back pruned. The
-    model is returned in eval mode. A ``.json`` beside the file that is missing or differs from the
-    card inside it is rewritten from that card.
+    The file is read with ``weights_only=True``; its tensors must be dense, contiguous CPU tensors
+    owning their storage, of a real floating dtype; the card and config plain JSON; the config must
+    fit the machine's memory and the stored tensors' keys and shapes (all checked before anything is
+    allocated or hashed); then the weights' sha256 must match the card, and a weight stored in
+    another floating dtype must cast to the model's exactly. Prune masks are re-attached, so a
+    pruned model loads back pruned. The model is returned in eval mode. A ``.json`` beside the file
+    that is missing or differs from the card inside it is rewritten from that card.
 
     Raises
     ------
     FileNotFoundError : no such file and no shipped checkpoint of that name.
-    ValueError : unreadable or not a lattice_lab checkpoint, modified since it was saved
-        (sha256 mismatch), of another kind than ``expect_kind``, weights that do not fit the
-        config, or masks that name no tensor of the model.
+    ValueError : unreadable or not a lattice_lab checkpoint, tensors that are views, sparse, on
+        the meta device or not real floating, a card that is not plain JSON, modified since it was
+        saved (sha256 mismatch), of another kind than ``expect_kind``, weights that do not fit the
+        config or would be rounded by its dtype, or masks that name no tensor of the model.
     lattice_lab.memory.MemoryLimitError : (a ValueError) a config whose model could not fit in memory.
     OSError : the file cannot be read (permissions, I/O).
 
@@ -475,16 +557,17 @@ def load(path_or_name: str | os.PathLike, *, device: str | torch.device = "cpu",
     device = select_device(device)
     path = resolve(path_or_name)
     payload = _read(path)
-    _verify(path, payload)
     kind = payload["config"].get("kind")
     if expect_kind is not None and kind != expect_kind:
-        raise ValueError(f"checkpoint {path} holds a {kind!r} model, expected kind {expect_kind!r}")
-    config = _check_config(path, payload)
+        raise ValueError(f"checkpoint {path} holds a {quote(kind)} model, expected kind {expect_kind!r}")
+    config, expected = _check_config(path, payload)
+    _verify(path, payload)
+    _check_dtypes(path, payload["state_dict"], expected)
     model = build(config)
     try:
         model.load_state_dict(payload["state_dict"])
-    except RuntimeError as error:  # dtypes: the shapes were checked
-        raise ValueError(f"checkpoint {path}: the weights do not fit its config {config} "
+    except RuntimeError as error:  # the shapes and dtypes were checked: a safety net
+        raise ValueError(f"checkpoint {path}: the weights do not fit its config {quote(config)} "
                          f"(another architecture?): {error}") from error
     if payload["masks"]:
         try:

@@ -54,7 +54,7 @@ class Outcome:
         self.stdout = completed.stdout
         body, _, tail = completed.stderr.rpartition("\nLIMITS ")
         self.stderr = body if tail else completed.stderr
-        fields = dict(item.split("=") for item in tail.split()) if tail else {}
+        fields = dict(item.split("=", 1) for item in tail.split() if "=" in item)  # none when it never got there
         self.seconds = float(fields.get("seconds", "inf"))
         self.growth = int(fields.get("growth", str(1 << 62)))
 

@@ -1,4 +1,5 @@
 """benchmarks: every benchmark runs end to end in fast mode, writes sane JSON, and the README block regenerates."""
+import gzip
 import importlib
 import inspect
 import json
@@ -12,7 +13,8 @@ import torch
 
 from benchmarks import BENCHMARKS, common
 from benchmarks import __main__ as entry
-from benchmarks import cost, expander, live_budget, quality, spectral_lstm, speed, structure_claims, train_speed
+from benchmarks import (bounds_cost, cost, expander, live_budget, quality, spectral_lstm, speed, structure_claims,
+                        train_speed)
 from lattice_lab import checkpoints, compare, data, prune, train
 from lattice_lab.models import build
 
@@ -39,6 +41,7 @@ def reports(tmp_path_factory):
                 "expander": expander.main(["--out", str(out)]),
                 "spectral_lstm": spectral_lstm.main(["--out", str(out)]),
                 "live_budget": live_budget.main(["--out", str(out), "--moves", "2", "--methods", "magnitude"]),
+                "bounds_cost": bounds_cost.main(["--out", str(out)]),
             }
         finally:
             torch.set_num_threads(threads)
@@ -284,6 +287,38 @@ def test_spectral_lstm_renders_the_bar_model_by_model():
     assert "| plain, lr 1e-4 | plain, lr 1e-3 | distilled, lr 1e-3 |" in text
     assert "| mnist-lstm | 98.5 | 95.7 ± 0.2 | 97.5 ± 0.1 | 98.3 ± 0.1 | 98.7 ± 0.1 |" in text
     assert "no fine-tuning on 0 of 1 models" in text and "on 1 of 1 with distillation, 0 of 1 with the plain" in text
+
+
+def _check_bounds_cost(report):
+    assert [row["workload"] for row in report["results"]] == ["idx files", "mnist load", "checkpoints"]
+    for row in report["results"]:
+        assert row["before_median_s"] > 0 and row["after_median_s"] > 0
+        assert math.isclose(row["ratio"], row["after_median_s"] / row["before_median_s"])
+        assert len(row["before_seconds"]) == len(row["after_seconds"]) == report["settings"]["repeats"]
+    assert report["within_goal"] == all(row["ratio"] <= report["goal_ratio"] for row in report["results"])
+    assert report["settings"]["checkpoints"] == checkpoints.list_shipped()
+
+
+def test_bounds_cost_times_each_workload_before_and_after_in_one_run(reports):
+    _check_bounds_cost(reports[1]["bounds_cost"])
+
+
+def test_the_committed_bounds_cost_report_is_a_full_run_on_mnist_over_every_shipped_checkpoint():
+    report = json.loads((common.RESULTS / "bounds_cost.json").read_text())
+    _check_bounds_cost(report)
+    assert report["machine"]["fast"] is False and report["settings"]["repeats"] >= 5
+
+
+def test_bounds_cost_before_is_mains_unbounded_path_and_gives_the_same_arrays(tmp_path):
+    path = tmp_path / "x.gz"
+    raw = bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1])
+    path.write_bytes(gzip.compress(raw))
+    assert bounds_cost.unbounded_idx(path, (), "labels").tolist() == [7, 2, 1]
+    with bounds_cost.unbounded():
+        from lattice_lab.data import idx
+        assert idx.read_idx is bounds_cost.unbounded_idx
+        assert checkpoints._tensor_problem(torch.zeros(1).expand(4, 4), mask=False) == ""
+    assert checkpoints._tensor_problem(torch.zeros(1).expand(4, 4), mask=False) != ""
 
 
 def test_live_budget_times_each_slider_move(reports):

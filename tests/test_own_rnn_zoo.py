@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -16,7 +17,6 @@ from lattice_lab.pruning import REGISTRY, prune
 from lattice_lab.recurrent import UnsupportedModelError, remove_units, unit_masks, view_of
 from lattice_lab.models import get_weight
 from lattice_lab.pruning import foreign_methods as supported
-from lattice_lab.recurrent.methods import COURSE_ONLY
 from lattice_lab.recurrent.removal import masked_reference
 from lattice_lab.surgery import apply_masks
 
@@ -326,9 +326,12 @@ def test_every_method_prunes_every_zoo_model_exactly(cls, method):
             with torch.no_grad():
                 assert torch.allclose(result.model(inputs), reference(inputs), atol=1e-6)
     else:
-        with torch.no_grad():
-            reference = masked_reference(model, view, result.kept_units)(inputs)
-            assert torch.allclose(result.model(inputs), reference, atol=1e-5, rtol=1e-4)
+        if method == "spectral" and any(result.info["reconstructed"]):  # readers hold W Â_J, not W
+            _assert_spectral_reconstruction(model, view, inputs, result)
+        else:
+            with torch.no_grad():
+                reference = masked_reference(model, view, result.kept_units)(inputs)
+                assert torch.allclose(result.model(inputs), reference, atol=1e-5, rtol=1e-4)
         dense = sum(layer.hidden_size ** 2 * layer.directions for layer in view.layers)
         remaining = sum(len(kept_k) ** 2 * layer.directions for kept_k, layer in zip(result.kept_units, view.layers))
         assert result.sparsity == pytest.approx(1 - remaining / dense)
@@ -349,11 +352,96 @@ def test_data_may_be_a_pair_a_dataset_or_a_loader_and_a_user_score_is_used(form)
         assert loss.info["score"] == pytest.approx(-float(nn.functional.cross_entropy(loss.model(inputs), targets)))
 
 
-def test_methods_that_read_the_course_model_directly_are_refused_on_a_foreign_model_by_name():
-    assert set(supported()) | set(COURSE_ONLY) == set(REGISTRY)
-    for method in COURSE_ONLY:
-        with pytest.raises(ValueError, match=f"method '{method}' runs on lattice_lab SequenceClassifier models only"):
-            prune(_model(TwoLayerLSTM), method, 0.5, _data(TwoLayerLSTM))
+def test_every_registered_method_runs_on_a_foreign_model():
+    assert set(supported()) == set(REGISTRY)
+
+
+def _top_states(model, view, inputs):
+    """Per view layer that is the top layer of its module: its (D, N, H) states at every step, read by a
+    forward hook on the user's module (independently of lattice_lab's collection)."""
+    seen = {}
+
+    def hook(module, args, out, name):
+        seen[name] = out[0].detach().double()
+
+    handles = [model.get_submodule(m).register_forward_hook(
+        lambda mod, args, out, m=m: hook(mod, args, out, m)) for m in view.modules()]
+    with torch.no_grad():
+        model(inputs)
+    for handle in handles:
+        handle.remove()
+    states = {}
+    for m in view.modules():
+        k = view.layers_of(m)[-1]
+        layer = view.layers[k]
+        states[k] = seen[m].reshape(-1, layer.directions, layer.hidden_size).permute(1, 0, 2).numpy()
+    return states
+
+
+def _assert_spectral_reconstruction(model, view, inputs, result):
+    """Every reader of a reconstructed layer holds W[rows kept][:, block] Â_J, Â_J the library's
+    reconstruction on the layer's hidden states (a top layer's read here by a hook; a layer inside a
+    multi-layer module by lattice_lab's collection, checked against the hook on the top layer)."""
+    from lattice_lab.pruning.spectral_foreign import _readers, _span, layer_states
+    from lattice_lab.recurrent.removal import index_plan
+    from lattice_lab.recurrent.data import as_dataset
+    from lattice_lab.ridge import reconstruction_matrix
+
+    top = _top_states(model, view, inputs)
+    data = as_dataset((inputs, torch.zeros(len(inputs))))
+    keep = [torch.as_tensor(k) for k in result.kept_units]
+    plan = index_plan(view, keep)
+    for k, done in enumerate(result.info["reconstructed"]):
+        if not done:
+            continue
+        states = top.get(k)
+        if states is None:
+            states = layer_states(model, view, data, k)
+        else:
+            assert np.allclose(states, layer_states(model, view, data, k), atol=1e-6)
+        for d in range(view.layers[k].directions):
+            cov = states[d].T @ states[d] / states.shape[1]
+            a = torch.from_numpy(reconstruction_matrix(cov, keep[k].numpy(), result.info["lam"][k]))
+            for name, layout in _readers(view).items():
+                span = _span(layout, k, d)
+                if span is None:
+                    continue
+                rows = plan[name][0]
+                dense = get_weight(model, name).detach().double()
+                dense = dense if rows is None else dense[rows]
+                expected = dense[:, span] @ a
+                position = next(i for i, b in enumerate(layout) if b.layer == k and b.direction == d)
+                offset = sum(b.width if b.layer is None else len(keep[b.layer]) for b in layout[:position])
+                got = get_weight(result.model, name).detach().double()[:, offset:offset + len(keep[k])]
+                assert torch.allclose(got, expected, atol=1e-5), name
+
+
+def test_spectral_on_a_linear_head_folds_the_reconstruction_and_on_layernorm_removes_without_it():
+    for cls, folded in [(BiGRUMeanPool, [True]), (EveryStepTagger, [True]), (LSTMLayerNorm, [False]),
+                        (MaxPoolGRU, [False]), (TwoGRUs, [False, True]), (ShapeCheckingGRU, [False])]:
+        model, data = _model(cls), _data(cls)
+        result = prune(model, "spectral", 0.5, data)
+        assert result.info["reconstructed"] == folded, cls.__name__
+    result = prune(_model(BiGRUMeanPool), "spectral", 0.5, _data(BiGRUMeanPool), reconstruct=False)
+    assert result.info["reconstructed"] == [False]
+
+
+def test_spectral_chooses_the_units_the_library_chooses_on_the_same_states():
+    from lattice_lab.ridge import greedy_select
+
+    model, data = _model(TimeMajorLSTM), _data(TimeMajorLSTM)
+    view = view_of(model, data[0][:2])
+    states = _top_states(model, view, data[0])[0]
+    cov = np.einsum("dni,dnj->dij", states, states) / states.shape[1]
+    result = prune(model, "spectral", 0.5, data, theta=0.0)
+    lam = 1e-3 * float(np.trace(cov.sum(axis=0))) / cov.shape[1]
+    assert result.info["lam"][0] == pytest.approx(lam)
+    assert result.kept_units[0].tolist() == sorted(greedy_select(cov, 4, lam).tolist())
+
+
+def test_spectral_refuses_center_on_a_foreign_model():
+    with pytest.raises(ValueError, match="The 'center' option of spectral is not offered on a model of the user's own"):
+        prune(_model(BiGRUMeanPool), "spectral", 0.5, _data(BiGRUMeanPool), center=True)
 
 
 @pytest.mark.parametrize("cls", [BiGRUMeanPool, TwoGRUs, TokenGRU], ids=lambda c: c.__name__)
@@ -369,11 +457,17 @@ def test_analysis_and_sweep_accept_a_foreign_model(cls):
     assert [row["tensor"] for row in report["ramanujan"]] == view.scope_names("recurrent")
     assert report["posets"][0]["units"] <= view.hidden_sizes()[0] * view.layers[0].directions
     assert "meet-irr" in analysis.format_report(report)
+    assert [row["units"] for row in report["spectral"]] == [layer.hidden_size * layer.directions
+                                                            for layer in view.layers]
+    for k, states in _top_states(model, view, data[0]).items():  # the trace of Σ̂, from a hook of our own
+        assert report["spectral"][k]["trace"] == pytest.approx(float((states ** 2).sum()) / states.shape[1])
+    assert "Hidden-state covariance" in analysis.format_report(report)
     rows = compare.sweep(model, data, methods=["magnitude", "magnitude-units"], amounts=[0.5], seeds=[0], cache=False,
                          progress=False)
     direct = prune(model, "magnitude", 0.5, data)
     assert rows[0]["sparsity"] == direct.sparsity and rows[0]["accuracy"] == pytest.approx(direct.info["score"])
     assert rows[1]["hidden_units"] == sum(max(1, round(h / 2)) for h in view.hidden_sizes())
-    with pytest.raises(ValueError, match="runs on lattice_lab SequenceClassifier models only"):
-        compare.sweep(model, as_dataset(data), methods=["spectral"], amounts=[0.5], cache=False)
+    row = compare.sweep(model, as_dataset(data), methods=["spectral"], amounts=[0.5], seeds=[0], cache=False,
+                        progress=False)[0]
+    assert row["accuracy"] == pytest.approx(prune(model, "spectral", 0.5, data).info["score"])
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

@@ -49,6 +49,7 @@ from typing import Any
 
 import torch
 
+from .. import strict_json
 from ..atomic import atomic_write
 from ..checkpoints import weights_sha256
 from ..pruning import get_method
@@ -95,7 +96,7 @@ class SweepCache:
             path = self.path(key)
             if path is None or not path.is_file():
                 return None
-            self.memory[key] = json.loads(path.read_text())["row"]
+            self.memory[key] = strict_json.read(path)["row"]  # bounded (strict_json.read)
         return dict(self.memory[key])
 
     def put(self, key: str, row: dict, cell: dict | None = None) -> None:

@@ -32,7 +32,11 @@ files to put in which folder.
 
 Hostile files are data, never code: CIFAR-10's pickled batches are read by an unpickler that
 admits only what the format holds (:func:`lattice_lab.data.cifar.parse_batch`), and a damaged
-file (a truncated ``.gz``) is a :class:`DamagedFileError` naming it.
+file (a truncated ``.gz``) is a :class:`DamagedFileError` naming it. Nothing a file only declares
+is allocated: IDX files are decompressed no further than their header says, after its shape and
+memory are checked (:func:`lattice_lab.data.idx.read_idx`); CIFAR-10 batches and tar members are
+bounded by size and their pickle opcodes walked before unpickling; a wav's chunk sizes are checked
+against the file (:func:`lattice_lab.data.speech.check_wav`).
 
 Fast mode (``LATTICE_LAB_FAST=1``, see :func:`lattice_lab.settings.fast`): when
 ``subset`` is None, mnist, fashion-mnist, cifar10 and speech-commands are capped at

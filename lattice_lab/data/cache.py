@@ -56,9 +56,14 @@ def write_entry(path: Path, content: bytes) -> Path:
     return atomic_write(path, lambda handle: handle.writelines((MAGIC, hashlib.sha256(content).digest(), content)))
 
 
-def read_entry(path: Path) -> bytes | None:
-    """The content of the cache entry ``path``, or None when it is missing or fails its checksum."""
+def read_entry(path: Path, max_bytes: int | None = None) -> bytes | None:
+    """The content of the cache entry ``path``, or None when it is missing or fails its checksum.
+
+    With ``max_bytes``, an entry whose content would be larger (by ``os.stat``) is None too, unread.
+    """
     try:
+        if max_bytes is not None and path.stat().st_size > _HEADER + max_bytes:
+            return None
         raw = path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None

@@ -10,7 +10,16 @@ a data folder or in the cache could run code. :func:`parse_batch`, the one place
 batch, uses an unpickler that admits only what the format holds (numpy's array reconstruction,
 the ``dtype`` and ``ndarray`` types, and latin-1 ``_codecs.encode`` for bytes pickled by Python 3),
 refuses every other global, and then checks the content: a dict with ``data`` (uint8, N x 3072)
-and N ``labels`` in 0..9.
+and N ``labels`` in 0..9 (checked as Python ints first: a label too large for int64 is a clear
+refusal, not an ``OverflowError``).
+
+Sizes are bounded before anything is read or built. A batch file, a tar member (by the size its
+header declares) and a cache entry larger than :data:`MAX_BATCH_BYTES` (64 MiB; the official
+batches are about 31.0 MB) are refused unread. Before unpickling, the opcodes are walked with
+``pickletools.genops`` (:func:`_check_opcodes`), which builds nothing: the restricted unpickler
+decides which callables may run, but the C unpickler grows its memo to the largest index a
+``PUT`` names before any of them, so a 12-byte pickle could ask for gigabytes; a memo index larger
+than the count of opcodes read so far (a real pickle numbers its memo 0, 1, 2, ...) is refused.
 
 Extracted batches are cache entries (:mod:`lattice_lab.data.cache`: written atomically with a
 checksum, so two processes extracting into one cache never collide and a truncated or replaced
@@ -32,7 +41,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import pickle
+import pickletools
 import tarfile
 import zlib
 from pathlib import Path
@@ -46,8 +57,8 @@ from . import download as downloads
 from .request import Request
 from .sequences import SequenceDataset, image_layout, selection
 
-__all__ = ["ARCHIVE", "BATCHES", "CLASSES", "FOLDER", "SOURCE", "download", "extracted", "find", "missing",
-           "parse_batch", "read", "read_batch"]
+__all__ = ["ARCHIVE", "BATCHES", "CLASSES", "FOLDER", "MAX_BATCH_BYTES", "SOURCE", "download", "extracted", "find",
+           "missing", "parse_batch", "read", "read_batch"]
 
 FOLDER = "cifar-10-batches-py"
 ARCHIVE = "cifar-10-python.tar.gz"
@@ -57,6 +68,11 @@ STD = (0.2470, 0.2435, 0.2616)
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 _ALL_BATCHES = BATCHES["train"] + BATCHES["test"]
 _PIXELS = 32 * 32 * 3
+MAX_BATCH_BYTES = 64 * 2 ** 20
+"""The largest batch file read (64 MiB): a batch is 10000 images of 3072 bytes (30.7 MB) plus labels and file
+names; the official files (Python 2 pickles) are about 31.0 MB, and one pickled again by Python 3 with protocol 2
+(bytes as latin-1 text in UTF-8) about 46 MB."""
+_MEMO_PUTS = frozenset({"PUT", "BINPUT", "LONG_BINPUT"})
 
 
 def find(roots: list[Path], split: str) -> tuple[Path, str] | None:
@@ -117,13 +133,44 @@ class _BatchUnpickler(pickle.Unpickler):
                                          "refused (a batch holds only arrays, lists and bytes)") from None
 
 
+def _check_opcodes(content: bytes) -> None:
+    """Walk the pickle's opcodes (``pickletools.genops``, which builds nothing); refuse an inflated memo.
+
+    >>> _check_opcodes(pickle.dumps([1, 2]))
+    >>> _check_opcodes(b"\\x80\\x02]r\\xff\\xff\\xff\\x7f.")
+    Traceback (most recent call last):
+    ...
+    _pickle.UnpicklingError: its pickle stores memo entry 2147483647 at opcode 2; a batch numbers its memo from 0
+    """
+    for count, (opcode, argument, _) in enumerate(pickletools.genops(content)):
+        if opcode.name in _MEMO_PUTS and argument > count:
+            raise pickle.UnpicklingError(f"its pickle stores memo entry {argument} at opcode {count}; a batch "
+                                         "numbers its memo from 0")
+
+
+def _labels(labels: Any) -> np.ndarray | None:
+    """Labels as int64 when they are integers in 0..9 (Python ints checked before numpy sees them), else None."""
+    if isinstance(labels, list):
+        if all(type(v) is int and 0 <= v < len(CLASSES) for v in labels):
+            return np.asarray(labels, dtype=np.int64)
+    elif isinstance(labels, np.ndarray) and labels.dtype.kind in "iu" and labels.ndim == 1:
+        if not labels.size or (0 <= labels.min() and labels.max() < len(CLASSES)):
+            return labels.astype(np.int64)
+    return None
+
+
 def parse_batch(content: bytes, where: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """Images ``(N, 32, 32, 3)`` uint8 and labels ``(N,)`` int64 of one batch file's ``content``.
 
-    Never runs code from the file (see the module docstring). ``where`` names the file in errors;
-    anything that is not a CIFAR-10 batch is a :class:`~lattice_lab.data.folders.DamagedFileError`.
+    Never runs code from the file, and builds nothing before its size and opcodes are checked (see the
+    module docstring). ``where`` names the file in errors; anything that is not a CIFAR-10 batch is a
+    :class:`~lattice_lab.data.folders.DamagedFileError`.
     """
+    if len(content) > MAX_BATCH_BYTES:
+        raise folders.DamagedFileError(Path(where), f"{where} is not a CIFAR-10 batch: it has {len(content)} bytes, "
+                                                    f"more than a batch's {MAX_BATCH_BYTES}")
     try:
+        _check_opcodes(content)
         batch = _BatchUnpickler(io.BytesIO(content), encoding="bytes").load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             MemoryError, OverflowError) as error:
@@ -140,14 +187,8 @@ def parse_batch(content: bytes, where: str | Path) -> tuple[np.ndarray, np.ndarr
         shape = getattr(data, "shape", None)
         raise folders.DamagedFileError(Path(where), f"{where} is not a CIFAR-10 batch: its data must be a uint8 "
                                                     f"array of N x {_PIXELS}, got {type(data).__name__} {shape}")
-    if isinstance(labels, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in labels):
-        targets = np.asarray(labels, dtype=np.int64)
-    elif isinstance(labels, np.ndarray) and labels.dtype.kind in "iu":
-        targets = labels.astype(np.int64)
-    else:
-        targets = None
-    if targets is None or targets.shape != (data.shape[0],) or (targets.size and not (
-            0 <= targets.min() and targets.max() < len(CLASSES))):
+    targets = _labels(labels)
+    if targets is None or targets.shape != (data.shape[0],):
         raise folders.DamagedFileError(Path(where), f"{where} is not a CIFAR-10 batch: it needs "
                                                     f"{data.shape[0]} integer labels in 0..9")
     images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
@@ -155,7 +196,14 @@ def parse_batch(content: bytes, where: str | Path) -> tuple[np.ndarray, np.ndarr
 
 
 def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Images ``(N, 32, 32, 3)`` uint8 and labels ``(N,)`` int64 of one batch file (see :func:`parse_batch`)."""
+    """Images ``(N, 32, 32, 3)`` uint8 and labels ``(N,)`` int64 of one batch file (see :func:`parse_batch`).
+
+    A file larger than :data:`MAX_BATCH_BYTES` (by ``os.stat``) is refused unread.
+    """
+    size = os.stat(path).st_size
+    if size > MAX_BATCH_BYTES:
+        raise folders.DamagedFileError(Path(path), f"{path} is not a CIFAR-10 batch: it has {size} bytes, more than "
+                                                   f"a batch's {MAX_BATCH_BYTES}; refused unread")
     return parse_batch(Path(path).read_bytes(), path)
 
 
@@ -173,8 +221,12 @@ def _extract(archive: Path, target: Path, names: set[str]) -> None:
             for member in tar:
                 base = Path(member.name).name
                 if member.isfile() and base in names and Path(member.name).parent.name == FOLDER:
+                    if member.size > MAX_BATCH_BYTES:  # declared in the member's header: checked unread
+                        raise folders.DamagedFileError(archive, f"{archive} cannot be read: its member {member.name} "
+                                                                f"declares {member.size} bytes, more than a batch's "
+                                                                f"{MAX_BATCH_BYTES}")
                     with tar.extractfile(member) as source:
-                        cache.write_entry(target / base, source.read())
+                        cache.write_entry(target / base, source.read(member.size))
                     found.add(base)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
         raise folders.DamagedFileError(archive, f"{archive} cannot be read: it is truncated or damaged "
@@ -187,7 +239,7 @@ def _extract(archive: Path, target: Path, names: set[str]) -> None:
 def extracted(archive: Path) -> Path:
     """The folder in the cache holding the batches of ``archive`` as valid cache entries (extracted when needed)."""
     target = _extracted_folder(archive)
-    stale = {name for name in _ALL_BATCHES if cache.read_entry(target / name) is None}
+    stale = {name for name in _ALL_BATCHES if cache.read_entry(target / name, MAX_BATCH_BYTES) is None}
     if stale:
         _extract(archive, target, stale)
     return target
@@ -197,10 +249,10 @@ def _batch_from_archive(archive: Path, name: str) -> tuple[np.ndarray, np.ndarra
     """One batch of ``archive``, from its cache entry; an entry that does not parse is extracted once more."""
     entry = extracted(archive) / name
     try:
-        return parse_batch(cache.read_entry(entry) or b"", entry)
+        return parse_batch(cache.read_entry(entry, MAX_BATCH_BYTES) or b"", entry)
     except folders.DamagedFileError:
         _extract(archive, entry.parent, {name})  # a valid checksum over content that is no batch
-        return parse_batch(cache.read_entry(entry) or b"", f"{name} of {archive}")
+        return parse_batch(cache.read_entry(entry, MAX_BATCH_BYTES) or b"", f"{name} of {archive}")
 
 
 def _batches(location: tuple[Path, str], split: str, allow_download: bool) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -7,12 +7,18 @@ constants (0.1307/0.3081 for MNIST, 0.2860/0.3530 for Fashion-MNIST). :func:`dow
 place the files are fetched (:func:`lattice_lab.data.download.fetch`: mirrors first, every file
 checked against its sha256).
 
+Reading is bounded by the header: :func:`read_idx` reads the header first, checks the declared
+shape against the dataset's (images N x 28 x 28, labels N) and the memory it implies against the
+machine (:func:`lattice_lab.memory.check_fits`), and then decompresses at most the bytes the header
+implies plus one, to tell a file with more data than it declares (a 10 KB ``.gz`` that inflates to
+3 GB is refused after 7.8 MB). Sizes are Python ints, so no product of dimensions wraps around.
+
 A file that cannot be read (a truncated or bit-flipped ``.gz``: gzip's CRC catches a flipped bit,
-an IDX header that disagrees with the data) is a
+an IDX header that disagrees with the data or with the dataset) is a
 :class:`~lattice_lab.data.folders.DamagedFileError` naming it. In the download folder (the cache)
 it is downloaded again when downloads are allowed, and read once more; in a user's folder it is
 never touched, and the error says which file to replace.
-Must not import anything from the package (except atomic, progress, settings, validation and data).
+Must not import anything from the package (except atomic, memory, progress, settings, validation and data).
 
 Examples
 --------
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import math
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,12 +40,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lattice_lab.memory import MemoryLimitError, check_fits
+
 from . import download as downloads
 from . import folders
 from .request import Request
 from .sequences import SequenceDataset, image_layout, selection
 
-__all__ = ["FILES", "IDX", "IdxDataset", "download", "find", "missing", "parse_idx", "read", "source"]
+__all__ = ["FILES", "IDX", "IdxDataset", "download", "find", "idx_header", "missing", "parse_idx", "read", "read_idx",
+           "source"]
 
 
 @dataclass(frozen=True)
@@ -61,14 +71,35 @@ FILES = {  # split -> (images, labels), without the .gz
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+ITEM_SHAPES = ((28, 28), ())
+"""The shape of one item in each file of a split (images, labels): the declared shape must be (N, *item)."""
+_BYTES_PER_VALUE = 1 + 4  # the file's bytes, then the float32 inputs made of them (lattice_lab.data.idx.read)
 
 
-def parse_idx(data: bytes) -> np.ndarray:
-    """Parse an (uncompressed) IDX file of unsigned bytes into a uint8 array.
+def idx_header(data: bytes) -> tuple[tuple[int, ...], int]:
+    """(declared dimensions, header length) of an IDX file starting with ``data``; ValueError if it is none.
 
     IDX (LeCun's MNIST format): two zero bytes, a type byte (0x08 = unsigned byte), the number
     of dimensions, each dimension as a big-endian uint32, then the data. Labels have magic
     2049 (1 dimension), images 2051 (3 dimensions).
+
+    >>> idx_header(bytes([0, 0, 8, 2, 0, 0, 0, 3, 0, 0, 0, 4]))
+    ((3, 4), 12)
+    """
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise ValueError("not an IDX file: it must start with two zero bytes")
+    if data[2] != 0x08:
+        raise ValueError(f"IDX type byte must be 0x08 (unsigned byte), got {data[2]:#04x}")
+    header = 4 + 4 * data[3]
+    if len(data) < header:
+        raise ValueError(f"IDX header of {data[3]} dimensions needs {header} bytes, the file has {len(data)}")
+    return tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(data[3])), header
+
+
+def parse_idx(data: bytes) -> np.ndarray:
+    """Parse an (uncompressed) IDX file of unsigned bytes into a uint8 array (see :func:`idx_header`).
+
+    The size the header implies is a Python int: dimensions whose product passes 2**64 do not wrap around.
 
     Examples
     --------
@@ -76,18 +107,50 @@ def parse_idx(data: bytes) -> np.ndarray:
     >>> raw = bytes([0, 0, 8, 1]) + (3).to_bytes(4, "big") + bytes([7, 2, 1])
     >>> parse_idx(raw)
     array([7, 2, 1], dtype=uint8)
+    >>> parse_idx(bytes([0, 0, 8, 3]) + (2 ** 32 - 1).to_bytes(4, "big") * 3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: IDX file has 16 bytes, the header (4294967295, 4294967295, 4294967295) implies 79228162...
     """
-    if len(data) < 4 or data[0] != 0 or data[1] != 0:
-        raise ValueError("not an IDX file: it must start with two zero bytes")
-    if data[2] != 0x08:
-        raise ValueError(f"IDX type byte must be 0x08 (unsigned byte), got {data[2]:#04x}")
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    expected = header + int(np.prod(dims, dtype=np.int64))
+    dims, header = idx_header(data)
+    expected = header + math.prod(dims)
     if len(data) != expected:
         raise ValueError(f"IDX file has {len(data)} bytes, the header {dims} implies {expected}")
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def read_idx(path: Path, item: tuple[int, ...], what: str) -> np.ndarray:
+    """The array in the IDX file ``path`` (gzipped or not), read no further than its header implies.
+
+    The declared shape must be ``(N, *item)`` and its memory fit the machine (``check_fits``) before any
+    data is read; then at most the declared bytes plus one are decompressed, and a file holding fewer
+    or more is refused. ``what`` names the content in errors ("MNIST images"). Errors are
+    :class:`~lattice_lab.data.folders.DamagedFileError` naming the file.
+    """
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            start = handle.read(4)
+            dims, header = idx_header(start + handle.read(4 * start[3] if len(start) == 4 else 0))
+            if len(dims) != 1 + len(item) or dims[1:] != item:
+                raise folders.DamagedFileError(path, f"{path} declares the shape {dims}, but {what} are "
+                                                     f"{' x '.join(['N', *map(str, item)])}; refused unread")
+            count = math.prod(dims)
+            try:
+                check_fits(_BYTES_PER_VALUE * count, f"{path} (declared shape {dims})")
+            except MemoryLimitError as error:  # a ValueError too: not "damaged" but declared too big
+                raise folders.DamagedFileError(path, str(error)) from None
+            data = handle.read(count + 1)
+    except (gzip.BadGzipFile, EOFError, zlib.error, ValueError) as error:
+        if isinstance(error, folders.DamagedFileError):
+            raise
+        raise folders.DamagedFileError(path, f"{path} cannot be read: it is truncated or damaged "
+                                             f"({type(error).__name__}: {error})") from error
+    if len(data) != count:
+        raise folders.DamagedFileError(path, f"{path} cannot be read: it is truncated or damaged (its header "
+                                             f"{dims} declares {count} bytes of data, it holds "
+                                             f"{'more' if len(data) > count else len(data)})")
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
 def _idx_path(raw_dir: Path, stem: str) -> Path | None:
@@ -128,21 +191,11 @@ def source(name: str) -> folders.FileSource:
                               download=functools.partial(download, name))
 
 
-def _read_idx(path: Path) -> np.ndarray:
-    """The array in the IDX file ``path`` (gzipped or not); DamagedFileError when it cannot be read."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as handle:
-            return parse_idx(handle.read())
-    except (gzip.BadGzipFile, EOFError, zlib.error, ValueError) as error:
-        raise folders.DamagedFileError(path, f"{path} cannot be read: it is truncated or damaged "
-                                             f"({type(error).__name__}: {error})") from error
-
-
 def _read_split(name: str, raw_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray, Path]:
     """(images, labels, image path) of ``split`` in ``raw_dir``; DamagedFileError when a file cannot be read."""
     image_path, label_path = (_idx_path(raw_dir, stem) for stem in FILES[split])
-    images, labels = _read_idx(image_path), _read_idx(label_path)
+    images, labels = (read_idx(path, item, f"{IDX[name].folder} {kind}")
+                      for path, item, kind in zip((image_path, label_path), ITEM_SHAPES, ("images", "labels")))
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise folders.DamagedFileError(image_path, f"{image_path} and {label_path} disagree: images "
                                                    f"{images.shape}, labels {labels.shape}")

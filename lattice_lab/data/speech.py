@@ -9,6 +9,10 @@ normalization). The features of a whole split are cached under ``cache_dir() / "
 cache entry with a checksum (:mod:`lattice_lab.data.cache`); an entry that fails it, does not
 load, or does not hold finite features of the split's shape is computed again from the wavs.
 
+A wav is checked before scipy reads it (:func:`check_wav`): a file larger than
+:data:`MAX_WAV_BYTES`, or a chunk whose header declares more bytes than the file holds after it, is
+refused by its header alone, since a reader allocates what a header declares.
+
 torchaudio (the package's ``audio`` extra) is imported lazily, only here: without it, loading or
 downloading Speech Commands is an ImportError that says ``pip install "lattice_lab[audio]"``.
 Must not import anything from the package (except settings, validation and data).
@@ -25,7 +29,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import pickle
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +41,8 @@ from . import cache, folders
 from .request import Request
 from .sequences import SequenceDataset, selection
 
-__all__ = ["AUDIO_EXTRA", "FOLDER", "LABELS", "MFCC", "SOURCE", "download", "find", "missing", "read",
-           "torchaudio", "wav_to_float"]
+__all__ = ["AUDIO_EXTRA", "FOLDER", "LABELS", "MAX_WAV_BYTES", "MFCC", "SOURCE", "check_wav", "download", "find",
+           "missing", "read", "torchaudio", "wav_to_float"]
 
 FOLDER = Path("SpeechCommands") / "speech_commands_v0.02"
 LABELS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
@@ -44,6 +50,8 @@ RATE = 16000
 MFCC = {"sample_rate": RATE, "n_mfcc": 40, "melkwargs": {"n_fft": 400, "hop_length": 160, "n_mels": 40}}
 _CACHE_VERSION = "2"  # 2: entries carry a checksum (cache.write_entry)
 AUDIO_EXTRA = 'pip install "lattice_lab[audio]"'
+MAX_WAV_BYTES = 16 * 2 ** 20
+"""The largest wav read (16 MiB): a clip is 1 s at 16 kHz (32 kB of 16-bit PCM) and only its first second is used."""
 
 
 def torchaudio():
@@ -126,14 +134,48 @@ def wav_to_float(data: np.ndarray, path: Path | str) -> np.ndarray:
     return (audio.mean(axis=1) if audio.ndim == 2 else audio).astype(np.float32)
 
 
+def check_wav(path: Path) -> None:
+    """Refuse the wav ``path`` by its headers alone: too large a file, or a chunk declaring more than it holds.
+
+    Walks the RIFF chunks (id and declared size, 8 bytes each) with seeks; reads no samples.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     lying = Path(folder) / "lying.wav"
+    ...     _ = lying.write_bytes(b"RIFF" + struct.pack("<I", 36) + b"WAVEdata" + struct.pack("<I", 2 ** 31))
+    ...     check_wav(lying)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: .../lying.wav: its 'data' chunk declares 2147483648 bytes, the file holds 0 after its header; ...
+    """
+    size = os.stat(path).st_size
+    if size > MAX_WAV_BYTES:
+        raise ValueError(f"{path}: a wav of {size} bytes, more than the {MAX_WAV_BYTES} a one-second clip needs; "
+                         "refused unread")
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:] != b"WAVE":
+            raise ValueError(f"{path} is not a wav file: it does not start with a RIFF/WAVE header")
+        order = "<" if head[:4] == b"RIFF" else ">"
+        offset = 12
+        while offset + 8 <= size:
+            handle.seek(offset)
+            name, length = struct.unpack(f"{order}4sI", handle.read(8))
+            if length > size - offset - 8:
+                raise ValueError(f"{path}: its {name.decode('latin-1')!r} chunk declares {length} bytes, the file "
+                                 f"holds {size - offset - 8} after its header; refused before reading it")
+            offset += 8 + length + (length & 1)
+
+
 def _read_wav(path: Path) -> np.ndarray:
-    """One second of mono audio at 16 kHz (zero-padded or trimmed at the end)."""
+    """One second of mono audio at 16 kHz (zero-padded or trimmed at the end); its headers checked first."""
     from scipy.io import wavfile
 
+    check_wav(path)
     rate, data = wavfile.read(path)
     if rate != RATE:
         raise ValueError(f"{path}: sample rate {rate} Hz, expected {RATE} Hz")
-    audio = wav_to_float(data, path)[:RATE]
+    audio = wav_to_float(data[:RATE], path)
     return np.pad(audio, (0, RATE - len(audio)))
 
 
@@ -160,6 +202,11 @@ def _cache_entry(folder: Path, split: str, files: list[tuple[str, int]]) -> Path
     return folders.cache_dir() / "features" / f"speech-commands-{split}-{digest.hexdigest()[:16]}.pt"
 
 
+def _entry_bytes(n: int) -> int:
+    """The most bytes a cache entry of ``n`` clips' features may have: their float32 values, 1 MiB for the zip."""
+    return 4 * n * 101 * MFCC["n_mfcc"] + 2 ** 20
+
+
 def _from_entry(content: bytes | None, n: int) -> torch.Tensor | None:
     """The features in a cache entry's content, if they load and are finite float32 of shape (n, 101, 40)."""
     if content is None:
@@ -178,7 +225,7 @@ def _from_entry(content: bytes | None, n: int) -> torch.Tensor | None:
 def _cached_features(folder: Path, split: str, files: list[tuple[str, int]]) -> torch.Tensor:
     """MFCCs of a whole split, read from / written to the cache (writing is best effort)."""
     entry = _cache_entry(folder, split, files)
-    feats = _from_entry(cache.read_entry(entry), len(files))
+    feats = _from_entry(cache.read_entry(entry, _entry_bytes(len(files))), len(files))
     if feats is not None:
         return feats
     feats = _mfcc_features(folder, files)  # missing, or failed its checksum or checks: rebuilt

@@ -46,7 +46,7 @@ from torch import nn
 
 from .. import metrics
 from ..models import SCOPES, SequenceClassifier, check_finite_weights, check_inputs, clone
-from ..recurrent.methods import COURSE_ONLY, prune_foreign
+from ..recurrent.methods import prune_foreign
 from ..train import in_memory_inputs
 from ..validation import check_bool, check_choice, check_float, check_int, check_range, fail
 from .styles import METHOD_STYLES, derived_style
@@ -149,12 +149,12 @@ def register(name: str, *, level: str, summary: str, needs_data: bool = False,
 
 
 def foreign_methods() -> list[str]:
-    """The registered methods that run on a model of the user's own (all but the course-only ones).
+    """The registered methods that run on a model of the user's own: every one, through its recurrent view.
 
-    >>> "magnitude-units" in foreign_methods() and "spectral" not in foreign_methods()
+    >>> "magnitude-units" in foreign_methods() and "spectral" in foreign_methods()
     True
     """
-    return [name for name in REGISTRY if name not in COURSE_ONLY]
+    return list(REGISTRY)
 
 
 def get_method(name: str) -> MethodSpec:

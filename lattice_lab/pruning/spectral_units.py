@@ -64,13 +64,14 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ..models import SequenceClassifier, get_weight, hidden_sizes
+from ..models import SequenceClassifier, attached_view, get_weight, hidden_sizes
 from ..ridge import (bound_terms, check_subset, degrees_of_freedom, greedy_select, input_loss, leverage_select,
                      output_loss, reconstruction_matrix)
 from ..settings import fast
 from ..surgery import make_permanent, remove_units, unit_index_plan
 from ..validation import check_bool, check_choice, check_float, check_instance, check_int, check_range, fail
 from .base import PruneResult, check_amount, register, units_to_keep
+from .spectral_foreign import spectral_on_view
 
 SELECTIONS = ("greedy", "leverage")
 MIN_STATES_PER_UNIT = 10  # fewer state vectors than this many per hidden dimension: warn
@@ -374,7 +375,9 @@ def spectral(model: SequenceClassifier, amount: float, *, data=None, scope: str 
     ``n_samples``, ``n_states``, ``reconstruct``, ``selection``, ``theta``, ``center``. A layer
     that keeps all its units is left unchanged (Â = I), so ``amount=0`` returns an exact copy.
     """
-    check_instance(model, "model", "spectral", SequenceClassifier, "a lattice_lab SequenceClassifier")
+    view = attached_view(model)  # a model of the user's own, through its recurrent view
+    if view is None:
+        check_instance(model, "model", "spectral", SequenceClassifier, "a lattice_lab SequenceClassifier")
     if data is None:
         raise ValueError("spectral pruning needs data: a dataset from lattice_lab.data.load or an (N, T, F) tensor")
     check_choice(selection, "selection", "spectral", SELECTIONS)
@@ -382,6 +385,10 @@ def spectral(model: SequenceClassifier, amount: float, *, data=None, scope: str 
     theta = check_float(theta, "theta", "spectral", low=0)
     check_bool(reconstruct, "reconstruct", "spectral")
     check_bool(center, "center", "spectral")
+    if view is not None:
+        return _spectral_foreign(model, view, amount, data, seed=seed, lam=lam, lam_scale=lam_scale, theta=theta,
+                                 selection=selection, reconstruct=reconstruct, center=center, n_samples=n_samples,
+                                 batch_size=batch_size, hidden_units=hidden_units)
     sizes = hidden_sizes(model)
     counts = _units_per_layer(sizes, amount, hidden_units)
     inputs = _choose_sequences(_inputs(data, "spectral"), n_samples, seed, "spectral")
@@ -413,3 +420,20 @@ def spectral(model: SequenceClassifier, amount: float, *, data=None, scope: str 
     info.update(n_samples=int(inputs.shape[0]), n_states=int(inputs.shape[0] * inputs.shape[1]),
                 reconstruct=reconstruct, selection=selection, theta=theta, center=center)
     return PruneResult(model=current, kept_units=list(info["kept"]), info=info)
+
+
+def _spectral_foreign(model, view, amount, data, *, seed, lam, lam_scale, theta, selection, reconstruct, center,
+                      n_samples, batch_size, hidden_units) -> PruneResult:
+    """:func:`spectral` on a model of the user's own (:mod:`lattice_lab.pruning.spectral_foreign`)."""
+    if center:
+        raise ValueError("The 'center' option of spectral is not offered on a model of the user's own: the affine "
+                         "reconstruction needs a bias in every reader of the units.")
+    n_samples = check_range(n_samples, "n_samples", "spectral", "samples", allow_none=True)
+    batch_size = check_range(batch_size, "batch_size", "spectral", "batch_size")
+    counts = _units_per_layer(view.hidden_sizes(), amount, hidden_units)
+    small, info = spectral_on_view(model, view, data, counts, lam=lam, lam_scale=lam_scale, theta=theta,
+                                   selection=selection, reconstruct=reconstruct,
+                                   n_samples=n_samples,
+                                   batch_size=batch_size, seed=seed, raw_theta=_raw_theta,
+                                   layer_report=_layer_report)
+    return PruneResult(model=small, kept_units=list(info["kept"]), info=info)

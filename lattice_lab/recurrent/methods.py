@@ -17,9 +17,9 @@ The methods that fine-tune or train (``imp``, ``ramanujan-imp``, ``expander``,
 on the model's output; a ``from_scratch`` start is :func:`lattice_lab.models.fresh`). ``sparsity``
 is measured as for the course's models: the fraction of the dense model's weights in ``scope``
 that are zero or removed. ``jacobian`` scores the mirror of the model's one recurrent layer, fed
-what that layer receives (:mod:`lattice_lab.pruning.jacobian`). ``spectral`` (it reads every
-layer's hidden states and re-weights the course model's consumers) is refused on a foreign model
-with one sentence.
+what that layer receives (:mod:`lattice_lab.pruning.jacobian`). ``spectral`` collects each
+layer's hidden states with a hook on the user's module and folds its reconstruction into the readers
+that take it exactly (:mod:`lattice_lab.pruning.spectral_foreign`).
 
 Must not import: widgets, cli, compare, pruning.
 
@@ -58,7 +58,6 @@ from .discover import view_of
 from .view import Block, RecurrentView
 
 MIRRORED = ("lattice",)
-COURSE_ONLY = ("spectral",)
 
 
 def unit_norms(model: nn.Module, view: RecurrentView) -> list[torch.Tensor]:
@@ -173,9 +172,6 @@ def prune_foreign(model: nn.Module, spec, amount: float, data: Any = None, *, sc
     """
     method = spec.name
     check_model(model, "prune")
-    if method in COURSE_ONLY:
-        raise ValueError(f"method {method!r} runs on lattice_lab SequenceClassifier models only (it reads the course "
-                         f"model's layers directly); on {type(model).__name__} use any other registered method.")
     held = attached_view(model)  # a lab's private copy carries its view already
     given = data  # what the user's score reads, in the form the user gave it
     if data is not None:

@@ -97,11 +97,15 @@ class RecurrentLayer:
 @dataclass(frozen=True)
 class Block:
     """``width`` consecutive columns of a tensor: direction ``direction`` of view layer ``layer``, or
-    (``layer`` None) columns that are no hidden units (kept whole)."""
+    (``layer`` None) columns that are no hidden units (kept whole). ``linear``: the columns read the
+    units through linear operations only (indexing, mean or sum over time, concatenation, dropout,
+    scaling), so a linear reconstruction of the units folds into them exactly; False after
+    relu/tanh, max/min pooling or a LayerNorm, and for views found by hooks (operations unknown)."""
 
     layer: int | None
     direction: int
     width: int
+    linear: bool = True
 
 
 @dataclass(frozen=True)
@@ -231,6 +235,12 @@ _PASS_FUNCTIONS = {torch.relu, torch.tanh, nn.functional.relu, nn.functional.tan
                    torch.flatten}
 _PASS_METHODS = {"relu", "tanh", "contiguous", "clone", "detach", "float", "to"}
 _POOL = {"mean", "sum", "amax", "amin", "max", "min"}
+_NONLINEAR = {nn.ReLU, nn.Tanh, torch.relu, torch.tanh, nn.functional.relu, nn.functional.tanh, "relu", "tanh",
+              "amax", "amin", "max", "min"}  # what a linear reconstruction of the units does not pass through
+
+
+def _nonlinear(layout: tuple[Block, ...]) -> tuple[Block, ...]:
+    return tuple(dataclasses.replace(b, linear=False) if b.layer is not None else b for b in layout)
 
 
 class _Tracer:
@@ -336,9 +346,9 @@ class _Tracer:
             return None
         if isinstance(module, nn.LayerNorm) and len(module.normalized_shape) == 1:
             self.consume(node, "layernorm", value)
-            return value
+            return _nonlinear(value)
         if isinstance(module, _PASS_MODULES):
-            return value
+            return _nonlinear(value) if type(module) in _NONLINEAR else value
         raise self.fail(value, node, f"into nn.{type(module).__name__}")
 
     def last_dim(self, node: fx.Node, dim: Any) -> bool:
@@ -358,7 +368,7 @@ class _Tracer:
                     and node.kwargs.get("start_dim", node.args[1] if len(node.args) > 1 else 0) != \
                     node.kwargs.get("end_dim", node.args[2] if len(node.args) > 2 else -1):
                 raise self.fail(value, node, "into a flatten over the unit dimension")
-            return value
+            return _nonlinear(value) if target in _NONLINEAR else value
         if target in (operator.mul, operator.truediv, torch.mul) and isinstance(node.args[1], (int, float)) \
                 and node.args[0] in self.state:
             return value
@@ -367,6 +377,7 @@ class _Tracer:
             dims = dim if isinstance(dim, (tuple, list)) else (dim,)
             if dim is None or any(self.last_dim(node, d) for d in dims):
                 raise self.fail(value, node, f"into a {name} over the unit dimension")
+            value = _nonlinear(value) if name in _NONLINEAR else value
             return _Pair(value) if name in ("max", "min") else value
         if name in ("transpose", "permute", "squeeze", "unsqueeze", "flip"):
             before, after = self.shapes.get(node.args[0].name), self.shapes.get(node.name)
@@ -460,7 +471,7 @@ def _hooked(model: nn.Module, layers: list[RecurrentLayer], inputs: tuple) -> tu
             pending = pending if kind == "layernorm" else None
         if type(module) in _KINDS:
             k = tops[path]
-            pending = tuple(Block(k, d, layers[k].hidden_size) for d in range(layers[k].directions))
+            pending = tuple(Block(k, d, layers[k].hidden_size, linear=False) for d in range(layers[k].directions))
     return tuple(consumers.values())
 
 

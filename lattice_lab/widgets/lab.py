@@ -127,8 +127,8 @@ class PruningLab:
     example : a model of the user's own only: what it takes (default: the first inputs of ``data``).
         Such a model (any ``nn.Module`` with ``nn.RNN``/``nn.LSTM``/``nn.GRU`` layers; data a
         Dataset, a DataLoader or an ``(inputs, targets)`` pair) is held as a private copy carrying
-        its :mod:`recurrent view <lattice_lab.recurrent>`; ``spectral`` is listed
-        as course-only, and checkpoints are exported for the course's models only.
+        its :mod:`recurrent view <lattice_lab.recurrent>`; every method is offered, and
+        checkpoints are exported for the course's models only.
 
     Attributes
     ----------

@@ -35,7 +35,6 @@ Examples
 from __future__ import annotations
 
 import html
-import json
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ from typing import Any
 import ipywidgets as W
 import numpy as np
 
-from .. import compare, verdicts
+from .. import compare, strict_json, verdicts
 from ..course import results_file
 from ..validation import check_bool, check_choice, check_instance, fail
 from .plots import figure_png, new_figure, table_html
@@ -71,7 +70,7 @@ def load_report(path: str | Path | None = None) -> dict[str, Any]:
     ['fashion-mnist', 'mnist']
     """
     path = results_file("quality.json") if path is None else Path(path)
-    report = json.loads(Path(path).read_text(encoding="utf-8"))
+    report = strict_json.read(path)  # bounded: size by os.stat, depth by a scan, before parsing
     if not isinstance(report, dict) or not {"rows", "models"} <= set(report):
         raise ValueError(f"{path} is not a quality report of benchmarks.quality (it needs 'rows' and 'models')")
     return report

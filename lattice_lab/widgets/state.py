@@ -46,7 +46,7 @@ import torch
 
 from .. import graphs, metrics, train
 from ..models import SequenceClassifier, attached_view, clone, get_weight, weight_names
-from ..recurrent.methods import COURSE_ONLY, mirror
+from ..recurrent.methods import mirror
 from ..posets import Poset
 from ..pruning import REGISTRY, PruneResult, prune
 from ..surgery import keep_pattern as surgery_keep_pattern
@@ -279,8 +279,7 @@ def unavailable_reason(method: str, model: SequenceClassifier, has_train_data: b
     if spec is None:
         return f"{method!r} is not a registered pruning method"
     if not isinstance(model, SequenceClassifier):
-        return None if method not in COURSE_ONLY else (f"{method!r} runs on lattice_lab SequenceClassifier models "
-                                                       "only; choose another method")
+        return None
     if model.kind not in spec.kinds:
         return (f"{method!r} does not work on {model.kind} models (it supports {', '.join(spec.kinds)}); "
                 "choose another method")
@@ -298,8 +297,6 @@ def method_label(method: str, model: SequenceClassifier, has_train_data: bool) -
     'magnitude'
     """
     spec = REGISTRY.get(method)
-    if not isinstance(model, SequenceClassifier) and method in COURSE_ONLY:
-        return f"{method} (course models only)"
     if spec is not None and isinstance(model, SequenceClassifier) and model.kind not in spec.kinds:
         return f"{method} (not for {model.kind})"
     if spec is not None and spec.needs_data and not has_train_data:

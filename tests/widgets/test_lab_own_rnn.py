@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from lattice_lab.pruning import foreign_methods as supported
-from lattice_lab.recurrent.methods import COURSE_ONLY
 from lattice_lab.widgets import PruningLab
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -24,21 +23,19 @@ def test_lab_opens_and_moves_on_a_foreign_model_and_never_modifies_it(cls):
     assert lab.state.ok and lab.state.sparsity == pytest.approx(0.5, abs=1 / 64)
     assert cls.__name__ in lab.widget.children[0].value
     labels = dict((v, k) for k, v in lab.controls["method"].options)
-    assert all(labels[m] == f"{m} (course models only)" for m in COURSE_ONLY)
+    assert labels["spectral"] == "spectral"  # every method is offered on a foreign model
     lab.controls["method"].value = "magnitude-units"
     lab.controls["amount"].value = 0.75
     sizes = [m.hidden_size for m in lab.state.result.model.modules() if isinstance(m, torch.nn.RNNBase)]
     assert lab.state.ok and lab.state.hidden_units == sum(max(1, round(h * 0.25)) for h in
                                                           [layer.hidden_size for layer in lab.model._lattice_lab_view
                                                            .layers]) and sizes
-    for method in ("magnitude", "lattice", "random-units"):
+    for method in ("magnitude", "lattice", "random-units", "spectral"):
         lab.controls["method"].value = method
         for tab in range(4):  # weights, accuracy, poset, spectrum
             lab.controls["tabs"].selected_index = tab
             assert len(lab.images[tab].value) > 0, (method, tab)
         assert lab.state.ok, lab.state.error
-    lab.controls["method"].value = "spectral"
-    assert "runs on lattice_lab SequenceClassifier models only" in lab.state.error
     assert lab.errors == []
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert not hasattr(model, "_lattice_lab_view")
