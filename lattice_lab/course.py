@@ -50,7 +50,8 @@ TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "digits"
 REPOSITORY = "lattice-lab/lattice_lab"
 LESSONS = "[0-9][0-9]*_*.ipynb"
 """The lessons among the course's notebooks (a glob): numbered, each with its exercises and closing sections; a
-graded lab is numbered after the lesson it follows, with a letter (``04a_lab1_...``)."""
+graded lab is numbered after the lesson it follows, with a letter (``04a_lab1_...``), and so is the second half of
+a lesson split in two (``06b_does_structure_matter.ipynb``)."""
 DASHBOARD = "dashboard.ipynb"
 """The notebook the Voilà badge opens: the explorer and the lab in one screen; no lesson (no exercises, no badge)."""
 COLAB_URL = f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/{{name}}"

@@ -105,7 +105,7 @@ def syllabus_rows() -> dict[str, dict[str, str]]:
     rows = {}
     for line in (BOOK / "syllabus.md").read_text(encoding="utf-8").splitlines():
         match = re.match(r"\| \[(\d\d[a-z]?) [^]]+\]\(\.\./notebooks/(\d\d[a-z]?)_[^)]+\.ipynb\) \|[^|]+\|([^|]+)\|([^|]+)\|$",
-                         line)
+                         line)  # a letter after the number: a notebook split in two (06, 06b) keeps 07-09's numbers
         if match:
             assert match.group(1) == match.group(2), f"the link text and target disagree: {line}"
             rows[match.group(1)] = {"time": match.group(3).strip(), "needs": match.group(4).strip()}
