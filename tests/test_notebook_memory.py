@@ -56,7 +56,8 @@ def test_a_failing_notebook_is_reported_with_the_cells_that_ran(tmp_path):
 
 def test_notebooks_are_chosen_by_the_prefix_of_their_file_name():
     assert [p.name for p in notebook_memory.select(["06", "08_compare"])] == [
-        "06_expander_pruning.ipynb", "06b_does_structure_matter.ipynb", "08_compare_everything.ipynb"]
+        "06_expander_pruning.ipynb", "06a_lab3_expanders.ipynb", "06b_does_structure_matter.ipynb",
+        "08_compare_everything.ipynb"]
     assert [p.name for p in notebook_memory.select(["06_"])] == ["06_expander_pruning.ipynb"]
     assert notebook_memory.select(None) == sorted(notebook_memory.NOTEBOOKS.glob("*.ipynb"))
     with pytest.raises(ValueError, match=r"no notebook starts with \['99'\]"):
