@@ -60,6 +60,7 @@ import torch
 from . import checkpoints, compare, course, data, metrics, models, strict_json, train
 from .atomic import atomic_write
 from .grading import command as grading_command
+from .grading.command import cmd_grade
 from .pruning import REGISTRY, prune
 from .settings import fast
 from .validation import QUOTE_LENGTH, RANGES, InvalidParameterError, check_range, quote
@@ -512,7 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", help="the folder to copy them into (created when missing)")
     p.add_argument("--force", action="store_true", help="overwrite notebooks there that differ from the course's")
     p.set_defaults(func=cmd_notebooks)
-    grading_command.add_parser(sub)  # lattice-lab grade: lattice_lab/grading/command.py
+    grading_command.add_parser(sub).set_defaults(func=cmd_grade)  # lattice-lab grade: lattice_lab/grading/command.py
     return parser
 
 

@@ -483,6 +483,7 @@ MINIMAL_ARGV = {  # arguments that get each subcommand as far as its work
     "analyze": ["--checkpoint", "digits-lstm"],
     "fetch": ["mnist"],
     "notebooks": ["course"],
+    "grade": ["submission.ipynb"],
 }
 FAILURES = {  # what goes wrong inside -> exit code, and what the one line says
     "interrupted": (KeyboardInterrupt(), 130, None),

@@ -34,7 +34,7 @@ def cmd_grade(args) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``grade`` to the CLI's subparsers."""
+    """Add ``grade`` to the CLI's subparsers; the CLI binds it to :func:`cmd_grade`, as it binds its own commands."""
     p = sub.add_parser("grade", help="grade lab submissions offline: a score per question, the total, feedback")
     p.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION", help="a learner's lab notebook (.ipynb)")
     p.add_argument("--tests", type=Path, default=None,
@@ -46,5 +46,4 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="seconds a question's hidden tests may run; past it the question scores 0 "
                         f"(default {grader.QUESTION_TIMEOUT})")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    p.set_defaults(func=cmd_grade)
     return p
