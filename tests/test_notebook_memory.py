@@ -81,6 +81,8 @@ def test_the_dashboard_runs_in_fast_mode_and_the_report_renders_for_the_readme(t
     lines = common.notebook_memory_tables(saved)
     assert any(line.startswith("| dashboard | ") for line in lines)
     assert any(line.startswith("The Voilà dashboard (`notebooks/dashboard.ipynb`) renders in ") for line in lines)
+    (missing,) = [line for line in lines if line.startswith("Not measured yet: ")]
+    assert "00_welcome" in missing and "| dashboard" not in missing and "dashboard," not in missing
 
 
 def test_repeats_keep_the_highest_peak_and_the_median_time():
